@@ -1,0 +1,59 @@
+"""Decodes a generated clip and prints what happened.
+
+Run with `make demo`.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import sys
+import time
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "tests" / "media"))
+
+import generate  # noqa: E402
+
+import codecflow  # noqa: E402
+from codecflow.decoders import VideoDecoder  # noqa: E402
+
+
+def main() -> None:
+    path = generate.clip("h264_audio")
+    print(f"codecflow {codecflow.__version__} on FFmpeg {codecflow.ffmpeg_major_version}")
+    print(f"clip: {path} ({path.stat().st_size} bytes)")
+
+    container = codecflow.get_container_metadata(path)
+    print(
+        f"container: {len(container.streams)} streams, "
+        f"{container.duration_seconds_from_header:.3f} s, best video stream "
+        f"{container.best_video_stream_index}, best audio stream "
+        f"{container.best_audio_stream_index}"
+    )
+    for stream in container.streams:
+        print(f"  stream {stream.stream_index}: {type(stream).__name__} codec={stream.codec}")
+
+    start = time.perf_counter()
+    decoder = VideoDecoder(path)
+    meta = decoder.metadata
+    print(
+        f"video: {meta.codec} {meta.width}x{meta.height} {meta.pixel_format}, "
+        f"{meta.num_frames} frames at {meta.average_fps:.3f} fps, {meta.duration_seconds:.3f} s"
+    )
+    for index in (0, 1, len(decoder) // 2, len(decoder) - 1):
+        frame = decoder.get_frame_at(index)
+        print(
+            f"  frame {index:3d}: shape={tuple(frame.data.shape)} dtype={frame.data.dtype} "
+            f"pts={frame.pts_seconds:.4f}s duration={frame.duration_seconds:.4f}s"
+        )
+    batch = decoder.get_all_frames()
+    elapsed = time.perf_counter() - start
+    print(
+        f"all frames: {tuple(batch.data.shape)} in {elapsed * 1000:.1f} ms "
+        f"({len(batch) / elapsed:.0f} fps, including the index scan)"
+    )
+    shown = decoder.get_frame_played_at(1.0)
+    print(f"frame shown at 1.0 s: pts={shown.pts_seconds:.4f}s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+// Decodes the frames of one video stream into RGB tensors.
+//
+// Thread safety: every method may be called from any thread; calls on one
+// decoder are serialized by its own mutex. Errors are codecflow::Error.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "codecflow/Metadata.h"
+#include "codecflow/Source.h"
+#include "codecflow/Tensor.h"
+
+namespace codecflow {
+
+enum class SeekMode { Exact, Approximate };
+
+// One step of the decoder's own transforms, applied in order to the RGB
+// frame before it reaches the output.
+struct TransformStep {
+  enum class Kind { Resize, Crop };
+  Kind kind = Kind::Resize;
+  int height = 0;
+  int width = 0;
+  // Crop only: the top-left corner, or -1 to centre the crop.
+  int top = -1;
+  int left = -1;
+};
+
+// A frame of a custom frame mapping (times in the stream's time base).
+struct CustomFrame {
+  int64_t pts = 0;
+  int64_t duration = 0;
+  bool keyFrame = false;
+};
+
+struct VideoDecoderOptions {
+  int streamIndex = -1;  // -1: FFmpeg's best video stream
+  int numThreads = 1;    // 0: FFmpeg chooses
+  SeekMode seekMode = SeekMode::Exact;
+  std::optional<std::vector<CustomFrame>> customFrames;
+  std::vector<TransformStep> transforms;
+  // Float32 output in [0, 1], converted from 16-bit RGB so that high bit
+  // depths keep their precision.
+  bool floatOutput = false;
+};
+
+// Frames and their times (seconds), in the order they were asked for.
+struct DecodedFrames {
+  Tensor data;  // (N, H, W, 3), uint8 or float32
+  std::vector<double> ptsSeconds;
+  std::vector<double> durationSeconds;
+};
+
+class VideoDecoder {
+ public:
+  VideoDecoder(Source source, VideoDecoderOptions options);
+  ~VideoDecoder();
+  VideoDecoder(const VideoDecoder&) = delete;
+  VideoDecoder& operator=(const VideoDecoder&) = delete;
+
+  // Header values, and in exact mode (or with custom frames) the
+  // *FromContent ones.
+  const StreamMetadata& metadata() const;
+  int streamIndex() const;
+  // Frames the decoder can return: the index's count in exact mode, the
+  // header's estimate in approximate mode.
+  int64_t numFrames() const;
+  // Output frame size, after rotation and transforms.
+  int outputHeight() const;
+  int outputWidth() const;
+  // The stream's time base as (num, den).
+  std::pair<int, int> timeBase() const;
+  bool exact() const;
+
+  // Per-frame pts/duration (in the stream's time base) of the index; empty
+  // in approximate mode.
+  std::vector<int64_t> indexPts() const;
+  std::vector<int64_t> indexDurations() const;
+  std::vector<bool> indexKeyFrames() const;
+
+  // The frames at these indices, in this order; duplicates allowed, each
+  // distinct frame decoded once. Throws OutOfRange for an index outside
+  // [0, numFrames()).
+  DecodedFrames framesAt(const std::vector<int64_t>& indices);
+
+  // The frames shown at these times (seconds): pts <= t < next pts. Throws
+  // OutOfRange for a time outside the stream.
+  DecodedFrames framesPlayedAt(const std::vector<double>& seconds);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace codecflow

@@ -1,0 +1,67 @@
+"""codecflow: video and audio into tensors and back, on CPU and NVIDIA GPUs.
+
+The public API follows TorchCodec's: ``import codecflow`` where code says
+``import torchcodec``.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Union
+
+from codecflow import _core
+from codecflow._frame import AudioSamples, Frame, FrameBatch
+
+__version__ = "0.1.0"
+
+try:
+    ffmpeg_major_version: Optional[int] = _core.ffmpeg_major_version()
+except Exception:  # pragma: no cover - FFmpeg's libraries failed to load
+    ffmpeg_major_version = None
+
+from codecflow import decoders, transforms  # noqa: E402
+from codecflow.decoders._metadata import get_container_metadata  # noqa: E402
+
+_LOG_LEVELS = {
+    "quiet": -8,
+    "panic": 0,
+    "fatal": 8,
+    "error": 16,
+    "warning": 24,
+    "info": 32,
+    "verbose": 40,
+    "debug": 48,
+    "trace": 56,
+}
+
+
+def set_ffmpeg_log_level(level: Union[str, int]) -> None:
+    """Sets how much FFmpeg itself logs (to stderr).
+
+    Args:
+        level: a name ("quiet", "panic", "fatal", "error", "warning",
+            "info", "verbose", "debug", "trace") or FFmpeg's numeric
+            AV_LOG_* value. codecflow starts at "error".
+
+    Raises:
+        ValueError: for an unknown name or an out-of-range number.
+    """
+    if isinstance(level, str):
+        if level.lower() not in _LOG_LEVELS:
+            raise ValueError(f"unknown FFmpeg log level {level!r}; known: {list(_LOG_LEVELS)}")
+        level = _LOG_LEVELS[level.lower()]
+    if isinstance(level, bool) or not isinstance(level, int):
+        raise ValueError(f"FFmpeg log level must be a name or an int, got {level!r}")
+    _core.set_ffmpeg_log_level(level)
+
+
+__all__ = [
+    "Frame",
+    "FrameBatch",
+    "AudioSamples",
+    "__version__",
+    "decoders",
+    "transforms",
+    "ffmpeg_major_version",
+    "get_container_metadata",
+    "set_ffmpeg_log_level",
+]

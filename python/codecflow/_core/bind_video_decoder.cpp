@@ -1,0 +1,98 @@
+#include <pybind11/stl.h>
+
+#include "bindings.h"
+#include "codecflow/Error.h"
+#include "codecflow/VideoDecoder.h"
+
+namespace codecflow::python {
+
+namespace {
+
+py::tuple toPython(DecodedFrames&& frames) {
+  return py::make_tuple(toCapsule(frames.data), std::move(frames.ptsSeconds),
+                        std::move(frames.durationSeconds));
+}
+
+}  // namespace
+
+void bindVideoDecoder(py::module_& m) {
+  py::class_<TransformStep>(m, "TransformStep")
+      .def(py::init([](const std::string& kind, int height, int width, int top, int left) {
+             TransformStep step;
+             if (kind == "resize") {
+               step.kind = TransformStep::Kind::Resize;
+             } else if (kind == "crop") {
+               step.kind = TransformStep::Kind::Crop;
+             } else {
+               fail(ErrorKind::InvalidArgument,
+                    "unknown transform kind '" + kind + "'; known: resize, crop");
+             }
+             step.height = height;
+             step.width = width;
+             step.top = top;
+             step.left = left;
+             return step;
+           }),
+           py::arg("kind"), py::arg("height"), py::arg("width"), py::arg("top") = -1,
+           py::arg("left") = -1);
+
+  py::class_<VideoDecoder>(m, "VideoDecoder")
+      .def(py::init([](const Source& source, int streamIndex, int numThreads, bool exact,
+                       std::optional<std::vector<std::tuple<int64_t, int64_t, bool>>> custom,
+                       std::vector<TransformStep> transforms, bool floatOutput) {
+             VideoDecoderOptions options;
+             options.streamIndex = streamIndex;
+             options.numThreads = numThreads;
+             options.seekMode = exact ? SeekMode::Exact : SeekMode::Approximate;
+             if (custom) {
+               std::vector<CustomFrame> frames;
+               for (const auto& [pts, duration, key] : *custom) {
+                 frames.push_back({pts, duration, key});
+               }
+               options.customFrames = std::move(frames);
+             }
+             options.transforms = std::move(transforms);
+             options.floatOutput = floatOutput;
+             py::gil_scoped_release release;
+             return std::make_unique<VideoDecoder>(source, std::move(options));
+           }),
+           py::arg("source"), py::arg("stream_index") = -1, py::arg("num_threads") = 1,
+           py::arg("exact") = true, py::arg("custom_frames") = std::nullopt,
+           py::arg("transforms") = std::vector<TransformStep>{},
+           py::arg("float_output") = false)
+      .def_property_readonly("metadata", &VideoDecoder::metadata)
+      .def_property_readonly("stream_index", &VideoDecoder::streamIndex)
+      .def_property_readonly("num_frames", &VideoDecoder::numFrames)
+      .def_property_readonly("output_height", &VideoDecoder::outputHeight)
+      .def_property_readonly("output_width", &VideoDecoder::outputWidth)
+      .def_property_readonly("time_base", &VideoDecoder::timeBase)
+      .def_property_readonly("exact", &VideoDecoder::exact)
+      .def("index_pts", &VideoDecoder::indexPts)
+      .def("index_durations", &VideoDecoder::indexDurations)
+      .def("index_key_frames", &VideoDecoder::indexKeyFrames)
+      .def(
+          "frames_at",
+          [](VideoDecoder& self, const std::vector<int64_t>& indices) {
+            DecodedFrames frames;
+            {
+              py::gil_scoped_release release;
+              frames = self.framesAt(indices);
+            }
+            return toPython(std::move(frames));
+          },
+          py::arg("indices"),
+          "Frames at these indices as (DLPack capsule NHWC, pts seconds, duration seconds).")
+      .def(
+          "frames_played_at",
+          [](VideoDecoder& self, const std::vector<double>& seconds) {
+            DecodedFrames frames;
+            {
+              py::gil_scoped_release release;
+              frames = self.framesPlayedAt(seconds);
+            }
+            return toPython(std::move(frames));
+          },
+          py::arg("seconds"));
+}
+
+}  // namespace codecflow::python

@@ -1,0 +1,18 @@
+// The codecflow._core extension module: the C++ core, bound for Python.
+#include "bindings.h"
+#include "codecflow/Log.h"
+
+namespace py = pybind11;
+using namespace codecflow;
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "codecflow's compiled core; use the codecflow package instead.";
+  python::registerErrors(m);
+  python::bindTensor(m);
+  python::bindSource(m);
+  python::bindMetadata(m);
+  python::bindVideoDecoder(m);
+  m.def("set_ffmpeg_log_level", &setFFmpegLogLevel, py::arg("level"));
+  m.def("get_ffmpeg_log_level", &ffmpegLogLevel);
+  m.def("ffmpeg_major_version", &ffmpegMajorVersion);
+}

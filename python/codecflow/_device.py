@@ -1,0 +1,77 @@
+"""Device selection shared by decoders and encoders."""
+
+from __future__ import annotations
+
+from typing import Optional, Union
+
+import torch
+
+from codecflow import _core
+
+DeviceLike = Union[None, str, torch.device]
+
+
+def resolve_device(device: DeviceLike) -> torch.device:
+    """The torch.device to decode on.
+
+    None means torch's default device. Raises ValueError for a device string
+    torch does not know or a device type other than cpu and cuda, and
+    RuntimeError naming what is missing when CUDA is asked for where this
+    build or machine has none.
+    """
+    if device is None:
+        device = torch.get_default_device()
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as error:
+        raise ValueError(f"invalid device {device!r}: {error}") from None
+    if resolved.type == "cpu":
+        return resolved
+    if resolved.type != "cuda":
+        raise ValueError(f"unsupported device {str(resolved)!r}; supported: 'cpu', 'cuda', 'cuda:N'")
+    if not getattr(_core, "has_cuda", lambda: False)():
+        raise RuntimeError(
+            f"device {str(resolved)!r} was asked for, but this codecflow build has no CUDA "
+            "support (it was compiled without nvcc/the CUDA toolkit)"
+        )
+    if not torch.cuda.is_available():
+        raise RuntimeError(
+            f"device {str(resolved)!r} was asked for, but torch sees no CUDA device "
+            "(no NVIDIA GPU or driver, or a CPU-only torch build)"
+        )
+    return resolved
+
+
+class CpuFallbackStatus:
+    """Whether a CUDA decoder or encoder fell back to the CPU, and why.
+
+    ``status_known`` is False until the first frame was decoded (or
+    encoded); ``bool(status)`` is True when it fell back; ``str(status)``
+    says why (or that it did not).
+    """
+
+    def __init__(self) -> None:
+        self.status_known = False
+        self._fell_back = False
+        self._reason = "unknown until the first frame is decoded"
+
+    def _set(self, fell_back: bool, reason: str) -> None:
+        self.status_known = True
+        self._fell_back = fell_back
+        self._reason = reason
+
+    def __bool__(self) -> bool:
+        return self._fell_back
+
+    def __str__(self) -> str:
+        return self._reason
+
+    def __repr__(self) -> str:
+        return (
+            f"CpuFallbackStatus(status_known={self.status_known}, "
+            f"fell_back={self._fell_back}, reason={self._reason!r})"
+        )
+
+
+def default_reason(device: Optional[torch.device]) -> str:
+    return "no fallback: decoding on the CPU was asked for" if device is None or device.type == "cpu" else ""

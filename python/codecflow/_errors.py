@@ -1,0 +1,42 @@
+"""Exception classes of codecflow.
+
+Each class is also an instance of the builtin a TorchCodec user catches in
+that case, so ``except ValueError`` and ``except RuntimeError`` both work
+where the error table of the public API says so.
+"""
+
+from __future__ import annotations
+
+
+class CodecflowError(RuntimeError):
+    """Base class of codecflow's errors (a ``RuntimeError``)."""
+
+
+class InvalidArgumentError(ValueError, CodecflowError):
+    """A bad argument value: a ``ValueError`` and a ``RuntimeError``."""
+
+
+class InvalidMediaError(ValueError, CodecflowError):
+    """Empty, non-media, truncated or corrupt input."""
+
+
+class OutOfRangeError(IndexError, CodecflowError):
+    """A frame index or time outside the stream: an ``IndexError``."""
+
+
+class MediaNotFoundError(FileNotFoundError, CodecflowError):
+    """A path that does not exist."""
+
+
+class MediaIsADirectoryError(IsADirectoryError, CodecflowError):
+    """A path that names a directory."""
+
+
+__all__ = [
+    "CodecflowError",
+    "InvalidArgumentError",
+    "InvalidMediaError",
+    "OutOfRangeError",
+    "MediaNotFoundError",
+    "MediaIsADirectoryError",
+]

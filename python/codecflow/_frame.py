@@ -1,0 +1,128 @@
+"""The dataclasses decoders return: Frame, FrameBatch and AudioSamples."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Iterator, Union
+
+import torch
+
+
+def _format(name: str, value: object) -> str:
+    if isinstance(value, torch.Tensor):
+        return f"{name}: {tuple(value.shape)} {value.dtype}"
+    return f"{name}: {value}"
+
+
+@dataclasses.dataclass
+class Frame:
+    """One decoded video frame.
+
+    Attributes:
+        data: the frame, 3-D (``C, H, W`` or ``H, W, C``).
+        pts_seconds: presentation time in seconds.
+        duration_seconds: how long the frame is shown, in seconds.
+    """
+
+    data: torch.Tensor
+    pts_seconds: float
+    duration_seconds: float
+
+    def __post_init__(self) -> None:
+        if self.data.ndim != 3:
+            raise ValueError(f"Frame.data must be 3-D, got shape {tuple(self.data.shape)}")
+        self.pts_seconds = float(self.pts_seconds)
+        self.duration_seconds = float(self.duration_seconds)
+
+    def __iter__(self) -> Iterator[Union[torch.Tensor, float]]:
+        for field in dataclasses.fields(self):
+            yield getattr(self, field.name)
+
+    def __repr__(self) -> str:
+        inner = ", ".join(_format(f.name, getattr(self, f.name)) for f in dataclasses.fields(self))
+        return f"Frame({inner})"
+
+
+@dataclasses.dataclass
+class FrameBatch:
+    """Several frames and their times.
+
+    Attributes:
+        data: ``(N, C, H, W)`` or ``(N, H, W, C)`` frames (5-D for clips).
+        pts_seconds: float64 tensor of presentation times, shaped like the
+            leading dimensions of ``data``.
+        duration_seconds: float64 tensor of durations, same shape.
+
+    Indexing, slicing and iteration take the same entries of all three.
+    """
+
+    data: torch.Tensor
+    pts_seconds: torch.Tensor
+    duration_seconds: torch.Tensor
+
+    def __post_init__(self) -> None:
+        if self.data.ndim < 3:
+            raise ValueError(
+                f"FrameBatch.data must have at least 3 dims, got shape {tuple(self.data.shape)}"
+            )
+        leading = tuple(self.data.shape[:-3])
+        for name in ("pts_seconds", "duration_seconds"):
+            value = getattr(self, name)
+            if not isinstance(value, torch.Tensor):
+                value = torch.as_tensor(value, dtype=torch.float64)
+                setattr(self, name, value)
+            if tuple(value.shape) != leading:
+                raise ValueError(
+                    f"FrameBatch.{name} has shape {tuple(value.shape)}, but the leading "
+                    f"dimensions of data are {leading}"
+                )
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __iter__(self) -> Iterator[Union["Frame", "FrameBatch"]]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def __getitem__(self, key: object) -> Union["Frame", "FrameBatch"]:
+        data = self.data[key]
+        pts = self.pts_seconds[key]
+        duration = self.duration_seconds[key]
+        if data.ndim == 3 and pts.ndim == 0:
+            return Frame(data, float(pts), float(duration))
+        return FrameBatch(data, pts, duration)
+
+    def __repr__(self) -> str:
+        inner = ", ".join(_format(f.name, getattr(self, f.name)) for f in dataclasses.fields(self))
+        return f"FrameBatch({inner})"
+
+
+@dataclasses.dataclass
+class AudioSamples:
+    """Decoded audio.
+
+    Attributes:
+        data: float32 ``(num_channels, num_samples)`` in [-1, 1].
+        pts_seconds: time of the first sample, in seconds.
+        duration_seconds: ``num_samples / sample_rate``.
+        sample_rate: samples per second.
+    """
+
+    data: torch.Tensor
+    pts_seconds: float
+    duration_seconds: float
+    sample_rate: int
+
+    def __post_init__(self) -> None:
+        if self.data.ndim != 2:
+            raise ValueError(
+                f"AudioSamples.data must be 2-D (channels, samples), got {tuple(self.data.shape)}"
+            )
+
+    def __iter__(self) -> Iterator[object]:
+        for field in dataclasses.fields(self):
+            yield getattr(self, field.name)
+
+    def __repr__(self) -> str:
+        inner = ", ".join(_format(f.name, getattr(self, f.name)) for f in dataclasses.fields(self))
+        return f"AudioSamples({inner})"

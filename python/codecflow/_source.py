@@ -1,0 +1,59 @@
+"""Turning what users pass as ``source`` into a core Source."""
+
+from __future__ import annotations
+
+import io
+import os
+import pathlib
+from typing import Any, Union
+
+import torch
+
+from codecflow import _core
+
+SourceLike = Union[str, pathlib.Path, bytes, bytearray, memoryview, torch.Tensor, Any]
+
+
+def make_source(source: SourceLike) -> _core.Source:
+    """Builds a core Source.
+
+    Accepts a path (``str`` or ``os.PathLike``), ``bytes``-like data, a 1-D
+    uint8 tensor of encoded bytes (aliased, not copied) or a binary file-like
+    object with ``read`` and ``seek`` (read on demand).
+
+    Raises:
+        TypeError: for a text-mode file object or an unsupported type.
+        ValueError: for a tensor that is not 1-D contiguous uint8 on CPU.
+    """
+    if isinstance(source, str):
+        return _core.Source.from_path(source)
+    if isinstance(source, os.PathLike):
+        return _core.Source.from_path(os.fspath(source))
+    if isinstance(source, bytes):
+        return _core.Source.from_bytes(source)
+    if isinstance(source, (bytearray, memoryview)):
+        return _core.Source.from_bytes(bytes(source))
+    if isinstance(source, torch.Tensor):
+        if source.dtype != torch.uint8 or source.dim() != 1:
+            raise ValueError(
+                "a tensor source must be a 1-D uint8 tensor of encoded bytes, got "
+                f"dtype={source.dtype} and shape={tuple(source.shape)}"
+            )
+        if source.device.type != "cpu":
+            raise ValueError(f"a tensor source must be on the CPU, got {source.device}")
+        return _core.Source.from_tensor(source.contiguous())
+    if isinstance(source, io.TextIOBase):
+        raise TypeError(
+            "the file object is in text mode; open it in binary mode ('rb') to decode from it"
+        )
+    if callable(getattr(source, "read", None)) and callable(getattr(source, "seek", None)):
+        if "b" not in getattr(source, "mode", "b"):
+            raise TypeError(
+                f"the file object is in text mode ({source.mode!r}); open it in binary mode"
+            )
+        return _core.Source.from_file_like(source)
+    raise TypeError(
+        f"unsupported source type {type(source).__name__}; expected a path (str or "
+        "pathlib.Path), bytes, a 1-D uint8 tensor, or a binary file-like object with read() "
+        "and seek()"
+    )

@@ -1,0 +1,382 @@
+"""VideoDecoder: frames of a video stream as tensors."""
+
+from __future__ import annotations
+
+import json
+import math
+import operator
+from typing import Any, Iterator, List, Optional, Sequence, Tuple, Union
+
+import torch
+
+from codecflow import _core
+from codecflow._device import CpuFallbackStatus, DeviceLike, resolve_device
+from codecflow._errors import InvalidArgumentError, OutOfRangeError
+from codecflow._frame import Frame, FrameBatch
+from codecflow._source import SourceLike, make_source
+from codecflow.decoders._metadata import VideoStreamMetadata, video_metadata_from_core
+from codecflow.transforms._transforms import make_steps
+
+_DIMENSION_ORDERS = ("NCHW", "NHWC")
+_SEEK_MODES = ("exact", "approximate")
+
+
+class VideoDecoder:
+    """Decodes the frames of one video stream into uint8 RGB tensors.
+
+    Args:
+        source: a path (``str`` or ``pathlib.Path``), ``bytes``, a 1-D uint8
+            tensor of encoded bytes (aliased, not copied) or a binary
+            file-like object with ``read`` and ``seek`` (read on demand).
+        stream_index: the absolute index of the video stream; None picks
+            FFmpeg's best video stream.
+        dimension_order: ``"NCHW"`` (default) or ``"NHWC"``. NCHW output is a
+            view of an NHWC buffer.
+        num_ffmpeg_threads: decoding threads; 0 lets FFmpeg choose.
+        device: None (torch's default device), ``"cpu"``, ``"cuda"``,
+            ``"cuda:N"`` or a ``torch.device``.
+        seek_mode: ``"exact"`` scans the packets once at construction (no
+            decoding) and returns exactly the i-th frame in any access order;
+            ``"approximate"`` trusts the header and maps indices to times with
+            its average frame rate.
+        transforms: ``codecflow.transforms`` objects (or torchvision v2
+            Resize/CenterCrop/RandomCrop), applied in order while decoding.
+        output_dtype: ``torch.uint8``, ``torch.float32`` (values in [0, 1]) or
+            ``"auto"`` (uint8 for 8-bit sources, float32 for deeper ones).
+        custom_frame_mappings: ffprobe-style JSON (str, bytes or file-like)
+            ``{"frames": [{"pts", "duration", "key_frame"}, ...]}`` used
+            instead of the scan.
+
+    Frames are bit-exact with ``ffmpeg -i SOURCE -pix_fmt rgb24`` on the CPU,
+    upright as the ffmpeg CLI shows rotated videos.
+
+    Thread safety: a decoder may be shared between threads; its calls are
+    serialized. Decoding releases the GIL, so decoders used from different
+    threads run in parallel.
+
+    Raises:
+        FileNotFoundError, IsADirectoryError: for a bad path.
+        ValueError: for empty, non-media or corrupt data, a stream index that
+            is not a video stream, or a bad option.
+        TypeError: for an unsupported source type or a text-mode file.
+        RuntimeError: for a CUDA device where CUDA is unavailable.
+    """
+
+    def __init__(
+        self,
+        source: SourceLike,
+        *,
+        stream_index: Optional[int] = None,
+        dimension_order: str = "NCHW",
+        num_ffmpeg_threads: int = 1,
+        device: DeviceLike = None,
+        seek_mode: str = "exact",
+        transforms: Optional[Sequence[Any]] = None,
+        output_dtype: Union[torch.dtype, str] = torch.uint8,
+        custom_frame_mappings: Any = None,
+    ):
+        if dimension_order not in _DIMENSION_ORDERS:
+            raise ValueError(
+                f"invalid dimension_order {dimension_order!r}; allowed: {_DIMENSION_ORDERS}"
+            )
+        if seek_mode not in _SEEK_MODES:
+            raise ValueError(f"invalid seek_mode {seek_mode!r}; allowed: {_SEEK_MODES}")
+        if not isinstance(num_ffmpeg_threads, int) or num_ffmpeg_threads < 0:
+            raise ValueError(
+                f"num_ffmpeg_threads must be an int >= 0 (0 lets FFmpeg choose), got "
+                f"{num_ffmpeg_threads!r}"
+            )
+        if output_dtype not in (torch.uint8, torch.float32, "auto"):
+            raise ValueError(
+                f"invalid output_dtype {output_dtype!r}; allowed: torch.uint8, torch.float32, "
+                "'auto'"
+            )
+        if stream_index is not None and (not isinstance(stream_index, int) or stream_index < 0):
+            raise ValueError(f"stream_index must be a non-negative int, got {stream_index!r}")
+        custom_frames = None
+        if custom_frame_mappings is not None:
+            if seek_mode == "approximate":
+                raise ValueError(
+                    "custom_frame_mappings replaces the exact-mode scan and cannot be combined "
+                    "with seek_mode='approximate'"
+                )
+            custom_frames = _parse_frame_mappings(custom_frame_mappings)
+        self._device = resolve_device(device)
+        self._dimension_order = dimension_order
+        self._source = source
+        core_source = make_source(source)
+        index = -1 if stream_index is None else stream_index
+        exact = seek_mode == "exact"
+
+        # Open once without transforms to learn the frame size, when the
+        # transforms need it (crops check their fit; RandomCrop draws its
+        # position); the scan is not repeated because the probe is approximate.
+        steps: List[_core.TransformStep] = []
+        if transforms:
+            probe = _core.VideoDecoder(core_source, stream_index=index, exact=False)
+            steps, _ = make_steps(list(transforms), probe.metadata.height, probe.metadata.width)
+            del probe
+            core_source = make_source(source)
+        self._decoder = _core.VideoDecoder(
+            core_source,
+            stream_index=index,
+            num_threads=num_ffmpeg_threads,
+            exact=exact,
+            custom_frames=custom_frames,
+            transforms=steps,
+            float_output=False,
+        )
+        bits = self._decoder.metadata.bits_per_component
+        self._float = output_dtype == torch.float32 or (output_dtype == "auto" and bits > 8)
+        if self._float:
+            self._decoder = _core.VideoDecoder(
+                make_source(source),
+                stream_index=index,
+                num_threads=num_ffmpeg_threads,
+                exact=exact,
+                custom_frames=custom_frames,
+                transforms=steps,
+                float_output=True,
+            )
+        self.stream_index: int = self._decoder.stream_index
+        self.metadata: VideoStreamMetadata = video_metadata_from_core(self._decoder.metadata)
+        self.cpu_fallback = CpuFallbackStatus()
+        self._num_frames = self._decoder.num_frames
+        tb_num, tb_den = self._decoder.time_base
+        self._time_base = tb_num / tb_den
+        self._pts_seconds: Optional[torch.Tensor] = None
+        if self._decoder.exact:
+            self._pts_seconds = (
+                torch.tensor(self._decoder.index_pts(), dtype=torch.float64) * self._time_base
+            )
+
+    # -- output ----------------------------------------------------------
+
+    def _to_batch(self, result: Tuple[Any, List[float], List[float]]) -> FrameBatch:
+        capsule, pts, durations = result
+        data = torch.from_dlpack(capsule)
+        if self._dimension_order == "NCHW":
+            data = data.permute(0, 3, 1, 2)
+        if self._device.type != "cpu":
+            data = data.to(self._device)
+        if not self.cpu_fallback.status_known:
+            self.cpu_fallback._set(False, "no fallback: decoding on the CPU as asked")
+        return FrameBatch(
+            data,
+            torch.tensor(pts, dtype=torch.float64),
+            torch.tensor(durations, dtype=torch.float64),
+        )
+
+    def _frames_at(self, indices: List[int]) -> FrameBatch:
+        return self._to_batch(self._decoder.frames_at(indices))
+
+    def _frames_played_at(self, seconds: List[float]) -> FrameBatch:
+        return self._to_batch(self._decoder.frames_played_at(seconds))
+
+    def _normalize_index(self, index: Any) -> int:
+        try:
+            i = operator.index(index)
+        except TypeError:
+            raise TypeError(
+                f"frame indices must be integers, got {type(index).__name__}"
+            ) from None
+        n = self._num_frames
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise OutOfRangeError(
+                f"frame index {index} is out of range for a video of {n} frames "
+                f"(valid: {-n} to {n - 1})"
+            )
+        return i
+
+    # -- TorchCodec API --------------------------------------------------
+
+    def __len__(self) -> int:
+        return self._num_frames
+
+    def __iter__(self) -> Iterator[torch.Tensor]:
+        for i in range(self._num_frames):
+            yield self[i]
+
+    def __getitem__(self, key: Union[int, slice]) -> torch.Tensor:
+        """``decoder[i]`` (3-D) or ``decoder[a:b:c]`` (4-D); negative indices wrap."""
+        if isinstance(key, slice):
+            return self._frames_at(list(range(*key.indices(self._num_frames)))).data
+        if isinstance(key, (bool, float)) or not hasattr(key, "__index__"):
+            raise TypeError(
+                f"decoder keys must be ints or slices, got {type(key).__name__}"
+            )
+        return self._frames_at([self._normalize_index(key)]).data[0]
+
+    def get_frame_at(self, index: int) -> Frame:
+        """The frame at ``index`` (negative indices wrap).
+
+        Raises:
+            IndexError: for an index outside the video.
+        """
+        return self._frames_at([self._normalize_index(index)])[0]  # type: ignore[return-value]
+
+    def get_frames_at(self, indices: Union[Sequence[int], torch.Tensor]) -> FrameBatch:
+        """The frames at ``indices``, in that order; duplicates allowed, each
+        distinct frame decoded once.
+
+        Raises:
+            IndexError: for an index outside the video.
+        """
+        values = _as_list(indices, "indices")
+        return self._frames_at([self._normalize_index(i) for i in values])
+
+    def get_frames_in_range(self, start: int, stop: int, step: int = 1) -> FrameBatch:
+        """Frames ``start, start + step, ...`` before ``stop`` (half-open).
+
+        Negative bounds count from the end, and ``stop`` past the end stops at
+        the end, as with slices.
+
+        Raises:
+            IndexError: when ``start`` lies outside the video.
+            ValueError: for ``step <= 0``.
+        """
+        n = self._num_frames
+        for name, value in (("start", start), ("stop", stop), ("step", step)):
+            if isinstance(value, bool) or not hasattr(value, "__index__"):
+                raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+        if step <= 0:
+            raise ValueError(f"step must be positive, got {step}")
+        first = start + n if start < 0 else start
+        if not 0 <= first < n:
+            raise OutOfRangeError(
+                f"start {start} is out of range for a video of {n} frames"
+            )
+        last = min(stop + n if stop < 0 else stop, n)
+        if last < first:
+            raise OutOfRangeError(f"stop {stop} lies before start {start}")
+        return self._frames_at(list(range(first, last, step)))
+
+    def get_frame_played_at(self, seconds: float) -> Frame:
+        """The frame on screen at ``seconds``: pts <= t, before the next pts.
+
+        Raises:
+            IndexError: for a time before the first frame or at/after the end.
+        """
+        return self._frames_played_at([_as_seconds(seconds)])[0]  # type: ignore[return-value]
+
+    def get_frames_played_at(self, seconds: Union[Sequence[float], torch.Tensor]) -> FrameBatch:
+        """The frames on screen at each time of ``seconds``, in that order.
+
+        Raises:
+            IndexError: for a time outside the video.
+        """
+        return self._frames_played_at([_as_seconds(t) for t in _as_list(seconds, "seconds")])
+
+    def get_frames_played_in_range(
+        self, start_seconds: float, stop_seconds: float, fps: Optional[float] = None
+    ) -> FrameBatch:
+        """Frames whose pts lies in ``[start_seconds, stop_seconds)``.
+
+        With ``fps``, returns the frames on screen at ``start_seconds``,
+        ``start_seconds + 1/fps``, ... before ``stop_seconds``: frames repeat
+        or are dropped to reach that rate.
+
+        Raises:
+            ValueError: when start > stop, start lies outside the video, or
+                fps <= 0.
+        """
+        start = _as_seconds(start_seconds)
+        stop = _as_seconds(stop_seconds)
+        begin = self.metadata.begin_stream_seconds
+        end = self.metadata.end_stream_seconds
+        if start > stop:
+            raise InvalidArgumentError(
+                f"start_seconds ({start}) must not be greater than stop_seconds ({stop})"
+            )
+        if start < begin or (end is not None and start >= end):
+            raise InvalidArgumentError(
+                f"start_seconds ({start}) is outside the video, which plays from {begin} s "
+                f"to {end} s"
+            )
+        if fps is not None:
+            if not isinstance(fps, (int, float)) or isinstance(fps, bool) or not fps > 0:
+                raise InvalidArgumentError(f"fps must be a positive number, got {fps!r}")
+            if end is not None:
+                stop = min(stop, end)
+            count = max(0, math.ceil((stop - start) * fps - 1e-9))
+            times = [start + i / fps for i in range(count)]
+            return self._frames_played_at(times)
+        return self._frames_at(self._indices_with_pts_in(start, stop))
+
+    def get_all_frames(self, fps: Optional[float] = None) -> FrameBatch:
+        """Every frame, or with ``fps`` the frames resampled to that rate."""
+        if fps is not None:
+            begin = self.metadata.begin_stream_seconds
+            end = self.metadata.end_stream_seconds
+            return self.get_frames_played_in_range(begin, end, fps=fps)
+        return self._frames_at(list(range(self._num_frames)))
+
+    def _indices_with_pts_in(self, start: float, stop: float) -> List[int]:
+        if self._pts_seconds is not None:
+            pts = self._pts_seconds
+            lo = int(torch.searchsorted(pts, torch.tensor(start, dtype=torch.float64) - 1e-9))
+            hi = int(torch.searchsorted(pts, torch.tensor(stop, dtype=torch.float64) - 1e-9))
+            return list(range(lo, hi))
+        fps = self.metadata.average_fps_from_header
+        if not fps:
+            raise RuntimeError("the header gives no frame rate; use seek_mode='exact'")
+        begin = self.metadata.begin_stream_seconds
+        lo = max(0, math.ceil((start - begin) * fps - 1e-6))
+        hi = min(self._num_frames, math.ceil((stop - begin) * fps - 1e-6))
+        return list(range(lo, max(lo, hi)))
+
+
+SimpleVideoDecoder = VideoDecoder
+
+
+def _as_list(values: Any, name: str) -> list:
+    if isinstance(values, torch.Tensor):
+        if values.ndim > 1:
+            raise ValueError(f"{name} must be 1-D, got shape {tuple(values.shape)}")
+        return values.tolist()
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise TypeError(f"{name} must be a list or 1-D tensor, got {type(values).__name__}")
+    return list(values)
+
+
+def _as_seconds(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) and not (
+        isinstance(value, torch.Tensor) and value.numel() == 1
+    ):
+        raise TypeError(f"times must be numbers of seconds, got {type(value).__name__}")
+    seconds = float(value)
+    if math.isnan(seconds):
+        raise InvalidArgumentError("a time in seconds cannot be NaN")
+    return seconds
+
+
+def _parse_frame_mappings(mappings: Any) -> List[Tuple[int, int, bool]]:
+    """Parses ffprobe ``-show_frames -of json`` output into (pts, duration, key)."""
+    if hasattr(mappings, "read"):
+        mappings = mappings.read()
+    if isinstance(mappings, (bytes, bytearray)):
+        mappings = mappings.decode("utf-8")
+    if not isinstance(mappings, str):
+        raise ValueError(
+            "custom_frame_mappings must be a JSON str, bytes or a file-like object, got "
+            f"{type(mappings).__name__}"
+        )
+    try:
+        parsed = json.loads(mappings)
+        frames = parsed["frames"]
+        result = []
+        for frame in frames:
+            pts = frame["pts"] if "pts" in frame else frame["pkt_pts"]
+            duration = frame["duration"] if "duration" in frame else frame["pkt_duration"]
+            key = frame["key_frame"]
+            result.append((int(pts), int(duration), bool(int(key))))
+    except (ValueError, KeyError, TypeError) as error:
+        raise ValueError(
+            "custom_frame_mappings must be ffprobe-style JSON {'frames': [{'pts', 'duration', "
+            f"'key_frame'}}, ...]}} (pkt_pts/pkt_duration accepted too): {error!r}"
+        ) from None
+    if not result:
+        raise ValueError("custom_frame_mappings holds no frames")
+    return result

@@ -1,0 +1,36 @@
+// Converts decoded frames to packed RGB with swscale, reusing one scaler
+// context for as long as the input's geometry, format and colour
+// description stay the same.
+//
+// Note [Bit-exact with the ffmpeg CLI]
+// The CLI converts with swscale, SWS_BICUBIC, and the frame's colour matrix
+// and range (its scale filter's "auto" settings). Doing the same gives
+// identical RGB for 8-bit and 10-bit YUV; other flags only match on the
+// unscaled 8-bit fast paths.
+#pragma once
+
+#include <cstdint>
+
+#include "ffmpeg/FFmpeg.h"
+
+namespace codecflow {
+
+class ColorConverter {
+ public:
+  // Writes `frame` as `dstFormat` (AV_PIX_FMT_RGB24 or AV_PIX_FMT_RGB48LE
+  // here) of the given size into `dst`, rows `dstLinesize` bytes apart.
+  // A size different from the frame's scales with `scaleFlags`.
+  void convert(const AVFrame* frame, AVPixelFormat dstFormat, int dstWidth, int dstHeight,
+               uint8_t* dst, int dstLinesize, int scaleFlags = SWS_BICUBIC);
+
+ private:
+  struct Key {
+    int srcWidth = 0, srcHeight = 0, srcFormat = -1, colorSpace = -1, colorRange = -1;
+    int dstWidth = 0, dstHeight = 0, dstFormat = -1, flags = 0;
+    bool operator==(const Key&) const = default;
+  };
+  Key key_;
+  UniqueSwsContext context_;
+};
+
+}  // namespace codecflow

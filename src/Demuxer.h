@@ -1,0 +1,55 @@
+// An open input container: packets out, seeks in.
+#pragma once
+
+#include <memory>
+
+#include "AvioBridge.h"
+#include "codecflow/Metadata.h"
+#include "codecflow/Source.h"
+#include "ffmpeg/FFmpeg.h"
+
+namespace codecflow {
+
+class Demuxer {
+ public:
+  // Opens the source and reads stream information. Throws NotFound,
+  // IsDirectory or InvalidData (empty, non-media, truncated input) naming
+  // the source, or rethrows what a file-like object raised.
+  explicit Demuxer(Source source);
+
+  AVFormatContext* format() const { return format_.get(); }
+  const Source& source() const { return source_; }
+  AVStream* stream(int index) const;
+
+  ContainerMetadata metadata() const;
+  StreamMetadata streamMetadata(int index) const;
+
+  // FFmpeg's best stream of a type, or -1.
+  int bestStream(AVMediaType type) const;
+
+  // Validates a user's stream index for a media type and returns the index
+  // to use (the best stream when `requested` is negative). Throws
+  // InvalidArgument naming the valid indices.
+  int selectStream(int requested, AVMediaType type) const;
+
+  // Reads the next packet into `packet` (owned by the caller, unreferenced
+  // by it). Returns false at the end of the input.
+  bool readPacket(AVPacket* packet);
+
+  // Seeks so that the next packets of `streamIndex` start at a key frame at
+  // or before `timestamp` (in the stream's time base).
+  void seekBackward(int streamIndex, int64_t timestamp);
+
+  // Calls the file-like's pending exception, then throws the FFmpeg error.
+  [[noreturn]] void failWith(const std::string& what, int averror);
+
+ private:
+  Source source_;
+  std::unique_ptr<AvioReader> reader_;
+  UniqueDemuxContext format_;
+};
+
+// Seconds of a timestamp in a time base.
+double toSeconds(int64_t ts, AVRational timeBase);
+
+}  // namespace codecflow

@@ -1,0 +1,67 @@
+// The frames of a video stream in presentation order, and the key frames
+// decoding can start from.
+//
+// Note [Frames and seek points]
+// Frames are the packets that produce a shown frame, sorted by pts: frame i
+// is the i-th shown frame, whatever order it is asked in. Packets that a
+// container's edit list marks as discarded are decoded but never shown, so
+// they are not frames; their key frames remain seek points, because the shown
+// frames after them cannot be decoded without them.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+extern "C" {
+#include <libavutil/rational.h>
+}
+
+namespace codecflow {
+
+class Demuxer;
+
+struct FrameEntry {
+  int64_t pts = 0;
+  int64_t duration = 0;
+  bool keyFrame = false;
+};
+
+struct SeekPoint {
+  int64_t pts = 0;
+  int64_t dts = 0;
+  // The earlier of pts and dts: seeking backward to it lands on this key
+  // frame or an earlier one, whether the demuxer seeks by pts or by dts.
+  int64_t seekTimestamp() const { return pts < dts ? pts : dts; }
+};
+
+class FrameIndex {
+ public:
+  FrameIndex() = default;
+
+  // Reads every packet of the stream (no decoding) and rewinds the demuxer.
+  static FrameIndex scan(Demuxer& demuxer, int streamIndex);
+
+  // An index from given frames (e.g. an ffprobe dump); their key frames are
+  // the seek points.
+  static FrameIndex fromFrames(std::vector<FrameEntry> frames);
+
+  const std::vector<FrameEntry>& frames() const { return frames_; }
+  const std::vector<SeekPoint>& seekPoints() const { return seekPoints_; }
+  int64_t size() const { return static_cast<int64_t>(frames_.size()); }
+  bool empty() const { return frames_.empty(); }
+
+  // The position in seekPoints() of the last seek point whose pts is at or
+  // before `pts`, or -1 when none is (decode from the start of the stream).
+  int64_t seekPointBefore(int64_t pts) const;
+
+  // The position of the frame with exactly this pts, or -1.
+  int64_t findPts(int64_t pts) const;
+
+ private:
+  void finish();
+
+  std::vector<FrameEntry> frames_;
+  std::vector<SeekPoint> seekPoints_;
+};
+
+}  // namespace codecflow

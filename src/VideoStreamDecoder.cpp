@@ -1,0 +1,128 @@
+#include "VideoStreamDecoder.h"
+
+#include "codecflow/Error.h"
+
+namespace codecflow {
+
+VideoStreamDecoder::VideoStreamDecoder(Demuxer& demuxer, int streamIndex, int numThreads)
+    : demuxer_(demuxer),
+      streamIndex_(streamIndex),
+      packet_(allocPacket()),
+      current_(allocFrame()),
+      pending_(allocFrame()) {
+  const AVStream* stream = demuxer.stream(streamIndex);
+  const AVCodec* decoder = avcodec_find_decoder(stream->codecpar->codec_id);
+  if (decoder == nullptr) {
+    fail(ErrorKind::Unsupported, std::string("no decoder for codec '") +
+                                     avcodec_get_name(stream->codecpar->codec_id) + "' of '" +
+                                     demuxer.source().description() + "'");
+  }
+  codec_.reset(avcodec_alloc_context3(decoder));
+  if (!codec_) {
+    throw std::bad_alloc();
+  }
+  int rc = avcodec_parameters_to_context(codec_.get(), stream->codecpar);
+  if (rc < 0) {
+    failFFmpeg(ErrorKind::InvalidData, "invalid codec parameters", rc);
+  }
+  codec_->pkt_timebase = stream->time_base;
+  codec_->thread_count = numThreads;
+  rc = avcodec_open2(codec_.get(), decoder, nullptr);
+  if (rc < 0) {
+    failFFmpeg(ErrorKind::InvalidData,
+               std::string("could not open the ") + decoder->name + " decoder for '" +
+                   demuxer.source().description() + "'",
+               rc);
+  }
+}
+
+int64_t VideoStreamDecoder::ptsOf(const AVFrame* frame) const {
+  return frame->best_effort_timestamp != AV_NOPTS_VALUE ? frame->best_effort_timestamp
+                                                         : frame->pts;
+}
+
+void VideoStreamDecoder::seek(int64_t timestamp) {
+  demuxer_.seekBackward(streamIndex_, timestamp);
+  avcodec_flush_buffers(codec_.get());
+  av_frame_unref(current_.get());
+  av_frame_unref(pending_.get());
+  hasCurrent_ = hasPending_ = false;
+  currentPts_ = pendingPts_ = INT64_MIN;
+  started_ = true;
+  sentEof_ = decoderEof_ = false;
+}
+
+bool VideoStreamDecoder::receive(AVFrame* frame) {
+  while (!decoderEof_) {
+    int rc = avcodec_receive_frame(codec_.get(), frame);
+    if (rc == 0) {
+      return true;
+    }
+    if (rc == AVERROR_EOF) {
+      decoderEof_ = true;
+      break;
+    }
+    if (rc != AVERROR(EAGAIN)) {
+      failFFmpeg(ErrorKind::InvalidData,
+                 "could not decode a frame of '" + demuxer_.source().description() + "'", rc);
+    }
+    if (sentEof_) {
+      // A drained decoder that still wants input has nothing more to give.
+      decoderEof_ = true;
+      break;
+    }
+    // Feed the next packet of our stream; at the end, start draining.
+    bool fed = false;
+    while (!fed) {
+      if (!demuxer_.readPacket(packet_.get())) {
+        avcodec_send_packet(codec_.get(), nullptr);
+        sentEof_ = true;
+        break;
+      }
+      PacketRef unref(packet_.get());
+      if (packet_->stream_index != streamIndex_) {
+        continue;
+      }
+      rc = avcodec_send_packet(codec_.get(), packet_.get());
+      // A damaged packet is skipped, as the ffmpeg CLI does; a frame it
+      // should have produced is then reported missing by the caller.
+      fed = rc >= 0 || rc == AVERROR_INVALIDDATA;
+      if (rc < 0 && rc != AVERROR_INVALIDDATA) {
+        failFFmpeg(ErrorKind::InvalidData,
+                   "could not decode a packet of '" + demuxer_.source().description() + "'",
+                   rc);
+      }
+    }
+  }
+  return false;
+}
+
+bool VideoStreamDecoder::peekPts(int64_t& pts) {
+  if (!started_) {
+    started_ = true;
+  }
+  if (!hasPending_) {
+    if (!receive(pending_.get())) {
+      return false;
+    }
+    hasPending_ = true;
+    pendingPts_ = ptsOf(pending_.get());
+  }
+  pts = pendingPts_;
+  return true;
+}
+
+bool VideoStreamDecoder::advance() {
+  int64_t pts = 0;
+  if (!peekPts(pts)) {
+    return false;
+  }
+  av_frame_unref(current_.get());
+  av_frame_move_ref(current_.get(), pending_.get());
+  hasCurrent_ = true;
+  hasPending_ = false;
+  currentPts_ = pts;
+  return true;
+}
+
+}  // namespace codecflow

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Installs what building and testing codecflow needs, and only what is
+# missing: Debian's FFmpeg development packages, the ffmpeg CLI, GoogleTest
+# and DLPack with apt-get; torch==2.13.0 (CPU build, from a local wheel) and
+# the Python build and test tools with pip, into .venv unless PYTHON names
+# another interpreter. Prints the interpreter to use on its last line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(pkg-config ffmpeg libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
+  libswresample-dev libavfilter-dev libgtest-dev libdlpack-dev)
+TORCH_VERSION=2.13.0
+TORCH_WHEELS="${TORCH_WHEELS:-${PIP_FIND_LINKS:-/opt/wheels}}"
+
+log() { echo "[bootstrap] $*" >&2; }
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing with apt-get: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >&2
+fi
+
+if [ -n "${PYTHON:-}" ]; then
+  PY="$PYTHON"
+else
+  if [ ! -x .venv/bin/python ]; then
+    log "creating .venv"
+    python3 -m venv .venv
+  fi
+  PY="$PWD/.venv/bin/python"
+fi
+
+torch_ok() {
+  "$PY" -c "import torch, sys; sys.exit(0 if torch.__version__.split('+')[0] == '$TORCH_VERSION' else 1)" \
+    2>/dev/null
+}
+
+if ! torch_ok; then
+  log "installing torch==$TORCH_VERSION from the local wheel in $TORCH_WHEELS"
+  if ! "$PY" -m pip install -q --no-index --no-deps --find-links "$TORCH_WHEELS" \
+      "torch==$TORCH_VERSION" >&2; then
+    log "ERROR: no local torch==$TORCH_VERSION wheel in $TORCH_WHEELS (set TORCH_WHEELS)."
+    log "Refusing to download torch from the index: that would fetch the CUDA build (GBs)."
+    exit 1
+  fi
+fi
+
+stamp_dir=$("$PY" -c "import sys; print(sys.prefix)")
+stamp="$stamp_dir/.codecflow-deps"
+want=$(cat tools/constraints.txt tools/requirements-dev.txt | sha256sum | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  log "installing Python build and test tools"
+  "$PY" -m pip install -q -c tools/constraints.txt -r tools/requirements-dev.txt >&2
+  if ! torch_ok; then
+    log "ERROR: pip replaced torch==$TORCH_VERSION; check tools/constraints.txt"
+    exit 1
+  fi
+  if "$PY" -m pip list 2>/dev/null | grep -qi '^nvidia-'; then
+    log "ERROR: CUDA packages (nvidia-*) were installed; torch must be the CPU build"
+    exit 1
+  fi
+  echo "$want" > "$stamp"
+fi
+echo "$PY"
