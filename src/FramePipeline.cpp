@@ -14,6 +14,10 @@ namespace codecflow {
 
 namespace {
 
+// Room after swscale's output for the bytes its SIMD loops may write past
+// the last row.
+constexpr size_t kSwscaleSlack = 256;
+
 int bitDepthOf(const AVFrame* frame) {
   const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(static_cast<AVPixelFormat>(frame->format));
   return desc != nullptr ? desc->comp[0].depth : 8;
@@ -104,7 +108,7 @@ FramePipeline::Image FramePipeline::resize(const Image& in, int width, int heigh
                                            std::vector<uint8_t>& out) {
   int bpp = highBitDepth_ ? 6 : 3;
   AVPixelFormat format = highBitDepth_ ? AV_PIX_FMT_RGB48LE : AV_PIX_FMT_RGB24;
-  out.resize(static_cast<size_t>(width) * height * bpp);
+  out.resize(static_cast<size_t>(width) * height * bpp + kSwscaleSlack);
   UniqueAVFrame wrapper = allocFrame();
   wrapper->format = format;
   wrapper->width = in.width;
@@ -159,17 +163,27 @@ void FramePipeline::write(const AVFrame* frame, ColorConverter& converter, uint8
                                        std::to_string(outHeight_) + " to " +
                                        std::to_string(srcW) + "x" + std::to_string(srcH));
     }
-    converter.convert(frame, AV_PIX_FMT_RGB24, srcW, srcH, slot, srcW * 3);
-    return;
+    // swscale's SIMD loops may write a few bytes past the end of a row
+    // whose length is not a multiple of the vector size; inside a batch
+    // that would clobber the next slot (already filled when frames arrive
+    // out of order), so such sizes go through scratch memory.
+    if ((srcW * 3) % 64 == 0) {
+      converter.convert(frame, AV_PIX_FMT_RGB24, srcW, srcH, slot, srcW * 3);
+      return;
+    }
   }
   int bpp = highBitDepth_ ? 6 : 3;
-  scratchA_.resize(static_cast<size_t>(srcW) * srcH * bpp);
+  scratchA_.resize(static_cast<size_t>(srcW) * srcH * bpp + kSwscaleSlack);
   converter.convert(frame, highBitDepth_ ? AV_PIX_FMT_RGB48LE : AV_PIX_FMT_RGB24, srcW, srcH,
                     scratchA_.data(), srcW * bpp);
   Image image{&scratchA_, srcW, srcH};
   auto other = [&](const Image& img) -> std::vector<uint8_t>& {
     return img.buffer == &scratchA_ ? scratchB_ : scratchA_;
   };
+  if (direct) {
+    std::memcpy(slot, scratchA_.data(), static_cast<size_t>(srcW) * srcH * 3);
+    return;
+  }
   if (clockwiseQuarterTurns_ != 0) {
     image = rotate(image, other(image));
   }

@@ -64,7 +64,9 @@ Tensor Tensor::empty(std::vector<int64_t> shape, DType dtype) {
   // Round up to the alignment, and allocate at least one block so that an
   // empty tensor still has a valid, unique data pointer.
   size_t bytes = static_cast<size_t>(t.nbytes());
-  size_t rounded = std::max<size_t>((bytes + 63) / 64 * 64, 64);
+  // Plus one block of slack: vectorized writers (swscale) may touch a few
+  // bytes past the last row.
+  size_t rounded = (bytes + 63) / 64 * 64 + 64;
   void* data = std::aligned_alloc(64, rounded);
   if (data == nullptr) {
     throw std::bad_alloc();

@@ -1,0 +1,100 @@
+"""Decoded frames against the ffmpeg CLI's, bit for bit, in any order."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from codecflow.decoders import VideoDecoder
+
+EXACT_CLIPS = [
+    "h264_bframes",
+    "h264_open_gop",
+    "hevc",
+    "vp9",
+    "mpeg4",
+    "av1",
+    "h264_audio",
+    "odd_size",
+    "yuv444p",
+    "yuvj420p",
+    "yuv420p10",
+    "vfr",
+    "edit_list",
+    "rot90",
+    "rot180",
+    "rot270",
+]
+
+
+@pytest.mark.parametrize("name", EXACT_CLIPS)
+def test_sequential_frames_equal_cli(media, name):
+    reference = media.reference_frames(name)
+    decoder = VideoDecoder(media.clip(name), dimension_order="NHWC")
+    assert len(decoder) == len(reference)
+    frames = decoder.get_all_frames().data
+    assert frames.dtype == torch.uint8
+    assert tuple(frames.shape) == reference.shape
+    np.testing.assert_array_equal(frames.numpy(), reference)
+
+
+@pytest.mark.parametrize("name", EXACT_CLIPS)
+def test_random_order_with_repeats_equals_sequential(media, name):
+    reference = media.reference_frames(name)
+    decoder = VideoDecoder(media.clip(name), dimension_order="NHWC")
+    indices = list(range(len(decoder))) * 2
+    random.Random(name).shuffle(indices)
+    batch = decoder.get_frames_at(indices)
+    np.testing.assert_array_equal(batch.data.numpy(), reference[indices])
+    # One at a time, jumping around, on the same decoder.
+    for i in indices[:12]:
+        np.testing.assert_array_equal(decoder[i].numpy(), reference[i])
+
+
+@pytest.mark.parametrize("name", EXACT_CLIPS)
+def test_pts_and_durations_equal_ffprobe(media, name):
+    probed = media.probe_frames(name)
+    streams = media.probe_streams(name)["streams"]
+    video = next(s for s in streams if s["codec_type"] == "video")
+    num, den = (int(x) for x in video["time_base"].split("/"))
+    decoder = VideoDecoder(media.clip(name))
+    batch = decoder.get_all_frames()
+    expected_pts = [f["best_effort_timestamp"] * num / den for f in probed]
+    np.testing.assert_allclose(batch.pts_seconds.numpy(), expected_pts, rtol=0, atol=1e-9)
+    durations = [f.get("pkt_duration", f.get("duration")) for f in probed]
+    if all(d is not None for d in durations):
+        np.testing.assert_allclose(
+            batch.duration_seconds.numpy(), [d * num / den for d in durations], rtol=0, atol=1e-9
+        )
+
+
+def test_nchw_is_a_view_of_nhwc(media):
+    decoder = VideoDecoder(media.clip("h264_bframes"))
+    batch = decoder.get_frames_at([0, 1])
+    assert batch.data.shape == (2, 3, 240, 320)
+    assert not batch.data.is_contiguous()
+    assert batch.data.permute(0, 2, 3, 1).is_contiguous()
+    np.testing.assert_array_equal(
+        batch.data.permute(0, 2, 3, 1).numpy(), media.reference_frames("h264_bframes")[:2]
+    )
+
+
+def test_iteration_yields_every_frame_in_order(media):
+    reference = media.reference_frames("hevc")
+    decoder = VideoDecoder(media.clip("hevc"), dimension_order="NHWC")
+    frames = [frame for frame in decoder]
+    assert len(frames) == len(reference)
+    np.testing.assert_array_equal(torch.stack(frames).numpy(), reference)
+
+
+@pytest.mark.parametrize("threads", [0, 2])
+def test_ffmpeg_threads_do_not_change_frames(media, threads):
+    reference = media.reference_frames("h264_bframes")
+    decoder = VideoDecoder(
+        media.clip("h264_bframes"), dimension_order="NHWC", num_ffmpeg_threads=threads
+    )
+    indices = [59, 0, 31, 30, 29, 58]
+    np.testing.assert_array_equal(decoder.get_frames_at(indices).data.numpy(), reference[indices])
