@@ -107,16 +107,13 @@ FramePipeline::Image FramePipeline::rotate(const Image& in, std::vector<uint8_t>
 FramePipeline::Image FramePipeline::resize(const Image& in, int width, int height,
                                            std::vector<uint8_t>& out) {
   int bpp = highBitDepth_ ? 6 : 3;
-  AVPixelFormat format = highBitDepth_ ? AV_PIX_FMT_RGB48LE : AV_PIX_FMT_RGB24;
-  out.resize(static_cast<size_t>(width) * height * bpp + kSwscaleSlack);
-  UniqueAVFrame wrapper = allocFrame();
-  wrapper->format = format;
-  wrapper->width = in.width;
-  wrapper->height = in.height;
-  wrapper->data[0] = in.buffer->data();
-  wrapper->linesize[0] = in.width * bpp;
-  resizer_.convert(wrapper.get(), format, width, height, out.data(), width * bpp,
-                   SWS_BILINEAR);
+  out.resize(static_cast<size_t>(width) * height * bpp);
+  if (highBitDepth_) {
+    resizer_.resize(reinterpret_cast<const uint16_t*>(in.buffer->data()), in.width, in.height,
+                    reinterpret_cast<uint16_t*>(out.data()), width, height);
+  } else {
+    resizer_.resize(in.buffer->data(), in.width, in.height, out.data(), width, height);
+  }
   return {&out, width, height};
 }
 

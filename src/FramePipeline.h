@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ColorConverter.h"
+#include "ImageResizer.h"
 #include "codecflow/Tensor.h"
 #include "codecflow/VideoDecoder.h"
 
@@ -53,7 +54,7 @@ class FramePipeline {
   int outHeight_ = 0;
   std::vector<uint8_t> scratchA_;
   std::vector<uint8_t> scratchB_;
-  ColorConverter resizer_;
+  ImageResizer resizer_;
 };
 
 }  // namespace codecflow

@@ -32,6 +32,11 @@ StreamMetadata Demuxer::streamMetadata(int index) const {
   m.codec = avcodec_get_name(par->codec_id);
   if (st->duration != AV_NOPTS_VALUE && st->duration > 0) {
     m.durationSecondsFromHeader = toSeconds(st->duration, st->time_base);
+  } else if (format_->duration != AV_NOPTS_VALUE && format_->duration > 0 &&
+           format_->nb_streams == 1) {
+    // Containers such as WebM give one duration for the whole file; with a
+    // single stream it is that stream's.
+    m.durationSecondsFromHeader = static_cast<double>(format_->duration) / AV_TIME_BASE;
   }
   if (st->start_time != AV_NOPTS_VALUE) {
     m.beginStreamSecondsFromHeader = toSeconds(st->start_time, st->time_base);

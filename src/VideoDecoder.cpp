@@ -96,8 +96,10 @@ struct VideoDecoder::Impl {
     return metadata.beginStreamSecondsFromHeader.value_or(0.0);
   }
 
+  // The tick a time falls in. A time that is a tick's start up to float
+  // error (31 / 30 s, say) belongs to that tick, not the one before.
   int64_t toTimestamp(double seconds) const {
-    return static_cast<int64_t>(std::llround(seconds / av_q2d(timeBase)));
+    return static_cast<int64_t>(std::floor(seconds / av_q2d(timeBase) + 1e-6));
   }
 
   // Positions the decoder on the frame shown at `target` (stream time base):
@@ -263,7 +265,11 @@ DecodedFrames VideoDecoder::framesAt(const std::vector<int64_t>& indices) {
     if (impl_->exact) {
       targets.push_back(impl_->index.frames()[i].pts);
     } else {
-      double seconds = impl_->beginSeconds() + static_cast<double>(i) / impl_->approximateFps();
+      // Aim at the middle of the frame's nominal interval: containers round
+      // pts (WebM to milliseconds), so its start may fall just before the
+      // frame's stored pts.
+      double seconds =
+          impl_->beginSeconds() + (static_cast<double>(i) + 0.5) / impl_->approximateFps();
       targets.push_back(impl_->toTimestamp(seconds));
     }
   }
