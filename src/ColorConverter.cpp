@@ -3,6 +3,7 @@
 #include "codecflow/Error.h"
 
 extern "C" {
+#include <libavutil/opt.h>
 #include <libavutil/pixdesc.h>
 }
 
@@ -34,8 +35,21 @@ void ColorConverter::convert(const AVFrame* frame, AVPixelFormat dstFormat, int 
           frame->color_range, dstWidth,     dstHeight,     dstFormat,
           scaleFlags};
   if (!context_ || !(key == key_)) {
-    context_.reset(sws_getContext(frame->width, frame->height, srcFormat, dstWidth, dstHeight,
-                                  dstFormat, scaleFlags, nullptr, nullptr, nullptr));
+    context_.reset(sws_alloc_context());
+    if (context_) {
+      SwsContext* c = context_.get();
+      av_opt_set_int(c, "srcw", frame->width, 0);
+      av_opt_set_int(c, "srch", frame->height, 0);
+      av_opt_set_int(c, "src_format", srcFormat, 0);
+      av_opt_set_int(c, "dstw", dstWidth, 0);
+      av_opt_set_int(c, "dsth", dstHeight, 0);
+      av_opt_set_int(c, "dst_format", dstFormat, 0);
+      av_opt_set_int(c, "sws_flags", scaleFlags, 0);
+      av_opt_set_int(c, "threads", threads_, 0);
+      if (sws_init_context(c, nullptr, nullptr) < 0) {
+        context_.reset();
+      }
+    }
     if (!context_) {
       const char* name = av_get_pix_fmt_name(srcFormat);
       fail(ErrorKind::Unsupported, std::string("cannot convert pixel format ") +

@@ -17,6 +17,10 @@ namespace codecflow {
 
 class ColorConverter {
  public:
+  // `threads` > 1 converts horizontal slices in parallel (swscale's own
+  // slice threads, as the CLI's scale filter uses); 0 picks the core count.
+  explicit ColorConverter(int threads = 1) : threads_(threads) {}
+
   // Writes `frame` as `dstFormat` (AV_PIX_FMT_RGB24 or AV_PIX_FMT_RGB48LE
   // here) of the given size into `dst`, rows `dstLinesize` bytes apart.
   // A size different from the frame's scales with `scaleFlags`.
@@ -30,6 +34,7 @@ class ColorConverter {
     bool operator==(const Key&) const = default;
   };
   Key key_;
+  int threads_;
   UniqueSwsContext context_;
 };
 

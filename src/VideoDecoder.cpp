@@ -51,6 +51,7 @@ struct VideoDecoder::Impl {
       fillContentMetadata();
     }
     decoder = std::make_unique<VideoStreamDecoder>(demuxer, stream, options.numThreads);
+    converter = ColorConverter(options.numThreads);
     pipeline = std::make_unique<FramePipeline>(decoder->codec()->width, decoder->codec()->height,
                                                metadata.rotation, options.transforms,
                                                options.floatOutput);
