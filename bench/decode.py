@@ -30,10 +30,27 @@ def make_clip(seconds: int) -> pathlib.Path:
     if not path.exists():
         tmp = path.with_suffix(".tmp.mp4")
         subprocess.run(
-            ["ffmpeg", "-y", "-v", "error", "-f", "lavfi",
-             "-i", f"mandelbrot=size=1920x1080:rate=60", "-t", str(seconds),
-             "-c:v", "libx264", "-preset", "veryfast", "-g", "600", "-pix_fmt", "yuv420p",
-             str(tmp)],
+            [
+                "ffmpeg",
+                "-y",
+                "-v",
+                "error",
+                "-f",
+                "lavfi",
+                "-i",
+                "mandelbrot=size=1920x1080:rate=60",
+                "-t",
+                str(seconds),
+                "-c:v",
+                "libx264",
+                "-preset",
+                "veryfast",
+                "-g",
+                "600",
+                "-pix_fmt",
+                "yuv420p",
+                str(tmp),
+            ],
             check=True,
         )
         tmp.rename(path)
@@ -43,8 +60,20 @@ def make_clip(seconds: int) -> pathlib.Path:
 def time_cli(path: pathlib.Path, threads: int) -> float:
     start = time.perf_counter()
     subprocess.run(
-        ["ffmpeg", "-v", "error", "-threads", str(threads), "-i", str(path),
-         "-pix_fmt", "rgb24", "-f", "null", "-"],
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-threads",
+            str(threads),
+            "-i",
+            str(path),
+            "-pix_fmt",
+            "rgb24",
+            "-f",
+            "null",
+            "-",
+        ],
         check=True,
     )
     return time.perf_counter() - start
@@ -76,8 +105,10 @@ def main() -> None:
         ours.append(elapsed)
     cli_fps = frames / statistics.median(cli)
     our_fps = frames / statistics.median(ours)
-    print(f"clip: {path.name}, {frames} frames 1920x1080, {args.threads} decoding threads, "
-          f"median of {args.runs} runs, codecflow {codecflow.__version__}")
+    print(
+        f"clip: {path.name}, {frames} frames 1920x1080, {args.threads} decoding threads, "
+        f"median of {args.runs} runs, codecflow {codecflow.__version__}"
+    )
     print(f"ffmpeg CLI (-pix_fmt rgb24 -f null): {cli_fps:8.1f} fps")
     print(f"codecflow (get_frames_in_range):     {our_fps:8.1f} fps")
     print(f"ratio codecflow / CLI: {our_fps / cli_fps:.3f}")

@@ -11,9 +11,8 @@ import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "tests" / "media"))
 
-import generate  # noqa: E402
-
 import codecflow  # noqa: E402
+import generate  # noqa: E402
 from codecflow.decoders import VideoDecoder  # noqa: E402
 
 

@@ -28,7 +28,9 @@ def resolve_device(device: DeviceLike) -> torch.device:
     if resolved.type == "cpu":
         return resolved
     if resolved.type != "cuda":
-        raise ValueError(f"unsupported device {str(resolved)!r}; supported: 'cpu', 'cuda', 'cuda:N'")
+        raise ValueError(
+            f"unsupported device {str(resolved)!r}; supported: 'cpu', 'cuda', 'cuda:N'"
+        )
     if not getattr(_core, "has_cuda", lambda: False)():
         raise RuntimeError(
             f"device {str(resolved)!r} was asked for, but this codecflow build has no CUDA "
@@ -74,4 +76,8 @@ class CpuFallbackStatus:
 
 
 def default_reason(device: Optional[torch.device]) -> str:
-    return "no fallback: decoding on the CPU was asked for" if device is None or device.type == "cpu" else ""
+    return (
+        "no fallback: decoding on the CPU was asked for"
+        if device is None or device.type == "cpu"
+        else ""
+    )

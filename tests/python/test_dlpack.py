@@ -6,7 +6,6 @@ import gc
 
 import numpy as np
 import torch
-
 from codecflow import _core
 from codecflow.decoders import VideoDecoder
 

@@ -19,7 +19,7 @@ _MEDIA = Path(__file__).resolve().parents[1] / "media"
 if str(_MEDIA) not in sys.path:
     sys.path.insert(0, str(_MEDIA))
 
-import generate
+import generate  # noqa: E402
 
 
 def _video_stream(name: str) -> dict:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 
 import pytest
-
 from codecflow.decoders import VideoDecoder
 
 ALLOWED = (ValueError, RuntimeError, IndexError)

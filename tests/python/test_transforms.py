@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-
 from codecflow.decoders import VideoDecoder
 from codecflow.transforms import CenterCrop, RandomCrop, Resize
 
@@ -91,7 +90,9 @@ def test_crop_larger_than_frame_is_value_error(clip, transforms):
         VideoDecoder(clip, transforms=transforms)
 
 
-@pytest.mark.parametrize("make", [lambda: Resize(10), lambda: Resize((0, 5)), lambda: CenterCrop(-1)])
+@pytest.mark.parametrize(
+    "make", [lambda: Resize(10), lambda: Resize((0, 5)), lambda: CenterCrop(-1)]
+)
 def test_bad_sizes_are_value_errors(make):
     with pytest.raises(ValueError):
         make()
@@ -108,15 +109,22 @@ def _torchvision_like(name: str, **attributes):
 
 
 def test_torchvision_shaped_transforms_are_converted(clip, ref):
-    resize = _torchvision_like("Resize", size=[120, 160], interpolation="InterpolationMode.BILINEAR",
-                               antialias=True, max_size=None)
+    resize = _torchvision_like(
+        "Resize",
+        size=[120, 160],
+        interpolation="InterpolationMode.BILINEAR",
+        antialias=True,
+        max_size=None,
+    )
     crop = _torchvision_like("CenterCrop", size=[100, 100])
     decoder = VideoDecoder(clip, transforms=[resize, crop], dimension_order="NHWC")
     expected = VideoDecoder(
         clip, transforms=[Resize((120, 160)), CenterCrop(100)], dimension_order="NHWC"
     )
     np.testing.assert_array_equal(decoder[0].numpy(), expected[0].numpy())
-    nearest = _torchvision_like("Resize", size=[120, 160], interpolation="InterpolationMode.NEAREST")
+    nearest = _torchvision_like(
+        "Resize", size=[120, 160], interpolation="InterpolationMode.NEAREST"
+    )
     with pytest.raises(ValueError, match="bilinear"):
         VideoDecoder(clip, transforms=[nearest])
     padded = _torchvision_like("RandomCrop", size=[50, 50], padding=4, pad_if_needed=False)

@@ -7,7 +7,6 @@ import json
 import numpy as np
 import pytest
 import torch
-
 from codecflow import Frame, FrameBatch
 from codecflow.decoders import (
     CpuFallbackStatus,
@@ -283,7 +282,9 @@ def test_num_frames_is_always_decodable(media):
     for name in ("h264_bframes", "edit_list", "vp9", "vfr", "h264_open_gop"):
         decoder = VideoDecoder(media.clip(name))
         last = decoder.get_frame_at(len(decoder) - 1)
-        assert last.pts_seconds == pytest.approx(decoder.metadata.end_stream_seconds - last.duration_seconds)
+        assert last.pts_seconds == pytest.approx(
+            decoder.metadata.end_stream_seconds - last.duration_seconds
+        )
 
 
 def test_float_output(clip, ref):

@@ -177,9 +177,7 @@ class VideoDecoder:
         try:
             i = operator.index(index)
         except TypeError:
-            raise TypeError(
-                f"frame indices must be integers, got {type(index).__name__}"
-            ) from None
+            raise TypeError(f"frame indices must be integers, got {type(index).__name__}") from None
         n = self._num_frames
         if i < 0:
             i += n
@@ -204,9 +202,7 @@ class VideoDecoder:
         if isinstance(key, slice):
             return self._frames_at(list(range(*key.indices(self._num_frames)))).data
         if isinstance(key, (bool, float)) or not hasattr(key, "__index__"):
-            raise TypeError(
-                f"decoder keys must be ints or slices, got {type(key).__name__}"
-            )
+            raise TypeError(f"decoder keys must be ints or slices, got {type(key).__name__}")
         return self._frames_at([self._normalize_index(key)]).data[0]
 
     def get_frame_at(self, index: int) -> Frame:
@@ -245,9 +241,7 @@ class VideoDecoder:
             raise ValueError(f"step must be positive, got {step}")
         first = start + n if start < 0 else start
         if not 0 <= first < n:
-            raise OutOfRangeError(
-                f"start {start} is out of range for a video of {n} frames"
-            )
+            raise OutOfRangeError(f"start {start} is out of range for a video of {n} frames")
         last = min(stop + n if stop < 0 else stop, n)
         if last < first:
             raise OutOfRangeError(f"stop {stop} lies before start {start}")
@@ -342,8 +336,10 @@ def _as_list(values: Any, name: str) -> list:
 
 
 def _as_seconds(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) and not (
-        isinstance(value, torch.Tensor) and value.numel() == 1
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        and not (isinstance(value, torch.Tensor) and value.numel() == 1)
     ):
         raise TypeError(f"times must be numbers of seconds, got {type(value).__name__}")
     seconds = float(value)

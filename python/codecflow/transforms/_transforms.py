@@ -21,7 +21,9 @@ def _pair(size: Size, name: str) -> Tuple[int, int]:
         try:
             values = tuple(int(v) for v in size)
         except TypeError:
-            raise ValueError(f"{name}: size must be an int or (height, width), got {size!r}")
+            raise ValueError(
+                f"{name}: size must be an int or (height, width), got {size!r}"
+            ) from None
         if len(values) == 1:
             values = (values[0], values[0])
     if len(values) != 2 or min(values) <= 0:
