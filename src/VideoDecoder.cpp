@@ -52,9 +52,10 @@ struct VideoDecoder::Impl {
     }
     decoder = std::make_unique<VideoStreamDecoder>(demuxer, stream, options.numThreads);
     converter = ColorConverter(options.numThreads);
+    floatOutput = options.outputDType == OutputDType::Float32 ||
+                  (options.outputDType == OutputDType::Auto && metadata.bitsPerComponent > 8);
     pipeline = std::make_unique<FramePipeline>(decoder->codec()->width, decoder->codec()->height,
-                                               metadata.rotation, options.transforms,
-                                               options.floatOutput);
+                                               metadata.rotation, options.transforms, floatOutput);
   }
 
   void fillContentMetadata() {
@@ -209,6 +210,7 @@ struct VideoDecoder::Impl {
   StreamMetadata metadata;
   FrameIndex index;
   bool exact = true;
+  bool floatOutput = false;
   std::unique_ptr<VideoStreamDecoder> decoder;
   std::unique_ptr<FramePipeline> pipeline;
   ColorConverter converter;
@@ -229,6 +231,7 @@ std::pair<int, int> VideoDecoder::timeBase() const {
   return {impl_->timeBase.num, impl_->timeBase.den};
 }
 bool VideoDecoder::exact() const { return impl_->exact; }
+bool VideoDecoder::floatOutput() const { return impl_->floatOutput; }
 
 std::vector<int64_t> VideoDecoder::indexPts() const {
   std::vector<int64_t> out;

@@ -29,6 +29,12 @@ struct TransformStep {
   int left = -1;
 };
 
+enum class OutputDType {
+  UInt8,    // RGB24
+  Float32,  // [0, 1], through 16-bit RGB for sources deeper than 8 bits
+  Auto,     // UInt8 for 8-bit sources, Float32 for deeper ones
+};
+
 // A frame of a custom frame mapping (times in the stream's time base).
 struct CustomFrame {
   int64_t pts = 0;
@@ -42,9 +48,7 @@ struct VideoDecoderOptions {
   SeekMode seekMode = SeekMode::Exact;
   std::optional<std::vector<CustomFrame>> customFrames;
   std::vector<TransformStep> transforms;
-  // Float32 output in [0, 1], converted from 16-bit RGB so that high bit
-  // depths keep their precision.
-  bool floatOutput = false;
+  OutputDType outputDType = OutputDType::UInt8;
 };
 
 // Frames and their times (seconds), in the order they were asked for.
@@ -74,6 +78,8 @@ class VideoDecoder {
   // The stream's time base as (num, den).
   std::pair<int, int> timeBase() const;
   bool exact() const;
+  // Whether frames come out as float32 (after resolving OutputDType::Auto).
+  bool floatOutput() const;
 
   // Per-frame pts/duration (in the stream's time base) of the index; empty
   // in approximate mode.

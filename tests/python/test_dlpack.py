@@ -6,6 +6,7 @@ import gc
 
 import numpy as np
 import torch
+
 from codecflow import _core
 from codecflow.decoders import VideoDecoder
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import io
 import pathlib
 
-import codecflow
 import numpy as np
 import pytest
 import torch
+
+import codecflow
 from codecflow.decoders import VideoDecoder
 
 

@@ -39,7 +39,7 @@ void bindVideoDecoder(py::module_& m) {
   py::class_<VideoDecoder>(m, "VideoDecoder")
       .def(py::init([](const Source& source, int streamIndex, int numThreads, bool exact,
                        std::optional<std::vector<std::tuple<int64_t, int64_t, bool>>> custom,
-                       std::vector<TransformStep> transforms, bool floatOutput) {
+                       std::vector<TransformStep> transforms, const std::string& outputDType) {
              VideoDecoderOptions options;
              options.streamIndex = streamIndex;
              options.numThreads = numThreads;
@@ -52,14 +52,23 @@ void bindVideoDecoder(py::module_& m) {
                options.customFrames = std::move(frames);
              }
              options.transforms = std::move(transforms);
-             options.floatOutput = floatOutput;
+             if (outputDType == "uint8") {
+               options.outputDType = OutputDType::UInt8;
+             } else if (outputDType == "float32") {
+               options.outputDType = OutputDType::Float32;
+             } else if (outputDType == "auto") {
+               options.outputDType = OutputDType::Auto;
+             } else {
+               fail(ErrorKind::InvalidArgument, "unknown output dtype '" + outputDType +
+                                                    "'; known: uint8, float32, auto");
+             }
              py::gil_scoped_release release;
              return std::make_unique<VideoDecoder>(source, std::move(options));
            }),
            py::arg("source"), py::arg("stream_index") = -1, py::arg("num_threads") = 1,
            py::arg("exact") = true, py::arg("custom_frames") = std::nullopt,
            py::arg("transforms") = std::vector<TransformStep>{},
-           py::arg("float_output") = false)
+           py::arg("output_dtype") = "uint8")
       .def_property_readonly("metadata", &VideoDecoder::metadata)
       .def_property_readonly("stream_index", &VideoDecoder::streamIndex)
       .def_property_readonly("num_frames", &VideoDecoder::numFrames)
@@ -67,6 +76,7 @@ void bindVideoDecoder(py::module_& m) {
       .def_property_readonly("output_width", &VideoDecoder::outputWidth)
       .def_property_readonly("time_base", &VideoDecoder::timeBase)
       .def_property_readonly("exact", &VideoDecoder::exact)
+      .def_property_readonly("float_output", &VideoDecoder::floatOutput)
       .def("index_pts", &VideoDecoder::indexPts)
       .def("index_durations", &VideoDecoder::indexDurations)
       .def("index_key_frames", &VideoDecoder::indexKeyFrames)

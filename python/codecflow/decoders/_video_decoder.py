@@ -108,15 +108,14 @@ class VideoDecoder:
         index = -1 if stream_index is None else stream_index
         exact = seek_mode == "exact"
 
-        # Open once without transforms to learn the frame size, when the
-        # transforms need it (crops check their fit; RandomCrop draws its
-        # position); the scan is not repeated because the probe is approximate.
+        # The transforms need the displayed frame size (crops check their
+        # fit; RandomCrop draws its position): the header has it.
         steps: List[_core.TransformStep] = []
         if transforms:
-            probe = _core.VideoDecoder(core_source, stream_index=index, exact=False)
-            steps, _ = make_steps(list(transforms), probe.metadata.height, probe.metadata.width)
-            del probe
-            core_source = make_source(source)
+            header = _core.read_container_metadata(core_source)
+            chosen = _pick_video_stream(header, index)
+            steps, _ = make_steps(list(transforms), chosen.height, chosen.width)
+        dtype_name = "auto" if output_dtype == "auto" else str(output_dtype).split(".")[-1]
         self._decoder = _core.VideoDecoder(
             core_source,
             stream_index=index,
@@ -124,20 +123,8 @@ class VideoDecoder:
             exact=exact,
             custom_frames=custom_frames,
             transforms=steps,
-            float_output=False,
+            output_dtype=dtype_name,
         )
-        bits = self._decoder.metadata.bits_per_component
-        self._float = output_dtype == torch.float32 or (output_dtype == "auto" and bits > 8)
-        if self._float:
-            self._decoder = _core.VideoDecoder(
-                make_source(source),
-                stream_index=index,
-                num_threads=num_ffmpeg_threads,
-                exact=exact,
-                custom_frames=custom_frames,
-                transforms=steps,
-                float_output=True,
-            )
         self.stream_index: int = self._decoder.stream_index
         self.metadata: VideoStreamMetadata = video_metadata_from_core(self._decoder.metadata)
         self.cpu_fallback = CpuFallbackStatus()
@@ -323,6 +310,16 @@ class VideoDecoder:
 
 
 SimpleVideoDecoder = VideoDecoder
+
+
+def _pick_video_stream(header: Any, index: int) -> Any:
+    """The header metadata of the stream a decoder will use (index -1: best).
+    Stream errors are left to the decoder, which reports them in full."""
+    chosen = index if index >= 0 else header.best_video_stream_index
+    for stream in header.streams:
+        if stream.stream_index == chosen and stream.media_type == _core.MediaType.VIDEO:
+            return stream
+    raise ValueError(f"stream index {index} is not a video stream")
 
 
 def _as_list(values: Any, name: str) -> list:
