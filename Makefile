@@ -9,7 +9,7 @@ CMAKE_ARGS ?=
 JOBS ?= $(shell nproc)
 PYTEST_ARGS ?=
 
-.PHONY: all deps build media test test-cpp test-python demo bench bench-full clean
+.PHONY: all deps build media test test-cpp test-python demo bench bench-full clean package-check
 
 all: build
 
@@ -48,3 +48,8 @@ demo: build
 
 clean:
 	rm -rf build python/codecflow/_core*.so
+
+# Builds and installs the wheel as `pip install .` would, and decodes with
+# the installed package from outside the source tree.
+package-check: deps
+	tools/package_check.sh $(PY)
