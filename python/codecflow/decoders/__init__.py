@@ -1,6 +1,7 @@
 """Decoders: video and audio into tensors."""
 
 from codecflow._device import CpuFallbackStatus
+from codecflow.decoders._audio_decoder import AudioDecoder
 from codecflow.decoders._metadata import (
     AudioStreamMetadata,
     ContainerMetadata,
@@ -8,10 +9,13 @@ from codecflow.decoders._metadata import (
     VideoStreamMetadata,
 )
 from codecflow.decoders._video_decoder import SimpleVideoDecoder, VideoDecoder
+from codecflow.decoders._wav_decoder import WavDecoder
 
 __all__ = [
     "VideoDecoder",
     "SimpleVideoDecoder",
+    "AudioDecoder",
+    "WavDecoder",
     "VideoStreamMetadata",
     "AudioStreamMetadata",
     "StreamMetadata",

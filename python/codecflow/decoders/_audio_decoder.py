@@ -1,0 +1,142 @@
+"""AudioDecoder: the samples of an audio stream as tensors."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Optional, Tuple
+
+import torch
+
+from codecflow import _core
+from codecflow._errors import InvalidArgumentError
+from codecflow._frame import AudioSamples
+from codecflow._source import SourceLike, make_source
+from codecflow.decoders._metadata import AudioStreamMetadata, audio_metadata_from_core
+
+
+class AudioDecoder:
+    """Decodes one audio stream into float32 ``(num_channels, num_samples)``
+    tensors with values in [-1, 1].
+
+    Args:
+        source: a path (``str`` or ``pathlib.Path``), ``bytes``, a 1-D uint8
+            tensor of encoded bytes (aliased, not copied) or a binary
+            file-like object with ``read`` and ``seek`` (read on demand).
+            The audio stream of a video file works too.
+        stream_index: the absolute index of the audio stream; None picks
+            FFmpeg's best audio stream.
+        sample_rate: the output sample rate; None keeps the stream's.
+        num_channels: the output channel count; None keeps the stream's.
+
+    Exactness: :meth:`get_all_samples` equals
+    ``ffmpeg -i SOURCE -map 0:a:N [-ar R] [-ac C] -f f32le -`` bit for bit
+    (channels de-interleaved), including the container's encoder delay and
+    padding, which FFmpeg's decoders apply. Resampling and remixing use
+    swresample configured as the ffmpeg CLI configures it (its default
+    filter and rematrix coefficients).
+
+    Ranges: the samples of :meth:`get_samples_played_in_range` on one
+    decoder, asked for in increasing, consecutive ranges, concatenate to
+    exactly the samples of :meth:`get_all_samples`, with or without
+    resampling (the decoder keeps its position and its resampler's state
+    between calls). A range that starts before the previous one's end, or
+    more than 10 s after it, seeks: lossless codecs (PCM, FLAC, ...) then give
+    the same samples bit for bit, lossy codecs (MP3, AAC, Vorbis, Opus) the
+    same within the decoder's warm-up (tested: max abs difference below
+    1e-3 for lossy codecs; with resampling also below 1e-3, bit-exact for
+    lossless ones).
+
+    Thread safety: a decoder may be shared between threads; its calls are
+    serialized. Decoding releases the GIL.
+
+    Raises:
+        FileNotFoundError, IsADirectoryError: for a bad path.
+        ValueError: for empty, non-media, truncated or corrupt data, a stream
+            index that is not an audio stream (a video-only file has none),
+            or ``sample_rate`` / ``num_channels`` <= 0 (those are also
+            ``RuntimeError``).
+        TypeError: for an unsupported source type or a text-mode file.
+        Exception: whatever a file-like object's ``read`` or ``seek``
+            raised, unchanged.
+    """
+
+    def __init__(
+        self,
+        source: SourceLike,
+        *,
+        stream_index: Optional[int] = None,
+        sample_rate: Optional[int] = None,
+        num_channels: Optional[int] = None,
+    ):
+        if stream_index is not None and (
+            isinstance(stream_index, bool) or not isinstance(stream_index, int) or stream_index < 0
+        ):
+            raise ValueError(f"stream_index must be a non-negative int, got {stream_index!r}")
+        _check_positive(sample_rate, "sample_rate")
+        _check_positive(num_channels, "num_channels")
+        self._decoder = _core.AudioDecoder(
+            make_source(source),
+            stream_index=-1 if stream_index is None else stream_index,
+            sample_rate=sample_rate,
+            num_channels=num_channels,
+        )
+        self.stream_index: int = self._decoder.stream_index
+        self.metadata: AudioStreamMetadata = audio_metadata_from_core(self._decoder.metadata)
+
+    def get_all_samples(self) -> AudioSamples:
+        """Every sample of the stream; ``pts_seconds`` is the first sample's time."""
+        return _to_samples(self._decoder.all_samples())
+
+    def get_samples_played_in_range(
+        self, start_seconds: float = 0.0, stop_seconds: Optional[float] = None
+    ) -> AudioSamples:
+        """The samples played in ``[start_seconds, stop_seconds)``.
+
+        The first sample returned is the one nearest to ``start_seconds``
+        (the stream's first sample when ``start_seconds`` lies before it), and
+        ``pts_seconds`` is ``max(start_seconds, first pts)``. A ``stop_seconds``
+        past the end (or None) stops at the end.
+
+        Raises:
+            ValueError: when ``start_seconds > stop_seconds``, or when the
+                range holds no samples (also a ``RuntimeError``).
+        """
+        start, stop = _check_range(start_seconds, stop_seconds)
+        return _to_samples(self._decoder.samples_in_range(start, stop))
+
+
+def _check_positive(value: Any, name: str) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise InvalidArgumentError(f"{name} must be a positive int, got {value!r}")
+
+
+def _check_range(start: Any, stop: Any) -> Tuple[float, Optional[float]]:
+    start = _seconds(start, "start_seconds")
+    stop = None if stop is None else _seconds(stop, "stop_seconds")
+    if stop is not None and start > stop:
+        raise InvalidArgumentError(
+            f"start_seconds ({start}) must not be greater than stop_seconds ({stop})"
+        )
+    return start, stop
+
+
+def _seconds(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number of seconds, got {type(value).__name__}")
+    seconds = float(value)
+    if math.isnan(seconds):
+        raise InvalidArgumentError(f"{name} cannot be NaN")
+    return seconds
+
+
+def _to_samples(result: Tuple[Any, float, int]) -> AudioSamples:
+    capsule, pts, sample_rate = result
+    data = torch.from_dlpack(capsule)
+    return AudioSamples(
+        data=data,
+        pts_seconds=float(pts),
+        duration_seconds=data.shape[1] / sample_rate,
+        sample_rate=int(sample_rate),
+    )
