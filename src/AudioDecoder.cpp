@@ -69,7 +69,11 @@ struct AudioDecoder::Impl {
     if (hasFrame) {
       int64_t pts = framePts(frame.get());
       firstPts = pts == AV_NOPTS_VALUE ? 0 : pts;
-      seekable = pts != AV_NOPTS_VALUE;
+      // Positions after a seek come from timestamps: only those at least
+      // as fine as a sample place the pipeline exactly (Matroska's
+      // millisecond ones do not; such streams decode from the start).
+      seekable = pts != AV_NOPTS_VALUE &&
+                 static_cast<int64_t>(timeBase.num) * inRate <= timeBase.den;
       t0 = toSeconds(firstPts, timeBase);
       // Creating the resampler now reports impossible conversions here.
       makeResampler();
@@ -183,7 +187,7 @@ struct AudioDecoder::Impl {
   // stream has them.
   SampleBuffer take(int64_t first, int64_t stop) {
     int64_t pendingStart = nextIndex - pending.size();
-    bool farAhead = first - nextIndex > 10 * static_cast<int64_t>(outRate);
+    bool farAhead = seekable && first - nextIndex > 10 * static_cast<int64_t>(outRate);
     if (first < pendingStart || farAhead) {
       reposition(first);
     }

@@ -13,7 +13,7 @@
 namespace codecflow {
 
 // The index of the sample nearest to `seconds` on a timeline whose sample 0
-// plays at t0; 0 for times before t0.
+// plays at t0 (ties to even, as Python's round()); 0 for times before t0.
 inline int64_t sampleIndexAt(double seconds, double t0, int rate) {
   double x = (seconds - t0) * rate;
   if (!(x > 0)) {
@@ -22,7 +22,7 @@ inline int64_t sampleIndexAt(double seconds, double t0, int rate) {
   if (x >= 9.0e18) {
     return std::numeric_limits<int64_t>::max();
   }
-  return std::llround(x);
+  return std::llrint(x);
 }
 
 struct SampleRange {
