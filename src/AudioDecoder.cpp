@@ -4,6 +4,8 @@
 #include <limits>
 #include <mutex>
 #include <numeric>
+#include <utility>
+#include <vector>
 
 #include "AudioResampler.h"
 #include "AudioStreamDecoder.h"
@@ -39,6 +41,15 @@ void checkPositive(const std::optional<int>& value, const char* name) {
 // the resampler is started on an input sample whose output position is a
 // whole number (a multiple of inRate / gcd(inRate, outRate)), so that it
 // runs in the same phase as one started at the beginning of the stream.
+// Note [Verified positions]
+// For codecs whose packets are not self-contained sample counts (lossy
+// codecs, ADPCM), a demuxer's timestamps after a seek may disagree with the
+// samples decoded from the start (WAV's ADPCM, for one). The decoder
+// remembers where every frame it decoded from a known position began; after
+// a seek it takes the position from there when it knows the frame, decodes
+// from the start when the frame lies in a part it decoded but is unknown
+// (disagreeing timestamps), and trusts the timestamp only in parts never
+// decoded.
 struct AudioDecoder::Impl {
   Impl(Source src, AudioDecoderOptions opts) : source(std::move(src)), options(opts) {
     checkPositive(options.sampleRate, "sample_rate");
@@ -48,8 +59,10 @@ struct AudioDecoder::Impl {
     timeBase = st->time_base;
     metadata = demuxer->streamMetadata(stream);
     const AVCodecDescriptor* descriptor = avcodec_descriptor_get(st->codecpar->codec_id);
-    bool exactSeeks = descriptor != nullptr && (descriptor->props & AV_CODEC_PROP_LOSSLESS) &&
-                      (descriptor->props & AV_CODEC_PROP_INTRA_ONLY);
+    // PCM, FLAC and the like: every packet stands alone and its timestamp
+    // counts samples exactly.
+    exactSeeks = descriptor != nullptr && (descriptor->props & AV_CODEC_PROP_LOSSLESS) &&
+                 (descriptor->props & AV_CODEC_PROP_INTRA_ONLY);
     inRate = hasFrame ? frame->sample_rate : st->codecpar->sample_rate;
     int inChannels = hasFrame ? frame->ch_layout.nb_channels : st->codecpar->ch_layout.nb_channels;
     outRate = options.sampleRate.value_or(inRate);
@@ -102,6 +115,8 @@ struct AudioDecoder::Impl {
   }
 
   void resetOutput(int64_t index) {
+    exactPosition = index == 0;
+    nextIn = 0;
     resampler.reset();
     pending.clear();
     nextIndex = index;
@@ -134,6 +149,12 @@ struct AudioDecoder::Impl {
       return out.size() > before;
     }
     hasFrame = false;
+    int64_t pts = framePts(frame.get());
+    if (exactPosition && pts != AV_NOPTS_VALUE &&
+        (knownFrames.empty() || pts > knownFrames.back().first)) {
+      knownFrames.emplace_back(pts, nextIn);
+    }
+    nextIn += frame->nb_samples;
     int offset = static_cast<int>(std::min<int64_t>(dropIn, frame->nb_samples));
     dropIn -= offset;
     int64_t before = out.size();
@@ -172,6 +193,20 @@ struct AudioDecoder::Impl {
       return;
     }
     int64_t firstIn = av_rescale_q(pts - firstPts, timeBase, AVRational{1, inRate});
+    bool verified = exactSeeks;
+    if (!exactSeeks) {
+      // Note [Verified positions]
+      auto known = std::lower_bound(
+          knownFrames.begin(), knownFrames.end(), pts,
+          [](const std::pair<int64_t, int64_t>& entry, int64_t value) { return entry.first < value; });
+      if (known != knownFrames.end() && known->first == pts) {
+        firstIn = known->second;
+        verified = true;
+      } else if (!knownFrames.empty() && pts < knownFrames.back().first) {
+        restart();  // timestamps that disagree with the frames decoded before
+        return;
+      }
+    }
     // The first input sample the resampler sees, in phase with a resampler
     // started at the beginning (Note [Positions]).
     int64_t startIn = (std::max<int64_t>(firstIn, 0) + alignIn - 1) / alignIn * alignIn;
@@ -180,6 +215,8 @@ struct AudioDecoder::Impl {
       return;
     }
     resetOutput(startIn / alignIn * alignOut);
+    exactPosition = verified;
+    nextIn = firstIn;
     dropIn = startIn - firstIn;
   }
 
@@ -247,6 +284,12 @@ struct AudioDecoder::Impl {
   bool hasFrame = false;  // `frame` holds a decoded frame not converted yet
   int64_t firstPts = 0;
   bool seekable = false;
+  bool exactSeeks = false;
+  // Where each frame decoded at a known position began: (pts, input sample
+  // index), in increasing pts (Note [Verified positions]).
+  std::vector<std::pair<int64_t, int64_t>> knownFrames;
+  bool exactPosition = true;  // the pipeline's position is known exactly
+  int64_t nextIn = 0;         // input sample index of the next frame
   double t0 = 0.0;
   int inRate = 0;
   int outRate = 0;

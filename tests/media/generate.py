@@ -302,6 +302,36 @@ _add(
     [*_sines(_SURROUND51, 44100, 1, "5.1"), "-c:a", "flac"],
 )  # fmt: skip
 
+# Audio decoder assets: files long enough for seeking (more than 10 s), a
+# mono WAV, and WAV files holding compressed audio (which WavDecoder refuses
+# and AudioDecoder decodes). Listed under OTHER so that AUDIO keeps naming
+# the 2 s format matrix.
+_add(
+    "long_flac", "flac", "other",
+    "FLAC mono 8 kHz 24 s (440 Hz), long enough for the decoders' forward seeks",
+    [*_sines((440,), 8000, 24, "mono"), "-c:a", "flac"],
+)  # fmt: skip
+_add(
+    "long_mp3", "mp3", "other",
+    "MP3 (libmp3lame) mono 22.05 kHz 24 s (440 Hz)",
+    [*_sines((440,), 22050, 24, "mono"), *_args("-c:a libmp3lame -b:a 64k")],
+)  # fmt: skip
+_add(
+    "wav_s16_mono", "wav", "other",
+    "WAV pcm_s16le mono 8 kHz 1 s (440 Hz)",
+    [*_sines((440,), 8000, 1, "mono"), "-c:a", "pcm_s16le"],
+)  # fmt: skip
+_add(
+    "wav_adpcm", "wav", "other",
+    "WAV holding Microsoft ADPCM (format tag 0x0002), stereo 16 kHz 1 s",
+    [*_sines(_STEREO, 16000, 1), "-c:a", "adpcm_ms"],
+)  # fmt: skip
+_add(
+    "wav_alaw", "wav", "other",
+    "WAV holding A-law (format tag 0x0006), mono 8 kHz 1 s",
+    [*_sines((440,), 8000, 1, "mono"), "-c:a", "pcm_alaw"],
+)  # fmt: skip
+
 # ---- other -------------------------------------------------------------------
 
 _alias("video_only", "h264_bframes", "alias of h264_bframes: a file with no audio stream")
