@@ -33,7 +33,6 @@ struct WavDecoder::Impl {
     metadata.mediaType = MediaType::Audio;
     metadata.codec = wavCodecName(f.type);
     metadata.durationSecondsFromHeader = static_cast<double>(f.numSamples) / f.sampleRate;
-    metadata.beginStreamSecondsFromHeader = 0.0;
     if (f.byteRate > 0) {
       metadata.bitRate = f.byteRate * 8;
     }
