@@ -15,10 +15,9 @@ _MEDIA = pathlib.Path(__file__).resolve().parents[1] / "media"
 if str(_MEDIA) not in sys.path:
     sys.path.insert(0, str(_MEDIA))
 
-import generate  # noqa: E402
-
-from codecflow import AudioSamples  # noqa: E402
-from codecflow.decoders import AudioDecoder, AudioStreamMetadata  # noqa: E402
+import generate
+from codecflow import AudioSamples
+from codecflow.decoders import AudioDecoder, AudioStreamMetadata
 
 # Every audio format of the test media, the AAC track of an MP4 included.
 FORMATS = [*generate.AUDIO, "h264_audio", "wav_s16_mono", "wav_adpcm", "wav_alaw"]
@@ -349,6 +348,5 @@ def test_file_like_exception_propagates_unchanged(fail_after: int) -> None:
 
 
 def test_text_mode_file_is_a_type_error() -> None:
-    with open(_path("flac"), encoding="latin-1") as text:
-        with pytest.raises(TypeError):
-            AudioDecoder(text)
+    with open(_path("flac"), encoding="latin-1") as text, pytest.raises(TypeError):
+        AudioDecoder(text)

@@ -16,9 +16,8 @@ _MEDIA = pathlib.Path(__file__).resolve().parents[1] / "media"
 if str(_MEDIA) not in sys.path:
     sys.path.insert(0, str(_MEDIA))
 
-import generate  # noqa: E402
-
-from codecflow.decoders import AudioDecoder, AudioStreamMetadata, WavDecoder  # noqa: E402
+import generate
+from codecflow.decoders import AudioDecoder, AudioStreamMetadata, WavDecoder
 
 WAVS = [n for n in generate.AUDIO if n.startswith("wav_")] + ["wav_s16_mono"]
 
@@ -126,9 +125,13 @@ def test_sample_formats_match_ffmpeg(tag, bits, extensible, channels) -> None:
 
 def test_extra_chunks_and_odd_sizes() -> None:
     data = _random_bytes(2 * 3 * 51)  # 51 stereo 24-bit samples: 306 bytes
-    chunks = b"LIST" + struct.pack("<I", 5) + b"INFOx\0" + b"JUNK" + struct.pack("<I", 4) + b"\0" * 4
+    chunks = (
+        b"LIST" + struct.pack("<I", 5) + b"INFOx\0" + b"JUNK" + struct.pack("<I", 4) + b"\0" * 4
+    )
     wav = make_wav(data, bits=24, chunks_before=chunks)
-    assert_identical(WavDecoder(wav).get_all_samples().data, AudioDecoder(wav).get_all_samples().data)
+    assert_identical(
+        WavDecoder(wav).get_all_samples().data, AudioDecoder(wav).get_all_samples().data
+    )
 
 
 def test_truncated_data_decodes_what_is_there() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Optional, Tuple
+from typing import Any
 
 import torch
 
@@ -64,9 +64,9 @@ class AudioDecoder:
         self,
         source: SourceLike,
         *,
-        stream_index: Optional[int] = None,
-        sample_rate: Optional[int] = None,
-        num_channels: Optional[int] = None,
+        stream_index: int | None = None,
+        sample_rate: int | None = None,
+        num_channels: int | None = None,
     ):
         if stream_index is not None and (
             isinstance(stream_index, bool) or not isinstance(stream_index, int) or stream_index < 0
@@ -88,7 +88,7 @@ class AudioDecoder:
         return _to_samples(self._decoder.all_samples())
 
     def get_samples_played_in_range(
-        self, start_seconds: float = 0.0, stop_seconds: Optional[float] = None
+        self, start_seconds: float = 0.0, stop_seconds: float | None = None
     ) -> AudioSamples:
         """The samples played in ``[start_seconds, stop_seconds)``.
 
@@ -112,7 +112,7 @@ def _check_positive(value: Any, name: str) -> None:
         raise InvalidArgumentError(f"{name} must be a positive int, got {value!r}")
 
 
-def _check_range(start: Any, stop: Any) -> Tuple[float, Optional[float]]:
+def _check_range(start: Any, stop: Any) -> tuple[float, float | None]:
     start = _seconds(start, "start_seconds")
     stop = None if stop is None else _seconds(stop, "stop_seconds")
     if stop is not None and start > stop:
@@ -131,7 +131,7 @@ def _seconds(value: Any, name: str) -> float:
     return seconds
 
 
-def _to_samples(result: Tuple[Any, float, int]) -> AudioSamples:
+def _to_samples(result: tuple[Any, float, int]) -> AudioSamples:
     capsule, pts, sample_rate = result
     data = torch.from_dlpack(capsule)
     return AudioSamples(

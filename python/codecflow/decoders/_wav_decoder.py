@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 from codecflow import _core
 from codecflow._frame import AudioSamples
 from codecflow._source import SourceLike, make_source
@@ -50,7 +48,7 @@ class WavDecoder:
         return _to_samples(self._decoder.all_samples())
 
     def get_samples_played_in_range(
-        self, start_seconds: float = 0.0, stop_seconds: Optional[float] = None
+        self, start_seconds: float = 0.0, stop_seconds: float | None = None
     ) -> AudioSamples:
         """The samples played in ``[start_seconds, stop_seconds)``, as
         :meth:`AudioDecoder.get_samples_played_in_range` cuts them.
