@@ -231,7 +231,7 @@ struct AudioDecoder::Impl {
     SampleBuffer result(outChannels);
     int64_t expected = metadata.durationSecondsFromHeader
                            ? static_cast<int64_t>(*metadata.durationSecondsFromHeader * outRate) +
-                                 4096
+                                 outRate + 4096
                            : 0;
     int64_t wanted = stop == kUnbounded ? expected - first : std::min(stop - first, expected);
     result.reserve(std::clamp<int64_t>(wanted, 0, kMaxReserve));

@@ -8,14 +8,17 @@
 //
 // Ranges: sample k of the output plays at t0 + k / rate, where t0 is the
 // pts of the first decoded frame. A range [start, stop) holds samples
-// round((start - t0) * rate) to round((stop - t0) * rate), clipped to the
-// stream; consecutive ranges on one decoder therefore concatenate to exactly
-// the samples of allSamples(). A decoder keeps its position (and its
-// resampler's state) between calls: a range that starts at or after the
-// previous one's end continues decoding; one that starts earlier, or far
-// ahead, seeks. After a seek, lossless codecs (PCM, FLAC, ...) give the same
-// samples bit for bit; lossy codecs differ from a continuous decode by the
-// decoder's warm-up, which a pre-roll of 0.5 s keeps small.
+// round((start - t0) * rate) to round((stop - t0) * rate) (half to even, as
+// Python's round), clipped to the stream; consecutive ranges on one decoder
+// therefore concatenate to exactly the samples of allSamples(). A decoder
+// keeps its position (and its resampler's state) between calls: a range that
+// starts at or after the previous one's end continues decoding; one that
+// starts earlier, or more than 10 s ahead, seeks (0.5 s early for lossy
+// codecs). After a seek, lossless intra-only codecs (PCM, FLAC, ...) give the
+// same samples bit for bit; lossy codecs differ from a continuous decode by
+// the decoder's warm-up (within 1e-3). Streams whose timestamps are coarser
+// than a sample (Matroska's milliseconds) decode from the start instead of
+// seeking.
 //
 // Thread safety: calls on one decoder are serialized by its own mutex.
 // Errors are codecflow::Error.
