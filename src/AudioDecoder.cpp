@@ -41,6 +41,7 @@ void checkPositive(const std::optional<int>& value, const char* name) {
 // the resampler is started on an input sample whose output position is a
 // whole number (a multiple of inRate / gcd(inRate, outRate)), so that it
 // runs in the same phase as one started at the beginning of the stream.
+//
 // Note [Verified positions]
 // For codecs whose packets are not self-contained sample counts (lossy
 // codecs, ADPCM), a demuxer's timestamps after a seek may disagree with the

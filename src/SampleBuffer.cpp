@@ -58,7 +58,7 @@ Tensor SampleBuffer::release() {
     }
   } else {
     // Close the gaps between channels: each moves left, to c * size_.
-    for (int c = 1; c < channels_; ++c) {
+    for (int c = 1; c < channels_ && size_ < capacity_; ++c) {
       std::memmove(base_ + c * size_, data(c), static_cast<size_t>(size_) * sizeof(float));
     }
     auto owner = std::make_shared<Tensor>(storage_);
