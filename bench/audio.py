@@ -88,7 +88,9 @@ def _soundfile(path: Path) -> torch.Tensor:
     return torch.from_numpy(data).T
 
 
-def _time(fn: Callable[[Path], torch.Tensor], path: Path, repeat: int) -> tuple[float, torch.Tensor]:
+def _time(
+    fn: Callable[[Path], torch.Tensor], path: Path, repeat: int
+) -> tuple[float, torch.Tensor]:
     out = fn(path)  # warm-up: page cache, library loading
     times = []
     for _ in range(repeat):
@@ -113,7 +115,9 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as error:  # a peer that cannot load is reported, not fatal
             versions[name] = f"unavailable ({type(error).__name__}: {error})"
     print("versions:", ", ".join(f"{k} {v}" for k, v in versions.items()))
-    print(f"torch threads: {torch.get_num_threads()}, CPUs: {os.cpu_count()}, repeat: {opts.repeat}")
+    print(
+        f"torch threads: {torch.get_num_threads()}, CPUs: {os.cpu_count()}, repeat: {opts.repeat}"
+    )
 
     rows = []
     for kind in opts.formats:
@@ -137,7 +141,9 @@ def main(argv: list[str] | None = None) -> int:
             rows.append((kind, name, seconds, tuple(data.shape), diff))
 
     print()
-    print(f"{'file':<6} {'decoder':<22} {'median s':>9} {'samples/s':>11}  shape           max|diff|")
+    print(
+        f"{'file':<6} {'decoder':<22} {'median s':>9} {'samples/s':>11}  shape           max|diff|"
+    )
     for kind, name, seconds, shape, diff in rows:
         rate = shape[-1] / seconds
         print(f"{kind:<6} {name:<22} {seconds:>9.4f} {rate:>11.3e}  {shape!s:<15} {diff:.2e}")
@@ -151,7 +157,10 @@ def main(argv: list[str] | None = None) -> int:
                 if (kind, peer) not in by_key:
                     continue
                 ratio = by_key[(kind, mine)] / by_key[(kind, peer)]
-                print(f"{kind:<6} {mine:<22} vs {peer:<11} ratio {ratio:6.3f}  speed-up {1 / ratio:6.2f}x")
+                print(
+                    f"{kind:<6} {mine:<22} vs {peer:<11} ratio {ratio:6.3f}  "
+                    f"speed-up {1 / ratio:6.2f}x"
+                )
     return 0
 
 

@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import io
-import pathlib
-import sys
 import threading
 
 import numpy as np
 import pytest
 import torch
-
-_MEDIA = pathlib.Path(__file__).resolve().parents[1] / "media"
-if str(_MEDIA) not in sys.path:
-    sys.path.insert(0, str(_MEDIA))
 
 import generate
 from codecflow import AudioSamples

@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import io
-import pathlib
 import struct
-import sys
 import threading
 
 import numpy as np
 import pytest
 import torch
-
-_MEDIA = pathlib.Path(__file__).resolve().parents[1] / "media"
-if str(_MEDIA) not in sys.path:
-    sys.path.insert(0, str(_MEDIA))
 
 import generate
 from codecflow.decoders import AudioDecoder, AudioStreamMetadata, WavDecoder
