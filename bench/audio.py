@@ -88,16 +88,25 @@ def _soundfile(path: Path) -> torch.Tensor:
     return torch.from_numpy(data).T
 
 
-def _time(
-    fn: Callable[[Path], torch.Tensor], path: Path, repeat: int
-) -> tuple[float, torch.Tensor]:
-    out = fn(path)  # warm-up: page cache, library loading
-    times = []
+def _time_all(
+    decoders: dict[str, Callable[[Path], torch.Tensor]], path: Path, repeat: int
+) -> dict[str, tuple[float, torch.Tensor]]:
+    """Median time and output of each decoder, timed round-robin so that a
+    change in the machine's load affects every decoder alike."""
+    outputs: dict[str, torch.Tensor] = {}
+    times: dict[str, list[float]] = {}
+    for name, fn in decoders.items():
+        try:
+            outputs[name] = fn(path)  # warm-up: page cache, library loading
+            times[name] = []
+        except Exception as error:  # a peer that fails is reported, not fatal
+            print(f"{path.name}: {name} failed: {type(error).__name__}: {error}", file=sys.stderr)
     for _ in range(repeat):
-        start = time.perf_counter()
-        out = fn(path)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), out
+        for name in times:
+            start = time.perf_counter()
+            outputs[name] = decoders[name](path)
+            times[name].append(time.perf_counter() - start)
+    return {name: (statistics.median(t), outputs[name]) for name, t in times.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -127,12 +136,7 @@ def main(argv: list[str] | None = None) -> int:
             decoders["codecflow WavDecoder"] = _codecflow_wav
         decoders["torchcodec"] = _torchcodec
         decoders["soundfile"] = _soundfile
-        results = {}
-        for name, fn in decoders.items():
-            try:
-                results[name] = _time(fn, path, opts.repeat)
-            except Exception as error:
-                print(f"{kind}: {name} failed: {type(error).__name__}: {error}", file=sys.stderr)
+        results = _time_all(decoders, path, opts.repeat)
         reference = results["codecflow"][1]
         for name, (seconds, data) in results.items():
             # Every decoder must have decoded the same audio.
