@@ -43,12 +43,12 @@ AudioStreamDecoder::AudioStreamDecoder(Demuxer& demuxer, int streamIndex)
   }
 }
 
-bool AudioStreamDecoder::feed() {
+void AudioStreamDecoder::feed() {
   while (true) {
     if (!demuxer_.readPacket(packet_.get())) {
       avcodec_send_packet(codec_.get(), nullptr);
       sentEof_ = true;
-      return true;
+      return;
     }
     PacketRef unref(packet_.get());
     if (packet_->stream_index != streamIndex_) {
@@ -56,7 +56,7 @@ bool AudioStreamDecoder::feed() {
     }
     int rc = avcodec_send_packet(codec_.get(), packet_.get());
     if (rc >= 0 || rc == AVERROR_INVALIDDATA) {
-      return true;
+      return;  // a damaged packet is skipped, as the CLI does
     }
     failFFmpeg(ErrorKind::InvalidData,
                "could not decode a packet of '" + demuxer_.source().description() + "'", rc);

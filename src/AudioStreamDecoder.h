@@ -27,7 +27,8 @@ class AudioStreamDecoder {
   void seek(int64_t timestamp);
 
  private:
-  bool feed();
+  // Sends the next packet of the stream, or the end of stream.
+  void feed();
 
   Demuxer& demuxer_;
   int streamIndex_;

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import struct
+import sys
 import threading
 
 import numpy as np
@@ -11,7 +13,7 @@ import torch
 
 import generate
 from codecflow import AudioSamples
-from codecflow.decoders import AudioDecoder, AudioStreamMetadata
+from codecflow.decoders import AudioDecoder, AudioStreamMetadata, WavDecoder
 
 # Every audio format of the test media, the AAC track of an MP4 included.
 FORMATS = [*generate.AUDIO, "h264_audio", "wav_s16_mono", "wav_adpcm", "wav_alaw"]
@@ -252,6 +254,43 @@ def test_decoder_is_thread_safe() -> None:
     for i, data in results.items():
         first = round(0.1 * i * 44100)
         assert torch.equal(data, whole[:, first : first + data.shape[1]])
+
+
+def _long_wav(tmp_path) -> str:
+    """A 60 s stereo 48 kHz 16-bit WAV of noise."""
+    data = np.random.default_rng(0).integers(-(2**15), 2**15, 60 * 48000 * 2, dtype="<i2")
+    fmt = struct.pack("<HHIIHH", 1, 2, 48000, 48000 * 4, 4, 16)
+    body = b"WAVEfmt " + struct.pack("<I", 16) + fmt
+    body += b"data" + struct.pack("<I", data.nbytes) + data.tobytes()
+    path = tmp_path / "long.wav"
+    path.write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
+    return str(path)
+
+
+@pytest.mark.parametrize("cls", [AudioDecoder, WavDecoder])
+def test_decoding_releases_the_gil(cls, tmp_path) -> None:
+    decoder = cls(_path("long_flac") if cls is AudioDecoder else _long_wav(tmp_path))
+    started = threading.Event()
+
+    def work() -> None:
+        started.set()
+        decoder.get_all_samples()
+
+    # With a long switch interval a thread holding the GIL keeps it: the main
+    # thread runs meanwhile only because decoding releases it.
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1.0)
+    try:
+        thread = threading.Thread(target=work)
+        thread.start()
+        started.wait()
+        spins = 0
+        while thread.is_alive():
+            spins += 1
+        thread.join()
+    finally:
+        sys.setswitchinterval(previous)
+    assert spins > 1000
 
 
 # -- errors ---------------------------------------------------------------------
