@@ -8,10 +8,12 @@ speed-up peer time / codecflow time).
 
 The peers are not installed in the project's environment. Run the script
 with the interpreter of a separate environment that has them (torch==2.13.0,
-torchcodec, soundfile) and codecflow's freshly built ``python/`` directory on
-``PYTHONPATH`` (the compiled module is built for the same Python)::
+torchcodec==0.13.0 -- the newest CPU build on PyPI; 0.14 to 0.17 there need
+CUDA's libraries -- and soundfile), with codecflow's freshly built
+``python/`` directory on ``PYTHONPATH`` (the compiled module is built for the
+same Python and hands tensors over through DLPack)::
 
-    PYTHONPATH=python /work/peers-venv/bin/python bench/audio.py [--repeat 5]
+    PYTHONPATH=python PEERS_VENV/bin/python bench/audio.py [--repeat 7]
 """
 
 from __future__ import annotations
