@@ -197,9 +197,10 @@ struct AudioDecoder::Impl {
     bool verified = exactSeeks;
     if (!exactSeeks) {
       // Note [Verified positions]
-      auto known = std::lower_bound(
-          knownFrames.begin(), knownFrames.end(), pts,
-          [](const std::pair<int64_t, int64_t>& entry, int64_t value) { return entry.first < value; });
+      auto before = [](const std::pair<int64_t, int64_t>& entry, int64_t value) {
+        return entry.first < value;
+      };
+      auto known = std::lower_bound(knownFrames.begin(), knownFrames.end(), pts, before);
       if (known != knownFrames.end() && known->first == pts) {
         firstIn = known->second;
         verified = true;
