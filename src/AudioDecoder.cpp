@@ -21,7 +21,7 @@ namespace {
 constexpr int64_t kUnbounded = std::numeric_limits<int64_t>::max();
 // The largest buffer reserved up front from the header's duration; beyond
 // it the output grows as samples arrive.
-constexpr int64_t kMaxReserve = int64_t{1} << 27;
+constexpr int64_t kMaxReserve = int64_t{1} << 25;
 
 void checkPositive(const std::optional<int>& value, const char* name) {
   if (value && *value <= 0) {
