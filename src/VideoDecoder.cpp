@@ -10,7 +10,7 @@
 #include "ColorConverter.h"
 #include "Demuxer.h"
 #include "FrameIndex.h"
-#include "FramePipeline.h"
+#include "FrameSink.h"
 #include "VideoStreamDecoder.h"
 #include "codecflow/Error.h"
 #include "ffmpeg/Compat.h"
@@ -50,12 +50,12 @@ struct VideoDecoder::Impl {
     if (exact) {
       fillContentMetadata();
     }
-    decoder = std::make_unique<VideoStreamDecoder>(demuxer, stream, options.numThreads);
-    converter = ColorConverter(options.numThreads);
     floatOutput = options.outputDType == OutputDType::Float32 ||
                   (options.outputDType == OutputDType::Auto && metadata.bitsPerComponent > 8);
-    pipeline = std::make_unique<FramePipeline>(decoder->codec()->width, decoder->codec()->height,
-                                               metadata.rotation, options.transforms, floatOutput);
+    sink = makeFrameSink(options, floatOutput, st, st->codecpar->width, st->codecpar->height,
+                         metadata.rotation);
+    decoder = std::make_unique<VideoStreamDecoder>(demuxer, stream, options.numThreads,
+                                                   sink->codecOpener());
   }
 
   void fillContentMetadata() {
@@ -162,7 +162,7 @@ struct VideoDecoder::Impl {
                               const std::vector<int64_t>& indicesForErrors) {
     size_t n = targets.size();
     DecodedFrames result;
-    result.data = pipeline->allocate(static_cast<int64_t>(n));
+    result.data = sink->allocate(static_cast<int64_t>(n));
     result.ptsSeconds.resize(n);
     result.durationSeconds.resize(n);
     std::vector<size_t> order(n);
@@ -175,17 +175,18 @@ struct VideoDecoder::Impl {
       size_t slot = order[k];
       if (k > 0 && targets[order[k - 1]] == targets[slot]) {
         size_t first = order[k - 1];
-        std::memcpy(base + slot * slotBytes, base + first * slotBytes, slotBytes);
+        sink->copySlot(base + slot * slotBytes, base + first * slotBytes, slotBytes);
         result.ptsSeconds[slot] = result.ptsSeconds[first];
         result.durationSeconds[slot] = result.durationSeconds[first];
         continue;
       }
       moveTo(targets[slot], exactPts, indicesForErrors[slot]);
       const AVFrame* frame = decoder->current();
-      pipeline->write(frame, converter, base + slot * slotBytes);
+      sink->write(frame, base + slot * slotBytes);
       result.ptsSeconds[slot] = toSeconds(decoder->currentPts(), timeBase);
       result.durationSeconds[slot] = frameDurationSeconds(frame);
     }
+    sink->finish();
     return result;
   }
 
@@ -211,9 +212,8 @@ struct VideoDecoder::Impl {
   FrameIndex index;
   bool exact = true;
   bool floatOutput = false;
+  std::unique_ptr<FrameSink> sink;
   std::unique_ptr<VideoStreamDecoder> decoder;
-  std::unique_ptr<FramePipeline> pipeline;
-  ColorConverter converter;
   std::mutex mutex;
 };
 
@@ -225,8 +225,12 @@ VideoDecoder::~VideoDecoder() = default;
 const StreamMetadata& VideoDecoder::metadata() const { return impl_->metadata; }
 int VideoDecoder::streamIndex() const { return impl_->stream; }
 int64_t VideoDecoder::numFrames() const { return impl_->numFrames(); }
-int VideoDecoder::outputHeight() const { return impl_->pipeline->outputHeight(); }
-int VideoDecoder::outputWidth() const { return impl_->pipeline->outputWidth(); }
+int VideoDecoder::outputHeight() const { return impl_->sink->outputHeight(); }
+int VideoDecoder::outputWidth() const { return impl_->sink->outputWidth(); }
+CpuFallback VideoDecoder::cpuFallback() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return impl_->sink->cpuFallback();
+}
 std::pair<int, int> VideoDecoder::timeBase() const {
   return {impl_->timeBase.num, impl_->timeBase.den};
 }

@@ -4,13 +4,22 @@
 
 namespace codecflow {
 
-VideoStreamDecoder::VideoStreamDecoder(Demuxer& demuxer, int streamIndex, int numThreads)
+VideoStreamDecoder::VideoStreamDecoder(Demuxer& demuxer, int streamIndex, int numThreads,
+                                       std::shared_ptr<CodecOpener> opener)
     : demuxer_(demuxer),
       streamIndex_(streamIndex),
+      numThreads_(numThreads),
+      opener_(std::move(opener)),
       packet_(allocPacket()),
       current_(allocFrame()),
       pending_(allocFrame()) {
   const AVStream* stream = demuxer.stream(streamIndex);
+  if (opener_) {
+    codec_ = opener_->reuse(stream, numThreads);
+    if (codec_) {
+      return;
+    }
+  }
   const AVCodec* decoder = avcodec_find_decoder(stream->codecpar->codec_id);
   if (decoder == nullptr) {
     fail(ErrorKind::Unsupported, std::string("no decoder for codec '") +
@@ -27,12 +36,22 @@ VideoStreamDecoder::VideoStreamDecoder(Demuxer& demuxer, int streamIndex, int nu
   }
   codec_->pkt_timebase = stream->time_base;
   codec_->thread_count = numThreads;
+  if (opener_) {
+    opener_->configure(codec_.get());
+  }
   rc = avcodec_open2(codec_.get(), decoder, nullptr);
   if (rc < 0) {
     failFFmpeg(ErrorKind::InvalidData,
                std::string("could not open the ") + decoder->name + " decoder for '" +
                    demuxer.source().description() + "'",
                rc);
+  }
+}
+
+VideoStreamDecoder::~VideoStreamDecoder() {
+  if (opener_ && codec_) {
+    avcodec_flush_buffers(codec_.get());
+    opener_->release(demuxer_.stream(streamIndex_), numThreads_, std::move(codec_));
   }
 }
 

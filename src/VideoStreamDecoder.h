@@ -4,15 +4,32 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 #include "Demuxer.h"
 #include "ffmpeg/FFmpeg.h"
 
 namespace codecflow {
 
+// How a device makes and takes back codec contexts: CUDA attaches its
+// device and reuses cached contexts (NvdecCache.h); without one, a plain
+// context is opened and freed.
+class CodecOpener {
+ public:
+  virtual ~CodecOpener() = default;
+  // A context already opened for this stream and thread count, or nullptr.
+  virtual UniqueAVCodecContext reuse(const AVStream* stream, int numThreads) = 0;
+  // Adjusts a new context before avcodec_open2.
+  virtual void configure(AVCodecContext* codec) = 0;
+  // Takes the (flushed) context back when the decoder goes away.
+  virtual void release(const AVStream* stream, int numThreads, UniqueAVCodecContext codec) = 0;
+};
+
 class VideoStreamDecoder {
  public:
-  VideoStreamDecoder(Demuxer& demuxer, int streamIndex, int numThreads);
+  VideoStreamDecoder(Demuxer& demuxer, int streamIndex, int numThreads,
+                     std::shared_ptr<CodecOpener> opener = nullptr);
+  ~VideoStreamDecoder();
 
   AVCodecContext* codec() const { return codec_.get(); }
 
@@ -36,6 +53,8 @@ class VideoStreamDecoder {
 
   Demuxer& demuxer_;
   int streamIndex_;
+  int numThreads_;
+  std::shared_ptr<CodecOpener> opener_;
   UniqueAVCodecContext codec_;
   UniqueAVPacket packet_;
   UniqueAVFrame current_;

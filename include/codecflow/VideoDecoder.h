@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "codecflow/Metadata.h"
@@ -42,6 +43,19 @@ struct CustomFrame {
   bool keyFrame = false;
 };
 
+// Which implementation decodes on CUDA devices. Both use FFmpeg's CUDA
+// hwaccel, which drives the GPU's NVDEC engine, with codecflow's colour
+// kernels; the two names exist for compatibility with TorchCodec, whose
+// "beta"/"nvdec" backend talks to NVDEC directly.
+enum class CudaBackend { Ffmpeg, Nvdec };
+
+// Whether a decoder asked to decode on a GPU fell back to the CPU.
+struct CpuFallback {
+  bool known = false;     // false until the first frame was decoded
+  bool fellBack = false;  // frames were decoded on the CPU and uploaded
+  std::string reason;     // why, or what happened instead
+};
+
 struct VideoDecoderOptions {
   int streamIndex = -1;  // -1: FFmpeg's best video stream
   int numThreads = 1;    // 0: FFmpeg chooses
@@ -49,6 +63,10 @@ struct VideoDecoderOptions {
   std::optional<std::vector<CustomFrame>> customFrames;
   std::vector<TransformStep> transforms;
   OutputDType outputDType = OutputDType::UInt8;
+  // Where frames are decoded and returned: CPU, or a CUDA device (NVDEC
+  // decoding, colour conversion on the GPU, CUDA output tensors).
+  Device device = Device::cpu();
+  CudaBackend cudaBackend = CudaBackend::Ffmpeg;
 };
 
 // Frames and their times (seconds), in the order they were asked for.
@@ -86,6 +104,9 @@ class VideoDecoder {
   std::vector<int64_t> indexPts() const;
   std::vector<int64_t> indexDurations() const;
   std::vector<bool> indexKeyFrames() const;
+
+  // Whether a decoder on a CUDA device fell back to CPU decoding.
+  CpuFallback cpuFallback() const;
 
   // The frames at these indices, in this order; duplicates allowed, each
   // distinct frame decoded once. Throws OutOfRange for an index outside

@@ -1,0 +1,42 @@
+// CUDA support of this build and machine, the NVDEC decoder cache, and the
+// RGB -> NV12 conversion that encoders use for CUDA frames.
+//
+// Thread safety: every function may be called from any thread.
+#pragma once
+
+#include <cstddef>
+
+#include "codecflow/Tensor.h"
+
+namespace codecflow {
+
+// The YUV matrices the colour conversions implement.
+enum class YuvMatrix : int { Bt601 = 0, Bt709 = 1, Bt2020 = 2 };
+
+// True when the core was compiled with CUDA (nvcc found at build time).
+bool builtWithCuda();
+
+// The number of CUDA devices. Throws Runtime naming what is missing: a
+// build without CUDA, or cudaGetDeviceCount's error (no driver, no GPU).
+int cudaDeviceCount();
+
+constexpr size_t kDefaultNvdecCacheCapacity = 20;
+
+// How many opened CUDA codec contexts (each holding an NVDEC decoder) are
+// kept for reuse by later decoders of streams with the same codec, size
+// and parameters. 0 disables the cache; lowering it evicts at once.
+size_t nvdecCacheCapacity();
+void setNvdecCacheCapacity(size_t capacity);
+// Contexts in the cache now.
+size_t nvdecCacheSize();
+
+// Converts packed RGB (H, W, 3) uint8, with pixels 3 bytes apart and any
+// row stride, to NV12: a new (H * 3 / 2, W) uint8 tensor on the same device
+// whose first H rows are Y and the rest interleaved Cb/Cr at half
+// resolution (chroma from each 2x2 block's mean). CUDA tensors are
+// converted by a kernel on the device, CPU tensors by the reference code
+// with the same arithmetic. H and W must be even. Throws InvalidArgument
+// for other shapes, dtypes or layouts, Runtime for CUDA errors.
+Tensor rgbToNv12(const Tensor& rgb, YuvMatrix matrix, bool fullRange);
+
+}  // namespace codecflow

@@ -1,0 +1,112 @@
+#include "codecflow/Cuda.h"
+
+#include <atomic>
+
+#include "YuvRgb.h"
+#include "codecflow/Error.h"
+
+#ifdef CODECFLOW_HAS_CUDA
+#include "NvdecCache.h"
+#include "cuda/ColorKernels.h"
+#include "cuda/CudaDevice.h"
+#endif
+
+namespace codecflow {
+
+bool builtWithCuda() {
+#ifdef CODECFLOW_HAS_CUDA
+  return true;
+#else
+  return false;
+#endif
+}
+
+int cudaDeviceCount() {
+#ifdef CODECFLOW_HAS_CUDA
+  int count = 0;
+  int rc = cuda::deviceCount(count);
+  if (rc != 0) {
+    fail(ErrorKind::Runtime,
+         "CUDA is unavailable on this machine: cudaGetDeviceCount failed with " +
+             cuda::errorText(rc) + " (is an NVIDIA driver installed and a GPU visible?)");
+  }
+  return count;
+#else
+  fail(ErrorKind::Runtime,
+       "this codecflow build has no CUDA support (it was compiled without nvcc/the CUDA "
+       "toolkit)");
+#endif
+}
+
+#ifdef CODECFLOW_HAS_CUDA
+size_t nvdecCacheCapacity() { return NvdecCache::instance().capacity(); }
+void setNvdecCacheCapacity(size_t capacity) { NvdecCache::instance().setCapacity(capacity); }
+size_t nvdecCacheSize() { return NvdecCache::instance().size(); }
+#else
+namespace {
+// Without CUDA nothing is cached; the setting is kept so that the Python API
+// behaves the same.
+std::atomic<size_t> gCapacity{kDefaultNvdecCacheCapacity};
+}  // namespace
+size_t nvdecCacheCapacity() { return gCapacity.load(); }
+void setNvdecCacheCapacity(size_t capacity) { gCapacity.store(capacity); }
+size_t nvdecCacheSize() { return 0; }
+#endif
+
+Tensor rgbToNv12(const Tensor& rgb, YuvMatrix matrix, bool fullRange) {
+  if (rgb.dtype() != DType::UInt8 || rgb.dim() != 3 || rgb.size(2) != 3 ||
+      rgb.strides()[2] != 1 || rgb.strides()[1] != 3) {
+    fail(ErrorKind::InvalidArgument,
+         "rgbToNv12 needs a packed (H, W, 3) uint8 tensor (pixels 3 bytes apart), got a " +
+             std::to_string(rgb.dim()) + "-D " + dtypeName(rgb.dtype()) + " tensor");
+  }
+  int64_t height = rgb.size(0);
+  int64_t width = rgb.size(1);
+  if (height % 2 != 0 || width % 2 != 0 || height == 0 || width == 0) {
+    fail(ErrorKind::InvalidArgument, "NV12 needs an even, non-zero width and height, got " +
+                                         std::to_string(width) + "x" + std::to_string(height));
+  }
+  int64_t rowPitch = rgb.strides()[0];
+  std::vector<int64_t> shape{height * 3 / 2, width};
+  auto w = static_cast<int>(width);
+  auto h = static_cast<int>(height);
+  if (rgb.device().isCpu()) {
+    Tensor out = Tensor::empty(shape, DType::UInt8);
+    auto* base = out.dataAs<uint8_t>();
+    rgbToNv12Reference(rgb.dataAs<uint8_t>(), rowPitch, w, h, matrix, fullRange,
+                       {base, width, base + height * width, width});
+    return out;
+  }
+#ifdef CODECFLOW_HAS_CUDA
+  int previous = 0;
+  cuda::currentDevice(previous);
+  cuda::setDevice(rgb.device().index);
+  void* data = nullptr;
+  int rc = cuda::allocate(&data, static_cast<size_t>(height * 3 / 2 * width));
+  if (rc == 0) {
+    auto* base = static_cast<uint8_t*>(data);
+    rc = cuda::launchRgbToNv12(rgb.dataAs<uint8_t>(), rowPitch, w, h,
+                               color::kRgbToYuv[color::tableIndex(matrix, fullRange)],
+                               {base, width, base + height * width, width}, nullptr);
+    if (rc == 0) {
+      rc = cuda::synchronize();
+    }
+    if (rc != 0) {
+      cuda::release(data);
+    }
+  }
+  cuda::setDevice(previous);
+  if (rc != 0) {
+    fail(ErrorKind::Runtime, "RGB to NV12 conversion on cuda:" +
+                                 std::to_string(rgb.device().index) + " failed: " +
+                                 cuda::errorText(rc));
+  }
+  std::shared_ptr<void> owner(data, [](void* p) { cuda::release(p); });
+  return Tensor::fromBlob(data, shape, {}, DType::UInt8, rgb.device(), std::move(owner));
+#else
+  fail(ErrorKind::Runtime, "a CUDA tensor was given, but this codecflow build has no CUDA "
+                           "support (it was compiled without nvcc/the CUDA toolkit)");
+#endif
+}
+
+}  // namespace codecflow

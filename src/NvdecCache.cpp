@@ -1,0 +1,86 @@
+#include "NvdecCache.h"
+
+#include "codecflow/Cuda.h"
+#include "codecflow/Error.h"
+
+extern "C" {
+#include <libavutil/hwcontext.h>
+}
+
+namespace codecflow {
+
+NvdecCache& NvdecCache::instance() {
+  // Leaked on purpose: contexts must not be freed after the CUDA runtime
+  // and driver have shut down at process exit.
+  static auto* cache = new NvdecCache();
+  return *cache;
+}
+
+NvdecCache::NvdecCache() : capacity_(kDefaultNvdecCacheCapacity) {}
+
+AVBufferRef* NvdecCache::device(int index) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = devices_.find(index);
+  if (it != devices_.end()) {
+    return it->second.get();
+  }
+  AVDictionary* raw = nullptr;
+  av_dict_set(&raw, "primary_ctx", "1", 0);
+  UniqueAVDictionary options(raw);
+  AVBufferRef* ref = nullptr;
+  int rc = av_hwdevice_ctx_create(&ref, AV_HWDEVICE_TYPE_CUDA, std::to_string(index).c_str(),
+                                  options.get(), 0);
+  if (rc < 0) {
+    failFFmpeg(ErrorKind::Runtime,
+               "could not open cuda:" + std::to_string(index) +
+                   " for decoding (FFmpeg's CUDA device; needs the NVIDIA driver's libcuda "
+                   "and that GPU)",
+               rc);
+  }
+  return devices_.emplace(index, UniqueAVBufferRef(ref)).first->second.get();
+}
+
+UniqueAVCodecContext NvdecCache::take(const std::string& key) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+    if (it->first == key) {
+      UniqueAVCodecContext codec = std::move(it->second);
+      entries_.erase(it);
+      return codec;
+    }
+  }
+  return nullptr;
+}
+
+void NvdecCache::put(const std::string& key, UniqueAVCodecContext codec) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (capacity_ == 0) {
+    return;
+  }
+  entries_.emplace_front(key, std::move(codec));
+  evictLocked();
+}
+
+void NvdecCache::evictLocked() {
+  while (entries_.size() > capacity_) {
+    entries_.pop_back();
+  }
+}
+
+size_t NvdecCache::capacity() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return capacity_;
+}
+
+void NvdecCache::setCapacity(size_t capacity) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  capacity_ = capacity;
+  evictLocked();
+}
+
+size_t NvdecCache::size() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return entries_.size();
+}
+
+}  // namespace codecflow

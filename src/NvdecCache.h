@@ -1,0 +1,52 @@
+// Process-wide CUDA state of the decoding path: one FFmpeg CUDA device
+// context per GPU (on the device's primary context, which the CUDA runtime
+// and torch use too, so that frames, kernels and tensors share memory), and
+// a bounded cache of opened codec contexts so that a new decoder of a
+// stream like a previous one reuses its NVDEC decoder instead of creating
+// one (creating an NVDEC decoder costs milliseconds to tens of them).
+//
+// Thread safety: every method may be called from any thread.
+#pragma once
+
+#include <cstddef>
+#include <list>
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include "ffmpeg/FFmpeg.h"
+
+namespace codecflow {
+
+class NvdecCache {
+ public:
+  static NvdecCache& instance();
+
+  // The FFmpeg CUDA device context of GPU `index`, created on first use and
+  // kept for the life of the process. Throws Runtime when FFmpeg cannot
+  // create it (no driver, no such GPU, FFmpeg without CUDA).
+  AVBufferRef* device(int index);
+
+  // A cached context opened for `key`, or nullptr.
+  UniqueAVCodecContext take(const std::string& key);
+  // Keeps `codec` (flushed by the caller) for a later take(key); evicts the
+  // least recently returned contexts beyond the capacity.
+  void put(const std::string& key, UniqueAVCodecContext codec);
+
+  size_t capacity() const;
+  void setCapacity(size_t capacity);
+  size_t size() const;
+
+ private:
+  NvdecCache();
+  void evictLocked();
+
+  mutable std::mutex mutex_;
+  std::map<int, UniqueAVBufferRef> devices_;
+  // Most recently returned first.
+  std::list<std::pair<std::string, UniqueAVCodecContext>> entries_;
+  size_t capacity_;
+};
+
+}  // namespace codecflow

@@ -1,0 +1,32 @@
+// The CPU reference of the CUDA colour kernels: the same per-pixel code
+// (ColorMatrix.h) run in plain loops. It defines what the GPU computes and
+// lets the tests check that arithmetic against swscale on any machine.
+//
+// Note [Choosing the matrix]
+// The frame's colorspace picks the matrix as swscale's
+// sws_getCoefficients does for the three we implement: BT.709 -> BT.709,
+// BT.2020 (NCL and CL) -> BT.2020, everything else (unspecified,
+// BT.470BG, SMPTE 170M, FCC, SMPTE 240M, ...) -> BT.601. The range is full
+// only when the frame says so (AVCOL_RANGE_JPEG) or its format is a
+// full-range "J" format; unspecified is limited, as in swscale.
+#pragma once
+
+#include <cstdint>
+
+#include "ColorMatrix.h"
+
+namespace codecflow {
+
+// The matrix for an AVColorSpace value (see Note [Choosing the matrix]).
+YuvMatrix matrixForColorSpace(int avColorSpace);
+const char* matrixName(YuvMatrix matrix);
+
+// NV12 / P010 -> packed RGB, every pixel.
+void yuvToRgbReference(const color::YuvPlanes& in, YuvMatrix matrix, bool fullRange,
+                       const color::RgbImage& out);
+
+// Packed uint8 RGB -> NV12 (4:2:0, chroma from each 2x2 block's mean).
+void rgbToNv12Reference(const uint8_t* rgb, int64_t rgbPitch, int width, int height,
+                        YuvMatrix matrix, bool fullRange, const color::Nv12Image& out);
+
+}  // namespace codecflow

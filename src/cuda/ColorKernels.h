@@ -1,0 +1,23 @@
+// Launchers of the CUDA colour kernels. The interface holds no CUDA types,
+// so the core's plain C++ can call it; errors come back as the CUDA error
+// code (0 = success; cudaErrorText() in CudaDevice.h names it).
+//
+// The kernels run the per-pixel code of ColorMatrix.h, the same code as the
+// CPU reference (YuvRgb.h), on the given stream (nullptr: the legacy default
+// stream, which orders them after FFmpeg's NVDEC copies on that stream).
+#pragma once
+
+#include "ColorMatrix.h"
+
+namespace codecflow::cuda {
+
+// NV12 / P010 (device memory) -> packed RGB uint8 or float32 (device
+// memory), every pixel of in.width x in.height.
+int launchYuvToRgb(const color::YuvPlanes& in, const YuvToRgb& coefficients,
+                   const color::RgbImage& out, void* stream);
+
+// Packed uint8 RGB (device memory) -> NV12 (device memory).
+int launchRgbToNv12(const uint8_t* rgb, int64_t rgbPitch, int width, int height,
+                    const RgbToYuv& coefficients, const color::Nv12Image& out, void* stream);
+
+}  // namespace codecflow::cuda

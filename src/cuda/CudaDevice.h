@@ -1,0 +1,28 @@
+// Thin wrappers over the CUDA runtime for the core's plain C++ (no CUDA
+// types in the interface). Each returns the CUDA error code, 0 on success.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace codecflow::cuda {
+
+// The error's name and description, e.g. "cudaErrorNoDevice: no CUDA-capable
+// device is detected".
+std::string errorText(int code);
+
+int deviceCount(int& count);
+int setDevice(int index);
+int currentDevice(int& index);
+int allocate(void** pointer, size_t bytes);
+int release(void* pointer);
+int copyHostToDevice(void* dst, const void* src, size_t bytes);
+int copyDeviceToDevice(void* dst, const void* src, size_t bytes);
+int copyDeviceToHost(void* dst, const void* src, size_t bytes);
+// 2-D copy between device buffers (pitches in bytes).
+int copy2D(void* dst, size_t dstPitch, const void* src, size_t srcPitch, size_t widthBytes,
+           size_t rows);
+// Waits for everything queued on the legacy default stream.
+int synchronize();
+
+}  // namespace codecflow::cuda

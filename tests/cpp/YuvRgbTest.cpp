@@ -1,0 +1,274 @@
+// The CPU reference of the CUDA colour kernels against swscale (the CPU
+// decoding path's converter) for every matrix and range. Chroma is smooth
+// so that swscale's chroma filtering and the kernels' 2x2 chroma blocks see
+// the same colours; luma is random, covering every value.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <random>
+#include <vector>
+
+#include "ColorConverter.h"
+#include "YuvRgb.h"
+#include "codecflow/Cuda.h"
+#include "codecflow/Error.h"
+
+extern "C" {
+#include <libavutil/opt.h>
+}
+
+using namespace codecflow;
+
+namespace {
+
+constexpr int kWidth = 512;
+constexpr int kHeight = 96;
+
+struct Case {
+  AVColorSpace space;
+  AVColorRange range;
+  YuvMatrix matrix;
+  bool full;
+};
+
+const Case kCases[] = {
+    {AVCOL_SPC_UNSPECIFIED, AVCOL_RANGE_UNSPECIFIED, YuvMatrix::Bt601, false},
+    {AVCOL_SPC_SMPTE170M, AVCOL_RANGE_MPEG, YuvMatrix::Bt601, false},
+    {AVCOL_SPC_BT470BG, AVCOL_RANGE_JPEG, YuvMatrix::Bt601, true},
+    {AVCOL_SPC_BT709, AVCOL_RANGE_MPEG, YuvMatrix::Bt709, false},
+    {AVCOL_SPC_BT709, AVCOL_RANGE_JPEG, YuvMatrix::Bt709, true},
+    {AVCOL_SPC_BT2020_NCL, AVCOL_RANGE_MPEG, YuvMatrix::Bt2020, false},
+    {AVCOL_SPC_BT2020_NCL, AVCOL_RANGE_JPEG, YuvMatrix::Bt2020, true},
+};
+
+// A synthetic 4:2:0 frame in NV12 (8-bit) or P010 (10-bit) with random
+// luma and chroma sweeping its whole range in smooth gradients.
+UniqueAVFrame makeFrame(bool tenBit, const Case& c) {
+  UniqueAVFrame frame = allocFrame();
+  frame->format = tenBit ? AV_PIX_FMT_P010LE : AV_PIX_FMT_NV12;
+  frame->width = kWidth;
+  frame->height = kHeight;
+  frame->colorspace = c.space;
+  frame->color_range = c.range;
+  EXPECT_EQ(av_frame_get_buffer(frame.get(), 0), 0);
+  std::mt19937 rng(42);
+  int maxValue = tenBit ? 1023 : 255;
+  std::uniform_int_distribution<int> luma(0, maxValue);
+  for (int y = 0; y < kHeight; ++y) {
+    for (int x = 0; x < kWidth; ++x) {
+      int v = luma(rng);
+      if (tenBit) {
+        reinterpret_cast<uint16_t*>(frame->data[0] + y * frame->linesize[0])[x] =
+            static_cast<uint16_t>(v << 6);
+      } else {
+        frame->data[0][y * frame->linesize[0] + x] = static_cast<uint8_t>(v);
+      }
+    }
+  }
+  for (int y = 0; y < kHeight / 2; ++y) {
+    for (int x = 0; x < kWidth / 2; ++x) {
+      double u = static_cast<double>(x) / (kWidth / 2 - 1);
+      double v = 0.5 + 0.5 * std::sin(y * 0.02 + x * 0.01);
+      int cu = static_cast<int>(std::lround(u * maxValue));
+      int cv = static_cast<int>(std::lround(v * maxValue));
+      if (tenBit) {
+        auto* row = reinterpret_cast<uint16_t*>(frame->data[1] + y * frame->linesize[1]);
+        row[2 * x] = static_cast<uint16_t>(cu << 6);
+        row[2 * x + 1] = static_cast<uint16_t>(cv << 6);
+      } else {
+        uint8_t* row = frame->data[1] + y * frame->linesize[1];
+        row[2 * x] = static_cast<uint8_t>(cu);
+        row[2 * x + 1] = static_cast<uint8_t>(cv);
+      }
+    }
+  }
+  return frame;
+}
+
+// The same samples as planar yuv420p / yuv420p10le, the formats software
+// decoders produce and the CPU path converts.
+UniqueAVFrame toPlanar(const AVFrame* semi) {
+  bool tenBit = semi->format != AV_PIX_FMT_NV12;
+  UniqueAVFrame frame = allocFrame();
+  frame->format = tenBit ? AV_PIX_FMT_YUV420P10LE : AV_PIX_FMT_YUV420P;
+  frame->width = semi->width;
+  frame->height = semi->height;
+  frame->colorspace = semi->colorspace;
+  frame->color_range = semi->color_range;
+  EXPECT_EQ(av_frame_get_buffer(frame.get(), 0), 0);
+  for (int y = 0; y < semi->height; ++y) {
+    for (int x = 0; x < semi->width; ++x) {
+      if (tenBit) {
+        reinterpret_cast<uint16_t*>(frame->data[0] + y * frame->linesize[0])[x] =
+            reinterpret_cast<const uint16_t*>(semi->data[0] + y * semi->linesize[0])[x] >> 6;
+      } else {
+        frame->data[0][y * frame->linesize[0] + x] = semi->data[0][y * semi->linesize[0] + x];
+      }
+    }
+  }
+  for (int y = 0; y < semi->height / 2; ++y) {
+    for (int x = 0; x < semi->width / 2; ++x) {
+      for (int plane = 1; plane <= 2; ++plane) {
+        if (tenBit) {
+          const auto* row = reinterpret_cast<const uint16_t*>(semi->data[1] + y * semi->linesize[1]);
+          reinterpret_cast<uint16_t*>(frame->data[plane] + y * frame->linesize[plane])[x] =
+              row[2 * x + plane - 1] >> 6;
+        } else {
+          frame->data[plane][y * frame->linesize[plane] + x] =
+              semi->data[1][y * semi->linesize[1] + 2 * x + plane - 1];
+        }
+      }
+    }
+  }
+  return frame;
+}
+
+color::YuvPlanes planesOf(const AVFrame* frame) {
+  color::YuvPlanes p;
+  p.y = frame->data[0];
+  p.yPitch = frame->linesize[0];
+  p.uv = frame->data[1];
+  p.uvPitch = frame->linesize[1];
+  p.width = frame->width;
+  p.height = frame->height;
+  p.sixteenBit = frame->format != AV_PIX_FMT_NV12;
+  return p;
+}
+
+// Fraction of values within 2 levels, and the largest difference.
+std::pair<double, int> compare(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) {
+  int worst = 0;
+  size_t close = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    int d = std::abs(static_cast<int>(a[i]) - static_cast<int>(b[i]));
+    worst = std::max(worst, d);
+    close += d <= 2 ? 1 : 0;
+  }
+  return {static_cast<double>(close) / static_cast<double>(a.size()), worst};
+}
+
+void checkAgainstSwscale(bool tenBit) {
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(std::string(tenBit ? "p010 " : "nv12 ") + matrixName(c.matrix) +
+                 (c.full ? " full" : " limited") + " (colorspace " +
+                 std::to_string(c.space) + ")");
+    UniqueAVFrame frame = makeFrame(tenBit, c);
+    EXPECT_EQ(matrixForColorSpace(frame->colorspace), c.matrix);
+    std::vector<uint8_t> expected(kWidth * kHeight * 3 + 256);
+    ColorConverter converter;
+    UniqueAVFrame planar = toPlanar(frame.get());
+    converter.convert(planar.get(), AV_PIX_FMT_RGB24, kWidth, kHeight, expected.data(),
+                      kWidth * 3);
+    expected.resize(kWidth * kHeight * 3);
+    std::vector<uint8_t> got(kWidth * kHeight * 3);
+    yuvToRgbReference(planesOf(frame.get()), c.matrix, c.full,
+                      {got.data(), kWidth * 3, false});
+    auto [fraction, worst] = compare(got, expected);
+    EXPECT_GE(fraction, 0.99);
+    EXPECT_LE(worst, 3);
+
+    // Float output against the CPU path's float source: RGB48 for deep
+    // video, RGB24 otherwise.
+    std::vector<double> expectedFloat(kWidth * kHeight * 3);
+    if (tenBit) {
+      std::vector<uint16_t> rgb48(kWidth * kHeight * 3 + 256);
+      ColorConverter deep;
+      deep.convert(planar.get(), AV_PIX_FMT_RGB48LE, kWidth, kHeight,
+                   reinterpret_cast<uint8_t*>(rgb48.data()), kWidth * 6);
+      for (size_t i = 0; i < expectedFloat.size(); ++i) {
+        expectedFloat[i] = rgb48[i] / 65535.0 * 255.0;
+      }
+    } else {
+      expectedFloat.assign(expected.begin(), expected.end());
+    }
+    std::vector<float> floats(kWidth * kHeight * 3);
+    yuvToRgbReference(planesOf(frame.get()), c.matrix, c.full,
+                      {floats.data(), kWidth * 3 * 4, true});
+    double worstFloat = 0;
+    for (size_t i = 0; i < floats.size(); ++i) {
+      ASSERT_GE(floats[i], 0.0f);
+      ASSERT_LE(floats[i], 1.0f);
+      worstFloat = std::max(worstFloat, std::abs(floats[i] * 255.0 - expectedFloat[i]));
+    }
+    EXPECT_LE(worstFloat, 3.0);
+  }
+}
+
+}  // namespace
+
+TEST(YuvRgbTest, Nv12MatchesSwscaleForEveryMatrixAndRange) { checkAgainstSwscale(false); }
+
+TEST(YuvRgbTest, P010MatchesSwscaleForEveryMatrixAndRange) { checkAgainstSwscale(true); }
+
+TEST(YuvRgbTest, MatricesDiffer) {
+  // Saturated red differs between the matrices: the tables are really used.
+  uint8_t y = 81, uv[2] = {90, 240};
+  color::YuvPlanes p{&y, 1, uv, 2, 1, 1, false};
+  uint8_t out[3][3];
+  for (int m = 0; m < 3; ++m) {
+    yuvToRgbReference(p, static_cast<YuvMatrix>(m), false, {out[m], 3, false});
+  }
+  EXPECT_NEAR(out[0][0], 254, 2);  // BT.601 red
+  EXPECT_NE(out[0][1], out[1][1]);
+  EXPECT_NE(out[1][1], out[2][1]);
+}
+
+TEST(YuvRgbTest, RgbToNv12MatchesSwscale) {
+  int w = kWidth, h = kHeight;
+  std::vector<uint8_t> rgb(w * h * 3);
+  for (int y = 0; y < h; ++y) {
+    for (int x = 0; x < w; ++x) {
+      uint8_t* p = &rgb[(y * w + x) * 3];
+      p[0] = static_cast<uint8_t>(x * 255 / (w - 1));
+      p[1] = static_cast<uint8_t>(std::lround(127.5 + 127.5 * std::sin(y * 0.1 + x * 0.01)));
+      p[2] = static_cast<uint8_t>(y * 255 / (h - 1));
+    }
+  }
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(std::string(matrixName(c.matrix)) + (c.full ? " full" : " limited"));
+    Tensor input = Tensor::fromBlob(rgb.data(), {h, w, 3}, {}, DType::UInt8, Device::cpu(), nullptr);
+    Tensor nv12 = rgbToNv12(input, c.matrix, c.full);
+    ASSERT_EQ(nv12.shape(), (std::vector<int64_t>{h * 3 / 2, w}));
+
+    UniqueSwsContext sws(sws_getContext(w, h, AV_PIX_FMT_RGB24, w, h, AV_PIX_FMT_NV12,
+                                        SWS_BICUBIC, nullptr, nullptr, nullptr));
+    ASSERT_TRUE(sws);
+    int* invTable = nullptr;
+    int* table = nullptr;
+    int srcRange = 0, dstRange = 0, brightness = 0, contrast = 0, saturation = 0;
+    ASSERT_GE(sws_getColorspaceDetails(sws.get(), &invTable, &srcRange, &table, &dstRange,
+                                       &brightness, &contrast, &saturation),
+              0);
+    sws_setColorspaceDetails(sws.get(), invTable, srcRange, sws_getCoefficients(c.space),
+                             c.full ? 1 : 0, brightness, contrast, saturation);
+    std::vector<uint8_t> expected(w * h * 3 / 2 + 256);
+    const uint8_t* src[1] = {rgb.data()};
+    int srcStride[1] = {w * 3};
+    uint8_t* dst[2] = {expected.data(), expected.data() + w * h};
+    int dstStride[2] = {w, w};
+    ASSERT_EQ(sws_scale(sws.get(), src, srcStride, 0, h, dst, dstStride), h);
+    expected.resize(w * h * 3 / 2);
+    std::vector<uint8_t> got(nv12.dataAs<uint8_t>(), nv12.dataAs<uint8_t>() + w * h * 3 / 2);
+    auto [fraction, worst] = compare(got, expected);
+    EXPECT_GE(fraction, 0.99);
+    EXPECT_LE(worst, 3);
+  }
+}
+
+TEST(YuvRgbTest, RgbToNv12RejectsOddSizesAndBadLayouts) {
+  std::vector<uint8_t> rgb(5 * 4 * 3);
+  Tensor odd = Tensor::fromBlob(rgb.data(), {4, 5, 3}, {}, DType::UInt8, Device::cpu(), nullptr);
+  EXPECT_THROW(rgbToNv12(odd, YuvMatrix::Bt601, false), Error);
+  Tensor planar = Tensor::fromBlob(rgb.data(), {3, 4, 5}, {}, DType::UInt8, Device::cpu(), nullptr);
+  EXPECT_THROW(rgbToNv12(planar, YuvMatrix::Bt601, false), Error);
+}
+
+TEST(YuvRgbTest, BuildReportsCuda) {
+#ifdef CODECFLOW_TEST_EXPECT_CUDA
+  EXPECT_TRUE(builtWithCuda());
+#endif
+  if (!builtWithCuda()) {
+    EXPECT_THROW(cudaDeviceCount(), Error);
+  }
+}
