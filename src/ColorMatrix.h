@@ -16,8 +16,12 @@
 // same; float output keeps every bit and uses 17.375, the offset closest
 // to swscale on average. With 16, 10-bit frames would differ from the CPU
 // path by 1.4 levels on average.
-// Chroma is taken from the 2x2 block a pixel lies in (no interpolation), as
-// swscale's unscaled YUV 4:2:0 -> RGB path does.
+// Chroma follows swscale's choices so that GPU frames match the CPU path:
+// 8-bit 4:2:0 takes each pixel's chroma from its 2x2 block (swscale's
+// unscaled yuv420p -> RGB path); deeper video interpolates chroma
+// vertically with swscale's bicubic filter (B = 0, C = 0.6; chroma rows
+// centred between luma rows, edges repeated) and horizontally shares one
+// sample per pixel pair, as swscale's scaled path does.
 #pragma once
 
 #include <cstdint>
@@ -178,13 +182,35 @@ CODECFLOW_HOST_DEVICE void convertPixel(const YuvPlanes& in, const YuvToRgb& c,
     // P010/P016: word / 256 is the sample on the 8-bit scale.
     const auto* yRow = reinterpret_cast<const uint16_t*>(static_cast<const uint8_t*>(in.y) +
                                                          y * in.yPitch);
-    const auto* cRow = reinterpret_cast<const uint16_t*>(static_cast<const uint8_t*>(in.uv) +
-                                                         cy * in.uvPitch);
     bool roundLuma = !out.isFloat && c.yOffset != 0.0f;
     ys = roundLuma ? static_cast<float>((yRow[x] + 128) >> 8)
                    : static_cast<float>(yRow[x]) * (1.0f / 256.0f);
-    us = static_cast<float>(cRow[2 * cx]) * (1.0f / 256.0f);
-    vs = static_cast<float>(cRow[2 * cx + 1]) * (1.0f / 256.0f);
+    // Bicubic weights at distances 1.75, 0.75, 0.25, 1.25 chroma rows
+    // (even luma rows; odd rows mirror them).
+    const float weights[4] = {-0.028125f, 0.240625f, 0.871875f, -0.084375f};
+    int first = (y & 1) ? cy - 1 : cy - 2;
+    int lastRow = (in.height + 1) / 2 - 1;
+    float su = 0.0f, sv = 0.0f;
+    // swscale's one exception to repeating edges: luma row 2 drops the tap
+    // above the picture and renormalizes the other three.
+    bool dropFirst = y == 2;
+    float norm = dropFirst ? 1.0f / (1.0f - weights[0]) : 1.0f;
+    for (int t = dropFirst ? 1 : 0; t < 4; ++t) {
+      int row = first + t;
+      row = row < 0 ? 0 : (row > lastRow ? lastRow : row);
+      const auto* cRow = reinterpret_cast<const uint16_t*>(static_cast<const uint8_t*>(in.uv) +
+                                                           row * in.uvPitch);
+      float w = (y & 1) ? weights[3 - t] : weights[t];
+      su += w * static_cast<float>(cRow[2 * cx]);
+      sv += w * static_cast<float>(cRow[2 * cx + 1]);
+    }
+    us = su * norm * (1.0f / 256.0f);
+    vs = sv * norm * (1.0f / 256.0f);
+    if (!out.isFloat) {
+      // swscale's 8-bit RGB output clips the filtered chroma.
+      us = clamp255(us);
+      vs = clamp255(vs);
+    }
   } else {
     const uint8_t* yRow = static_cast<const uint8_t*>(in.y) + y * in.yPitch;
     const uint8_t* cRow = static_cast<const uint8_t*>(in.uv) + cy * in.uvPitch;
