@@ -41,7 +41,16 @@ def resolve_device(device: DeviceLike) -> torch.device:
             f"device {str(resolved)!r} was asked for, but torch sees no CUDA device "
             "(no NVIDIA GPU or driver, or a CPU-only torch build)"
         )
-    return resolved
+    # The core's own CUDA runtime must see the GPU too (raises RuntimeError
+    # with cudaGetDeviceCount's error otherwise).
+    count = _core.cuda_device_count()
+    index = torch.cuda.current_device() if resolved.index is None else resolved.index
+    if not 0 <= index < count:
+        raise RuntimeError(
+            f"device {str(resolved)!r} was asked for, but this machine has {count} CUDA "
+            f"device(s) (valid: cuda:0 to cuda:{count - 1})"
+        )
+    return torch.device("cuda", index)
 
 
 class CpuFallbackStatus:

@@ -243,6 +243,34 @@ for _deg, _ffprobe_rotation in ((90, -90), (180, -180), (270, 90)):
         build=_build_rotated,
     )  # fmt: skip
 
+# ---- colour spaces for the CUDA tests ------------------------------------------
+# Small clips tagged with each matrix and range the GPU colour kernels
+# implement; the content is converted to the tagged matrix so it looks right.
+for _name, _desc, _codec, _pix, _tags in (
+    ("color_bt601", "H.264 BT.601 (SMPTE 170M) limited range", _X264, "yuv420p",
+     "-colorspace smpte170m -color_primaries smpte170m -color_trc smpte170m -color_range tv"),
+    ("color_bt709", "H.264 BT.709 limited range", _X264, "yuv420p",
+     "-colorspace bt709 -color_primaries bt709 -color_trc bt709 -color_range tv"),
+    ("color_bt709_full", "H.264 BT.709 full range", _X264, "yuv420p",
+     "-colorspace bt709 -color_primaries bt709 -color_trc bt709 -color_range pc"),
+    ("color_bt2020_10bit", "HEVC Main 10 BT.2020 (NCL) limited range", _X265, "yuv420p10le",
+     "-colorspace bt2020nc -color_primaries bt2020 -color_trc smpte2084 -color_range tv"),
+):
+    _matrix = _tags.split()[1].replace("smpte170m", "bt601").replace("bt2020nc", "bt2020")
+    _range = "full" if _tags.endswith("pc") else "limited"
+    _add(
+        _name, "mp4", "video",
+        f"{_desc}, 320x240 30 fps 0.5 s",
+        [*_video_src(duration=0.5), "-vf",
+         f"scale=out_color_matrix={_matrix}:out_range={_range},format={_pix}",
+         *_codec, "-pix_fmt", _pix, *_args(_tags)],
+    )  # fmt: skip
+_add(
+    "ffv1", "mkv", "video",
+    "FFV1 320x240 30 fps 0.5 s in Matroska (a codec without NVDEC support)",
+    [*_video_src(duration=0.5), *_args("-c:v ffv1 -pix_fmt yuv420p")],
+)  # fmt: skip
+
 # ---- audio -------------------------------------------------------------------
 
 for _codec in ("pcm_u8", "pcm_s16le", "pcm_s24le", "pcm_s32le", "pcm_f32le", "pcm_f64le"):

@@ -39,7 +39,8 @@ void bindVideoDecoder(py::module_& m) {
   py::class_<VideoDecoder>(m, "VideoDecoder")
       .def(py::init([](const Source& source, int streamIndex, int numThreads, bool exact,
                        std::optional<std::vector<std::tuple<int64_t, int64_t, bool>>> custom,
-                       std::vector<TransformStep> transforms, const std::string& outputDType) {
+                       std::vector<TransformStep> transforms, const std::string& outputDType,
+                       int cudaDevice, const std::string& cudaBackend) {
              VideoDecoderOptions options;
              options.streamIndex = streamIndex;
              options.numThreads = numThreads;
@@ -62,13 +63,19 @@ void bindVideoDecoder(py::module_& m) {
                fail(ErrorKind::InvalidArgument, "unknown output dtype '" + outputDType +
                                                     "'; known: uint8, float32, auto");
              }
+             if (cudaDevice >= 0) {
+               options.device = Device::cuda(cudaDevice);
+             }
+             options.cudaBackend =
+                 cudaBackend == "nvdec" ? CudaBackend::Nvdec : CudaBackend::Ffmpeg;
              py::gil_scoped_release release;
              return std::make_unique<VideoDecoder>(source, std::move(options));
            }),
            py::arg("source"), py::arg("stream_index") = -1, py::arg("num_threads") = 1,
            py::arg("exact") = true, py::arg("custom_frames") = std::nullopt,
            py::arg("transforms") = std::vector<TransformStep>{},
-           py::arg("output_dtype") = "uint8")
+           py::arg("output_dtype") = "uint8", py::arg("cuda_device") = -1,
+           py::arg("cuda_backend") = "ffmpeg")
       .def_property_readonly("metadata", &VideoDecoder::metadata)
       .def_property_readonly("stream_index", &VideoDecoder::streamIndex)
       .def_property_readonly("num_frames", &VideoDecoder::numFrames)
@@ -77,6 +84,13 @@ void bindVideoDecoder(py::module_& m) {
       .def_property_readonly("time_base", &VideoDecoder::timeBase)
       .def_property_readonly("exact", &VideoDecoder::exact)
       .def_property_readonly("float_output", &VideoDecoder::floatOutput)
+      .def_property_readonly(
+          "cpu_fallback",
+          [](const VideoDecoder& self) {
+            CpuFallback f = self.cpuFallback();
+            return py::make_tuple(f.known, f.fellBack, f.reason);
+          },
+          "(known, fell back, reason) of a decoder on a CUDA device.")
       .def("index_pts", &VideoDecoder::indexPts)
       .def("index_durations", &VideoDecoder::indexDurations)
       .def("index_key_frames", &VideoDecoder::indexKeyFrames)

@@ -2,6 +2,11 @@
 
 from codecflow._device import CpuFallbackStatus
 from codecflow.decoders._audio_decoder import AudioDecoder
+from codecflow.decoders._cuda import (
+    get_nvdec_cache_capacity,
+    set_cuda_backend,
+    set_nvdec_cache_capacity,
+)
 from codecflow.decoders._metadata import (
     AudioStreamMetadata,
     ContainerMetadata,
@@ -21,4 +26,7 @@ __all__ = [
     "StreamMetadata",
     "ContainerMetadata",
     "CpuFallbackStatus",
+    "set_cuda_backend",
+    "get_nvdec_cache_capacity",
+    "set_nvdec_cache_capacity",
 ]

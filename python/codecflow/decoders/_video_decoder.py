@@ -14,6 +14,7 @@ from codecflow._device import CpuFallbackStatus, DeviceLike, resolve_device
 from codecflow._errors import InvalidArgumentError, OutOfRangeError
 from codecflow._frame import Frame, FrameBatch
 from codecflow._source import SourceLike, make_source
+from codecflow.decoders._cuda import core_device_kwargs, update_cpu_fallback
 from codecflow.decoders._metadata import VideoStreamMetadata, video_metadata_from_core
 from codecflow.transforms._transforms import make_steps
 
@@ -124,6 +125,7 @@ class VideoDecoder:
             custom_frames=custom_frames,
             transforms=steps,
             output_dtype=dtype_name,
+            **core_device_kwargs(self._device),
         )
         self.stream_index: int = self._decoder.stream_index
         self.metadata: VideoStreamMetadata = video_metadata_from_core(self._decoder.metadata)
@@ -146,8 +148,7 @@ class VideoDecoder:
             data = data.permute(0, 3, 1, 2)
         if self._device.type != "cpu":
             data = data.to(self._device)
-        if not self.cpu_fallback.status_known:
-            self.cpu_fallback._set(False, "no fallback: decoding on the CPU as asked")
+        update_cpu_fallback(self.cpu_fallback, self._decoder, self._device)
         return FrameBatch(
             data,
             torch.tensor(pts, dtype=torch.float64),

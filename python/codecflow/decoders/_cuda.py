@@ -1,0 +1,134 @@
+"""CUDA decoding: backend selection, the NVDEC decoder cache, fallbacks.
+
+Decoding on a CUDA device runs FFmpeg's CUDA hwaccel, which drives the
+GPU's NVDEC engine, and converts the NV12/P010 frames to RGB with
+codecflow's own kernels straight into a CUDA tensor. Frames the GPU cannot
+decode (a codec, profile or size NVDEC lacks) are decoded on the CPU and
+uploaded; ``VideoDecoder.cpu_fallback`` says when that happened.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from typing import Any, Dict, Iterator
+
+import torch
+
+from codecflow import _core
+from codecflow._device import CpuFallbackStatus
+
+_BACKENDS = ("ffmpeg", "nvdec")
+_backend: contextvars.ContextVar[str] = contextvars.ContextVar(
+    "codecflow_cuda_backend", default="ffmpeg"
+)
+
+
+@contextlib.contextmanager
+def set_cuda_backend(backend: str) -> Iterator[None]:
+    """Chooses the CUDA decoding implementation for decoders created inside.
+
+    Args:
+        backend: ``"ffmpeg"`` (the default) or ``"nvdec"``. In codecflow both
+            decode through FFmpeg's CUDA hwaccel, which drives NVDEC, with
+            codecflow's colour kernels; ``"nvdec"`` is accepted so that code
+            written for TorchCodec's NVDEC backend runs unchanged.
+
+    The setting is per thread (and per asyncio task) and is restored when
+    the block exits. Decoders keep the backend they were created with.
+
+    Raises:
+        ValueError: for another backend name.
+    """
+    if backend not in _BACKENDS:
+        raise ValueError(f"unknown CUDA backend {backend!r}; allowed: {_BACKENDS}")
+    token = _backend.set(backend)
+    try:
+        yield
+    finally:
+        _backend.reset(token)
+
+
+def get_cuda_backend() -> str:
+    """The CUDA backend decoders created now would use."""
+    return _backend.get()
+
+
+def get_nvdec_cache_capacity() -> int:
+    """How many NVDEC decoders are kept for reuse (default 20).
+
+    A decoder that goes away leaves its opened CUDA codec context (and the
+    NVDEC decoder in it) in a process-wide cache; a later decoder of a
+    stream with the same codec, size and parameters on the same GPU takes
+    it instead of creating one. Thread-safe.
+    """
+    return int(_core.get_nvdec_cache_capacity())
+
+
+def set_nvdec_cache_capacity(capacity: int) -> None:
+    """Sets how many NVDEC decoders are kept for reuse; 0 disables the cache.
+
+    Lowering the capacity frees the least recently used decoders at once.
+    Thread-safe.
+
+    Raises:
+        ValueError: for a negative or non-integer capacity.
+    """
+    if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 0:
+        raise ValueError(f"capacity must be an int >= 0, got {capacity!r}")
+    _core.set_nvdec_cache_capacity(capacity)
+
+
+def core_device_kwargs(device: torch.device) -> Dict[str, Any]:
+    """Keyword arguments of ``_core.VideoDecoder`` for a resolved device."""
+    if device.type != "cuda":
+        return {}
+    return {"cuda_device": device.index or 0, "cuda_backend": _backend.get()}
+
+
+def update_cpu_fallback(status: CpuFallbackStatus, core_decoder: Any, device: torch.device) -> None:
+    """Fills ``status`` from the core decoder once it knows (after a decode)."""
+    if status.status_known:
+        return
+    if device.type != "cuda":
+        status._set(False, "no fallback: decoding on the CPU as asked")
+        return
+    known, fell_back, reason = core_decoder.cpu_fallback
+    if known:
+        status._set(bool(fell_back), str(reason))
+
+
+def rgb_to_nv12(frame: torch.Tensor, *, matrix: str = "bt601", full_range: bool = False) -> torch.Tensor:
+    """Converts one RGB frame to NV12 on the frame's device (GPU for CUDA).
+
+    For encoders given CUDA frames: the result is a ``(H * 3 // 2, W)``
+    uint8 tensor whose first ``H`` rows are Y and the rest interleaved
+    Cb/Cr at half resolution, ready for NVENC, or to be downloaded
+    (``.cpu()``) and encoded on the CPU where the GPU has no NVENC (A100,
+    H100, H200).
+
+    Args:
+        frame: uint8 ``(3, H, W)`` (CHW, as encoders take) or ``(H, W, 3)``
+            RGB on the CPU or a CUDA device; H and W even.
+        matrix: ``"bt601"`` (default, what H.264 encoders assume for
+            untagged SD and HD video alike), ``"bt709"`` or ``"bt2020"``.
+        full_range: full-range (JPEG) levels instead of limited 16-235.
+
+    Thread safety: may be called from any thread; releases the GIL. A CUDA
+    frame is read after the current torch stream is synchronized.
+
+    Raises:
+        ValueError: for other shapes, dtypes, odd sizes or matrix names.
+    """
+    if not isinstance(frame, torch.Tensor) or frame.dtype != torch.uint8 or frame.ndim != 3:
+        raise ValueError(
+            "rgb_to_nv12 needs a uint8 (3, H, W) or (H, W, 3) tensor, got "
+            f"{getattr(frame, 'dtype', type(frame).__name__)} with shape "
+            f"{tuple(getattr(frame, 'shape', ()))}"
+        )
+    hwc = frame.permute(1, 2, 0) if frame.shape[0] == 3 and frame.shape[2] != 3 else frame
+    if hwc.stride(2) != 1 or hwc.stride(1) != 3:
+        hwc = hwc.contiguous()
+    if hwc.is_cuda:
+        torch.cuda.current_stream(hwc.device).synchronize()
+    return torch.from_dlpack(_core.rgb_to_nv12(hwc, matrix, full_range))

@@ -1,0 +1,286 @@
+"""CUDA decoding and the RGB -> NV12 conversion for encoders.
+
+GPU tests compare every decoding method with device="cuda" against the
+same method on the CPU: within 2 levels on at least 99% of values and
+within 3 everywhere, for each colour matrix and range. They run where torch
+sees a GPU and codecflow was built with CUDA, and are skipped elsewhere;
+the rest runs everywhere.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+import codecflow
+from codecflow import _core
+from codecflow.decoders import (
+    VideoDecoder,
+    get_nvdec_cache_capacity,
+    set_cuda_backend,
+    set_nvdec_cache_capacity,
+)
+from codecflow.decoders._cuda import rgb_to_nv12
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "media"))
+import generate  # noqa: E402
+
+HAS_GPU = torch.cuda.is_available() and _core.has_cuda()
+needs_gpu = pytest.mark.skipif(
+    not torch.cuda.is_available() or not codecflow._core.has_cuda(),
+    reason="needs an NVIDIA GPU visible to torch and a codecflow build with CUDA",
+)
+
+COLOR_CLIPS = ["color_bt601", "color_bt709", "color_bt709_full", "color_bt2020_10bit"]
+
+
+def assert_close_to_cpu(gpu: torch.Tensor, cpu: torch.Tensor, scale: float = 1.0) -> None:
+    assert gpu.device.type == "cuda"
+    assert gpu.shape == cpu.shape and gpu.dtype == cpu.dtype
+    diff = (gpu.cpu().double() - cpu.double()).abs() * scale
+    within = (diff <= 2).double().mean().item()
+    assert within >= 0.99, f"only {within:.4f} of values within 2 levels"
+    assert diff.max().item() <= 3, f"largest difference {diff.max().item()} levels"
+
+
+# -- everywhere ---------------------------------------------------------------
+
+
+def test_cuda_unavailable_raises_runtime_error_naming_what_is_missing() -> None:
+    path = generate.clip("h264_bframes")
+    if HAS_GPU:
+        assert VideoDecoder(path, device="cuda")[0].device.type == "cuda"
+        return
+    with pytest.raises(RuntimeError) as info:
+        VideoDecoder(path, device="cuda")
+    message = str(info.value)
+    assert "'cuda'" in message
+    if not _core.has_cuda():
+        assert "no CUDA support" in message
+    else:
+        assert "torch sees no CUDA device" in message or "cudaGetDeviceCount" in message
+    with pytest.raises(RuntimeError):
+        VideoDecoder(path, device=torch.device("cuda", 0))
+
+
+def test_core_cuda_device_count_names_what_is_missing() -> None:
+    if HAS_GPU:
+        assert _core.cuda_device_count() == torch.cuda.device_count()
+    elif _core.has_cuda():
+        try:
+            count = _core.cuda_device_count()
+        except RuntimeError as error:
+            assert "cudaGetDeviceCount failed" in str(error)
+        else:
+            # A GPU the core sees but torch (a CPU-only build) does not.
+            assert count >= 0
+    else:
+        with pytest.raises(RuntimeError, match="no CUDA support"):
+            _core.cuda_device_count()
+
+
+def test_set_cuda_backend_accepts_both_names_and_restores() -> None:
+    from codecflow.decoders._cuda import get_cuda_backend
+
+    assert get_cuda_backend() == "ffmpeg"
+    with set_cuda_backend("nvdec"):
+        assert get_cuda_backend() == "nvdec"
+        with set_cuda_backend("ffmpeg"):
+            assert get_cuda_backend() == "ffmpeg"
+        assert get_cuda_backend() == "nvdec"
+    assert get_cuda_backend() == "ffmpeg"
+    with pytest.raises(ValueError, match="allowed"):
+        with set_cuda_backend("beta"):
+            pass
+
+
+def test_nvdec_cache_capacity_round_trip() -> None:
+    old = get_nvdec_cache_capacity()
+    assert old == 20
+    try:
+        set_nvdec_cache_capacity(3)
+        assert get_nvdec_cache_capacity() == 3
+        set_nvdec_cache_capacity(0)
+        assert get_nvdec_cache_capacity() == 0
+        for bad in (-1, 1.5, True, "2"):
+            with pytest.raises(ValueError):
+                set_nvdec_cache_capacity(bad)  # type: ignore[arg-type]
+    finally:
+        set_nvdec_cache_capacity(old)
+
+
+def test_cpu_decoder_reports_no_fallback() -> None:
+    decoder = VideoDecoder(generate.clip("h264_bframes"))
+    decoder[0]
+    assert decoder.cpu_fallback.status_known
+    assert not decoder.cpu_fallback
+
+
+@pytest.mark.parametrize(
+    ("matrix", "full", "white", "black"),
+    [
+        ("bt601", False, (235, 128, 128), (16, 128, 128)),
+        ("bt709", True, (255, 128, 128), (0, 128, 128)),
+        ("bt2020", False, (235, 128, 128), (16, 128, 128)),
+    ],
+)
+def test_rgb_to_nv12_on_cpu_levels(matrix: str, full: bool, white: tuple, black: tuple) -> None:
+    frame = torch.zeros(3, 4, 6, dtype=torch.uint8)
+    frame[:, :2] = 255  # top half white, bottom half black
+    nv12 = rgb_to_nv12(frame, matrix=matrix, full_range=full)
+    assert nv12.shape == (6, 6) and nv12.dtype == torch.uint8
+    assert nv12[:2].eq(white[0]).all() and nv12[2:4].eq(black[0]).all()
+    assert nv12[4].tolist() == [white[1], white[2]] * 3
+    assert nv12[5].tolist() == [black[1], black[2]] * 3
+
+
+def test_rgb_to_nv12_red_differs_by_matrix() -> None:
+    red = torch.zeros(2, 2, 3, dtype=torch.uint8)
+    red[..., 0] = 255
+    ys = {m: rgb_to_nv12(red, matrix=m)[0, 0].item() for m in ("bt601", "bt709", "bt2020")}
+    # 16 + 219 * Kr, rounded: 81.48, 62.56, 73.53.
+    assert ys == {"bt601": 81, "bt709": 63, "bt2020": 74}
+
+
+def test_rgb_to_nv12_rejects_bad_input() -> None:
+    with pytest.raises(ValueError):
+        rgb_to_nv12(torch.zeros(3, 5, 4, dtype=torch.uint8))  # odd height
+    with pytest.raises(ValueError):
+        rgb_to_nv12(torch.zeros(3, 4, 4, dtype=torch.float32))
+    with pytest.raises(ValueError, match="bt601"):
+        rgb_to_nv12(torch.zeros(3, 4, 4, dtype=torch.uint8), matrix="srgb")
+
+
+# -- GPU ------------------------------------------------------------------------
+
+
+@needs_gpu
+@pytest.mark.parametrize("name", COLOR_CLIPS)
+def test_every_method_on_cuda_matches_cpu(name: str) -> None:
+    path = generate.clip(name)
+    gpu = VideoDecoder(path, device="cuda")
+    cpu = VideoDecoder(path, device="cpu")
+    n = len(cpu)
+    assert len(gpu) == n
+    assert_close_to_cpu(gpu[0], cpu[0])
+    assert_close_to_cpu(gpu[-1], cpu[-1])
+    assert_close_to_cpu(gpu[1:n:3], cpu[1:n:3])
+    frame_gpu, frame_cpu = gpu.get_frame_at(2), cpu.get_frame_at(2)
+    assert_close_to_cpu(frame_gpu.data, frame_cpu.data)
+    assert frame_gpu.pts_seconds == frame_cpu.pts_seconds
+    indices = [5, 0, 5, n - 1, 3]
+    batch_gpu, batch_cpu = gpu.get_frames_at(indices), cpu.get_frames_at(indices)
+    assert_close_to_cpu(batch_gpu.data, batch_cpu.data)
+    assert torch.equal(batch_gpu.pts_seconds, batch_cpu.pts_seconds)
+    assert batch_gpu.pts_seconds.device.type == "cpu"
+    assert_close_to_cpu(
+        gpu.get_frames_in_range(1, n, 2).data, cpu.get_frames_in_range(1, n, 2).data
+    )
+    t = float(cpu.metadata.begin_stream_seconds) + 0.1
+    assert_close_to_cpu(gpu.get_frame_played_at(t).data, cpu.get_frame_played_at(t).data)
+    times = [t + 0.2, t, t + 0.05]
+    assert_close_to_cpu(gpu.get_frames_played_at(times).data, cpu.get_frames_played_at(times).data)
+    assert_close_to_cpu(
+        gpu.get_frames_played_in_range(t, t + 0.2).data,
+        cpu.get_frames_played_in_range(t, t + 0.2).data,
+    )
+    assert_close_to_cpu(gpu.get_all_frames().data, cpu.get_all_frames().data)
+    assert_close_to_cpu(gpu.get_all_frames(fps=10).data, cpu.get_all_frames(fps=10).data)
+    assert_close_to_cpu(torch.stack(list(gpu)), torch.stack(list(cpu)))
+    assert gpu.cpu_fallback.status_known and not gpu.cpu_fallback, str(gpu.cpu_fallback)
+
+
+@needs_gpu
+@pytest.mark.parametrize("name", COLOR_CLIPS)
+def test_float_and_nhwc_output_on_cuda(name: str) -> None:
+    path = generate.clip(name)
+    gpu = VideoDecoder(path, device="cuda", output_dtype=torch.float32, dimension_order="NHWC")
+    cpu = VideoDecoder(path, output_dtype=torch.float32, dimension_order="NHWC")
+    got, expected = gpu.get_all_frames().data, cpu.get_all_frames().data
+    assert got.dtype == torch.float32 and got.shape == expected.shape
+    assert_close_to_cpu(got, expected, scale=255.0)
+
+
+@needs_gpu
+def test_transforms_and_rotation_on_cuda_match_cpu() -> None:
+    from codecflow.transforms import CenterCrop, Resize
+
+    transforms = [Resize((120, 160)), CenterCrop((100, 100))]
+    gpu = VideoDecoder(generate.clip("color_bt709"), device="cuda", transforms=transforms)
+    cpu = VideoDecoder(generate.clip("color_bt709"), transforms=transforms)
+    assert_close_to_cpu(gpu[0:4], cpu[0:4])
+    gpu = VideoDecoder(generate.clip("rot90"), device="cuda")
+    cpu = VideoDecoder(generate.clip("rot90"))
+    assert_close_to_cpu(gpu[0:3], cpu[0:3])
+
+
+@needs_gpu
+def test_codec_without_nvdec_falls_back_to_cpu_and_says_so() -> None:
+    path = generate.clip("ffv1")
+    gpu = VideoDecoder(path, device="cuda")
+    assert not gpu.cpu_fallback.status_known
+    frames = gpu.get_frames_at([0, 3])
+    assert frames.data.device.type == "cuda"
+    assert gpu.cpu_fallback.status_known and gpu.cpu_fallback
+    assert "ffv1" in str(gpu.cpu_fallback)
+    # Decoded on the CPU with the CPU path, then uploaded: identical.
+    assert torch.equal(frames.data.cpu(), VideoDecoder(path).get_frames_at([0, 3]).data)
+
+
+@needs_gpu
+def test_decoders_reuse_cached_nvdec_contexts() -> None:
+    path = generate.clip("color_bt709")
+    old = get_nvdec_cache_capacity()
+    try:
+        set_nvdec_cache_capacity(0)
+        set_nvdec_cache_capacity(4)
+        first = VideoDecoder(path, device="cuda")
+        expected = first[0:3].cpu()
+        del first
+        assert _core.nvdec_cache_size() == 1
+        for backend in ("nvdec", "ffmpeg"):
+            with set_cuda_backend(backend):
+                second = VideoDecoder(path, device="cuda:0")
+            assert _core.nvdec_cache_size() == 0  # taken by the new decoder
+            assert torch.equal(second[0:3].cpu(), expected)
+            del second
+        set_nvdec_cache_capacity(0)
+        assert _core.nvdec_cache_size() == 0
+    finally:
+        set_nvdec_cache_capacity(old)
+
+
+@needs_gpu
+def test_bad_cuda_index_raises() -> None:
+    with pytest.raises(RuntimeError, match="CUDA device"):
+        VideoDecoder(generate.clip("h264_bframes"), device=f"cuda:{torch.cuda.device_count()}")
+
+
+@needs_gpu
+def test_rgb_to_nv12_on_gpu_equals_cpu_reference() -> None:
+    torch.manual_seed(0)
+    frame = torch.randint(0, 256, (3, 64, 96), dtype=torch.uint8)
+    for matrix in ("bt601", "bt709", "bt2020"):
+        for full in (False, True):
+            gpu = rgb_to_nv12(frame.cuda(), matrix=matrix, full_range=full)
+            assert gpu.device.type == "cuda" and gpu.shape == (96, 96)
+            cpu = rgb_to_nv12(frame, matrix=matrix, full_range=full)
+            assert (gpu.cpu().int() - cpu.int()).abs().max().item() <= 1
+
+
+if importlib.util.find_spec("codecflow.encoders") is not None:
+
+    @needs_gpu
+    def test_cuda_tensor_encoding_round_trip() -> None:
+        from codecflow import encoders
+
+        frames = VideoDecoder(generate.clip("color_bt601"))[0:8]
+        data = encoders.VideoEncoder(frames.cuda(), frame_rate=30).to_tensor("mp4", crf=0)
+        decoded = VideoDecoder(data)[:]
+        assert decoded.shape == frames.shape
+        # 4:2:0 chroma loses detail; the levels must survive.
+        assert (decoded.double() - frames.double()).abs().mean().item() < 3
