@@ -53,3 +53,32 @@ clean:
 # the installed package from outside the source tree.
 package-check: deps
 	tools/package_check.sh $(PY)
+
+# ---- GPU machines ------------------------------------------------------------
+# `make gpu-test` builds with CUDA (required) against the FFmpeg that
+# PKG_CONFIG_PATH points at (tools/gpu/build_ffmpeg.sh makes one) and runs the
+# CUDA tests. It installs nothing: PYTHON (default python3) must already have
+# torch (with CUDA), numpy, pybind11 and pytest; cmake and ninja come from
+# that interpreter's bin/ or PATH; GoogleTest is used when installed. Test
+# media are read from CODECFLOW_MEDIA_DIR or tests/media/cache (generate them
+# where the ffmpeg CLI has the encoders, and copy them over).
+GPU_BUILD_DIR ?= build/gpu
+.PHONY: gpu-test
+gpu-test:
+	@set -e; PY=$${PYTHON:-python3}; BIN=$$(dirname $$(command -v $$PY)); \
+	CMAKE=$$([ -x $$BIN/cmake ] && echo $$BIN/cmake || echo cmake); \
+	CTEST=$$([ -x $$BIN/ctest ] && echo $$BIN/ctest || echo ctest); \
+	GEN=$$([ -x $$BIN/ninja ] && echo "-G Ninja -DCMAKE_MAKE_PROGRAM=$$BIN/ninja" || true); \
+	GTEST=$$([ -d /usr/include/gtest ] || [ -d /usr/local/include/gtest ] && echo ON || echo OFF); \
+	LIBDIR=$$(pkg-config --variable=libdir libavcodec); \
+	echo "gpu-test: FFmpeg $$(pkg-config --modversion libavcodec) from $$LIBDIR, C++ tests $$GTEST"; \
+	$$CMAKE -S . -B $(GPU_BUILD_DIR) $$GEN -DCMAKE_BUILD_TYPE=Release -DCODECFLOW_CUDA=ON \
+	  -DCODECFLOW_BUILD_TESTS=$$GTEST -DPython_EXECUTABLE=$$(command -v $$PY) \
+	  -DCMAKE_BUILD_RPATH=$$LIBDIR \
+	  -Dpybind11_DIR=$$($$PY -c "import pybind11; print(pybind11.get_cmake_dir())"); \
+	$$CMAKE --build $(GPU_BUILD_DIR) -j $(JOBS); \
+	export LD_LIBRARY_PATH=$$LIBDIR$${LD_LIBRARY_PATH:+:$$LD_LIBRARY_PATH}; \
+	export CODECFLOW_MEDIA_DIR=$${CODECFLOW_MEDIA_DIR:-$$PWD/tests/media/cache}; \
+	if [ "$$GTEST" = ON ]; then $$CTEST --test-dir $(GPU_BUILD_DIR) --output-on-failure -R 'YuvRgb|Cuda'; fi; \
+	$$PY -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 'torch sees no GPU')"; \
+	PYTHONPATH=python $$PY -m pytest tests/python/test_cuda.py -q -rs $(PYTEST_ARGS)
