@@ -22,9 +22,8 @@ import subprocess
 import sys
 import time
 
-import torch
-
 import codecflow
+import torch
 from codecflow import _core
 from codecflow.decoders import VideoDecoder
 

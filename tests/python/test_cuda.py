@@ -13,21 +13,20 @@ import importlib.util
 import sys
 from pathlib import Path
 
+import codecflow
 import pytest
 import torch
-
-import codecflow
 from codecflow import _core
+from codecflow._nv12 import rgb_to_nv12
 from codecflow.decoders import (
     VideoDecoder,
     get_nvdec_cache_capacity,
     set_cuda_backend,
     set_nvdec_cache_capacity,
 )
-from codecflow.decoders._cuda import rgb_to_nv12
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "media"))
-import generate  # noqa: E402
+import generate
 
 HAS_GPU = torch.cuda.is_available() and _core.has_cuda()
 needs_gpu = pytest.mark.skipif(
@@ -93,9 +92,8 @@ def test_set_cuda_backend_accepts_both_names_and_restores() -> None:
             assert get_cuda_backend() == "ffmpeg"
         assert get_cuda_backend() == "nvdec"
     assert get_cuda_backend() == "ffmpeg"
-    with pytest.raises(ValueError, match="allowed"):
-        with set_cuda_backend("beta"):
-            pass
+    with pytest.raises(ValueError, match="allowed"), set_cuda_backend("beta"):
+        pass
 
 
 def test_nvdec_cache_capacity_round_trip() -> None:

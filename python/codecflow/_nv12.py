@@ -1,0 +1,45 @@
+"""RGB -> NV12 on the frame's device, for encoders given CUDA frames."""
+
+from __future__ import annotations
+
+import torch
+
+from codecflow import _core
+
+
+def rgb_to_nv12(
+    frame: torch.Tensor, *, matrix: str = "bt601", full_range: bool = False
+) -> torch.Tensor:
+    """Converts one RGB frame to NV12 on the frame's device (GPU for CUDA).
+
+    For encoders given CUDA frames: the result is a ``(H * 3 // 2, W)``
+    uint8 tensor whose first ``H`` rows are Y and the rest interleaved
+    Cb/Cr at half resolution, ready for NVENC, or to be downloaded
+    (``.cpu()``) and encoded on the CPU where the GPU has no NVENC (A100,
+    H100, H200).
+
+    Args:
+        frame: uint8 ``(3, H, W)`` (CHW, as encoders take) or ``(H, W, 3)``
+            RGB on the CPU or a CUDA device; H and W even.
+        matrix: ``"bt601"`` (default, what H.264 encoders assume for
+            untagged SD and HD video alike), ``"bt709"`` or ``"bt2020"``.
+        full_range: full-range (JPEG) levels instead of limited 16-235.
+
+    Thread safety: may be called from any thread; releases the GIL. A CUDA
+    frame is read after the current torch stream is synchronized.
+
+    Raises:
+        ValueError: for other shapes, dtypes, odd sizes or matrix names.
+    """
+    if not isinstance(frame, torch.Tensor) or frame.dtype != torch.uint8 or frame.ndim != 3:
+        raise ValueError(
+            "rgb_to_nv12 needs a uint8 (3, H, W) or (H, W, 3) tensor, got "
+            f"{getattr(frame, 'dtype', type(frame).__name__)} with shape "
+            f"{tuple(getattr(frame, 'shape', ()))}"
+        )
+    hwc = frame.permute(1, 2, 0) if frame.shape[0] == 3 and frame.shape[2] != 3 else frame
+    if hwc.stride(2) != 1 or hwc.stride(1) != 3:
+        hwc = hwc.contiguous()
+    if hwc.is_cuda:
+        torch.cuda.current_stream(hwc.device).synchronize()
+    return torch.from_dlpack(_core.rgb_to_nv12(hwc, matrix, full_range))
