@@ -22,8 +22,9 @@ import subprocess
 import sys
 import time
 
-import codecflow
 import torch
+
+import codecflow
 from codecflow import _core
 from codecflow.decoders import VideoDecoder
 

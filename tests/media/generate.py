@@ -246,6 +246,7 @@ for _deg, _ffprobe_rotation in ((90, -90), (180, -180), (270, 90)):
 # ---- colour spaces for the CUDA tests ------------------------------------------
 # Small clips tagged with each matrix and range the GPU colour kernels
 # implement; the content is converted to the tagged matrix so it looks right.
+# fmt: off
 for _name, _desc, _codec, _pix, _tags in (
     ("color_bt601", "H.264 BT.601 (SMPTE 170M) limited range", _X264, "yuv420p",
      "-colorspace smpte170m -color_primaries smpte170m -color_trc smpte170m -color_range tv"),
@@ -264,7 +265,8 @@ for _name, _desc, _codec, _pix, _tags in (
         [*_video_src(duration=0.5), "-vf",
          f"scale=out_color_matrix={_matrix}:out_range={_range},format={_pix}",
          *_codec, "-pix_fmt", _pix, *_args(_tags)],
-    )  # fmt: skip
+    )
+# fmt: on
 _add(
     "ffv1", "mkv", "video",
     "FFV1 320x240 30 fps 0.5 s in Matroska (a codec without NVDEC support)",

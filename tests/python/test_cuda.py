@@ -13,9 +13,10 @@ import importlib.util
 import sys
 from pathlib import Path
 
-import codecflow
 import pytest
 import torch
+
+import codecflow
 from codecflow import _core
 from codecflow._nv12 import rgb_to_nv12
 from codecflow.decoders import (
