@@ -266,12 +266,12 @@ for _name, _desc, _codec, _pix, _tags in (
          f"scale=out_color_matrix={_matrix}:out_range={_range},format={_pix}",
          *_codec, "-pix_fmt", _pix, *_args(_tags)],
     )
-# fmt: on
 _add(
     "ffv1", "mkv", "video",
     "FFV1 320x240 30 fps 0.5 s in Matroska (a codec without NVDEC support)",
     [*_video_src(duration=0.5), *_args("-c:v ffv1 -pix_fmt yuv420p")],
-)  # fmt: skip
+)
+# fmt: on
 
 # ---- audio -------------------------------------------------------------------
 
