@@ -13,6 +13,10 @@
 #include "codecflow/VideoDecoder.h"
 
 #ifdef CODECFLOW_TEST_EXPECT_CUDA
+#include <random>
+
+#include "YuvRgb.h"
+#include "cuda/ColorKernels.h"
 #include "cuda/CudaDevice.h"
 #endif
 
@@ -88,6 +92,51 @@ TEST(CudaDecodeTest, FramesMatchTheCpuPath) {
     CpuFallback fallback = gpu.cpuFallback();
     EXPECT_TRUE(fallback.known);
     EXPECT_EQ(fallback.fellBack, std::string(clip) == "ffv1.mkv") << fallback.reason;
+  }
+}
+
+TEST(CudaDecodeTest, KernelEqualsTheCpuReference) {
+  if (!gpuPresent()) {
+    GTEST_SUCCEED() << "no GPU: the reference is checked against swscale in YuvRgbTest";
+    return;
+  }
+  constexpr int w = 130, h = 66;  // not multiples of the block size
+  std::mt19937 rng(3);
+  for (bool sixteen : {false, true}) {
+    int bytes = sixteen ? 2 : 1;
+    std::vector<uint8_t> yPlane(w * h * bytes), uvPlane(w * (h / 2) * bytes);
+    for (auto& b : yPlane) b = static_cast<uint8_t>(rng());
+    for (auto& b : uvPlane) b = static_cast<uint8_t>(rng());
+    void* dy = nullptr;
+    void* duv = nullptr;
+    void* dout = nullptr;
+    ASSERT_EQ(cuda::allocate(&dy, yPlane.size()), 0);
+    ASSERT_EQ(cuda::allocate(&duv, uvPlane.size()), 0);
+    ASSERT_EQ(cuda::allocate(&dout, w * h * 3 * 4), 0);
+    ASSERT_EQ(cuda::copyHostToDevice(dy, yPlane.data(), yPlane.size()), 0);
+    ASSERT_EQ(cuda::copyHostToDevice(duv, uvPlane.data(), uvPlane.size()), 0);
+    for (int m = 0; m < 3; ++m) {
+      for (bool full : {false, true}) {
+        for (bool isFloat : {false, true}) {
+          SCOPED_TRACE(std::to_string(sixteen) + std::to_string(m) + std::to_string(full) +
+                       std::to_string(isFloat));
+          auto matrix = static_cast<YuvMatrix>(m);
+          int64_t pitch = int64_t{w} * 3 * (isFloat ? 4 : 1);
+          color::YuvPlanes host{yPlane.data(), w * bytes, uvPlane.data(), w * bytes, w, h, sixteen};
+          std::vector<uint8_t> expected(pitch * h), got(pitch * h);
+          yuvToRgbReference(host, matrix, full, {expected.data(), pitch, isFloat});
+          color::YuvPlanes device{dy, w * bytes, duv, w * bytes, w, h, sixteen};
+          ASSERT_EQ(cuda::launchYuvToRgb(device, color::kYuvToRgb[color::tableIndex(matrix, full)],
+                                         {dout, pitch, isFloat}, nullptr),
+                    0);
+          ASSERT_EQ(cuda::copyDeviceToHost(got.data(), dout, got.size()), 0);
+          EXPECT_EQ(got, expected);
+        }
+      }
+    }
+    cuda::release(dy);
+    cuda::release(duv);
+    cuda::release(dout);
   }
 }
 #endif
