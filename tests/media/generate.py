@@ -243,6 +243,16 @@ for _deg, _ffprobe_rotation in ((90, -90), (180, -180), (270, 90)):
         build=_build_rotated,
     )  # fmt: skip
 
+# ---- encoder sources -----------------------------------------------------------
+# Smooth content (no sharp chroma edges): after a 4:2:0 round trip through
+# RGB the colour conversion alone keeps it above 45 dB, so encoder quality
+# can be measured on it.
+_add(
+    "gradients", "mp4", "video",
+    "H.264 yuv420p 320x240 30 fps 1 s of slowly moving colour gradients",
+    [*_args("-f lavfi -i gradients=size=320x240:rate=30:duration=1:speed=0.05:seed=1"), *_X264],
+)  # fmt: skip
+
 # ---- audio -------------------------------------------------------------------
 
 for _codec in ("pcm_u8", "pcm_s16le", "pcm_s24le", "pcm_s32le", "pcm_f32le", "pcm_f64le"):
