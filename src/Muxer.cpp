@@ -139,7 +139,11 @@ void Muxer::abort() noexcept {
     return;
   }
   closeOutput();
-  if (!sink_ && path_.find("://") == std::string::npos) {
+  // Only a regular file is ours to remove (never a device such as
+  // /dev/null).
+  struct stat info {};
+  if (!sink_ && path_.find("://") == std::string::npos && ::stat(path_.c_str(), &info) == 0 &&
+      S_ISREG(info.st_mode)) {
     ::unlink(path_.c_str());
   }
 }

@@ -10,10 +10,12 @@ void StreamEncoder::attach(Muxer& muxer) {
 }
 
 void StreamEncoder::openCodec(const std::string& what) {
+  // avcodec_open2 forgets the codec when it fails: keep its name.
+  std::string name = context_->codec->name;
   int rc = avcodec_open2(context_.get(), context_->codec, nullptr);
   if (rc < 0) {
     failFFmpeg(ErrorKind::InvalidArgument,
-               "encoder " + std::string(context_->codec->name) + " refused the options of " +
+               "encoder " + name + " refused the options of " +
                    what + " (see FFmpeg's log for its reason)",
                rc);
   }
