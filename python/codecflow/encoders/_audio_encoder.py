@@ -7,6 +7,7 @@ from typing import Any, Dict, Optional
 
 import torch
 
+from codecflow._errors import InvalidArgumentError
 from codecflow.encoders._encoder import Encoder, PathLike
 
 
@@ -34,21 +35,21 @@ class AudioEncoder:
 
     def __init__(self, samples: torch.Tensor, *, sample_rate: int):
         if not isinstance(samples, torch.Tensor):
-            raise ValueError(f"Expected samples to be a Tensor, got {type(samples).__name__}")
+            raise InvalidArgumentError(f"Expected samples to be a Tensor, got {type(samples).__name__}")
         if samples.dtype != torch.float32:
-            raise ValueError(f"Expected float32 samples, got {samples.dtype}")
+            raise InvalidArgumentError(f"Expected float32 samples, got {samples.dtype}")
         if samples.dim() == 1:
             samples = samples.unsqueeze(0)
         if samples.dim() != 2:
-            raise ValueError(f"Expected 1-D or 2-D samples (C, N), got {samples.dim()}-D")
+            raise InvalidArgumentError(f"Expected 1-D or 2-D samples (C, N), got {samples.dim()}-D")
         if samples.device.type != "cpu":
-            raise ValueError(f"Expected samples on the CPU, got {samples.device}")
+            raise InvalidArgumentError(f"Expected samples on the CPU, got {samples.device}")
         if isinstance(sample_rate, bool) or not isinstance(sample_rate, numbers.Integral):
-            raise ValueError(f"sample_rate must be an int, got {sample_rate!r}")
+            raise InvalidArgumentError(f"sample_rate must be an int, got {sample_rate!r}")
         if sample_rate <= 0:
-            raise ValueError(f"sample_rate = {sample_rate} must be > 0")
+            raise InvalidArgumentError(f"sample_rate = {sample_rate} must be > 0")
         if samples.shape[0] == 0:
-            raise ValueError("Expected at least one channel of samples")
+            raise InvalidArgumentError("Expected at least one channel of samples")
         self._samples = samples
         self._sample_rate = int(sample_rate)
 

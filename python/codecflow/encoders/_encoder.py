@@ -11,21 +11,22 @@ import torch
 
 from codecflow import _core
 from codecflow._device import CpuFallbackStatus, DeviceLike, resolve_device
+from codecflow._errors import InvalidArgumentError
 
 PathLike = Union[str, "os.PathLike[str]"]
 
 
 def _check_positive_int(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        raise ValueError(f"{name} must be an int > 0, got {value!r}")
+        raise InvalidArgumentError(f"{name} must be an int > 0, got {value!r}")
     return int(value)
 
 
 def _check_frame_rate(frame_rate: Any) -> float:
     if isinstance(frame_rate, bool) or not isinstance(frame_rate, numbers.Real):
-        raise ValueError(f"frame_rate must be a number > 0, got {frame_rate!r}")
+        raise InvalidArgumentError(f"frame_rate must be a number > 0, got {frame_rate!r}")
     if not float(frame_rate) > 0 or float(frame_rate) == float("inf"):
-        raise ValueError(f"frame_rate = {frame_rate} must be > 0 and finite")
+        raise InvalidArgumentError(f"frame_rate = {frame_rate} must be > 0 and finite")
     return float(frame_rate)
 
 
@@ -44,20 +45,20 @@ def _video_options(
 ) -> Dict[str, Any]:
     """Checks the types of the video options and converts them for the core."""
     if codec is not None and not isinstance(codec, str):
-        raise ValueError(f"codec must be a str or None, got {codec!r}")
+        raise InvalidArgumentError(f"codec must be a str or None, got {codec!r}")
     if pixel_format is not None and not isinstance(pixel_format, str):
-        raise ValueError(f"pixel_format must be a str or None, got {pixel_format!r}")
+        raise InvalidArgumentError(f"pixel_format must be a str or None, got {pixel_format!r}")
     if crf is not None and (isinstance(crf, bool) or not isinstance(crf, numbers.Real)):
-        raise ValueError(f"crf must be an int or a float, got {crf!r}")
+        raise InvalidArgumentError(f"crf must be an int or a float, got {crf!r}")
     if preset is not None and (isinstance(preset, bool) or not isinstance(preset, (str, int))):
-        raise ValueError(f"preset must be a str or an int, got {preset!r}")
+        raise InvalidArgumentError(f"preset must be a str or an int, got {preset!r}")
     extras: List[tuple] = []
     if extra_options is not None:
         if not isinstance(extra_options, dict):
-            raise ValueError(f"extra_options must be a dict, got {type(extra_options).__name__}")
+            raise InvalidArgumentError(f"extra_options must be a dict, got {type(extra_options).__name__}")
         for key, value in extra_options.items():
             if not isinstance(key, str):
-                raise ValueError(f"extra_options keys must be str, got {key!r}")
+                raise InvalidArgumentError(f"extra_options keys must be str, got {key!r}")
             extras.append((key, _option_text(value)))
     return dict(
         codec=codec or "",
@@ -80,7 +81,7 @@ def _check_file_like(dest: Any) -> None:
 
 def _check_format(format: Any) -> str:
     if not isinstance(format, str) or not format:
-        raise ValueError(f"format must be a non-empty str such as 'mp4', got {format!r}")
+        raise InvalidArgumentError(f"format must be a non-empty str such as 'mp4', got {format!r}")
     return format
 
 
@@ -90,7 +91,7 @@ def _key_frame_mask(key_frames: Any, num_frames: int) -> List[bool]:
         if key_frames.dtype == torch.bool:
             mask = key_frames.flatten().tolist()
             if key_frames.dim() != 1 or len(mask) != num_frames:
-                raise ValueError(
+                raise InvalidArgumentError(
                     f"a key_frames mask must be 1-D with one entry per frame ({num_frames}), "
                     f"got shape {tuple(key_frames.shape)}"
                 )
@@ -99,16 +100,16 @@ def _key_frame_mask(key_frames: Any, num_frames: int) -> List[bool]:
     values = list(key_frames)
     if values and all(isinstance(v, bool) for v in values):
         if len(values) != num_frames:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"a key_frames mask needs one bool per frame ({num_frames}), got {len(values)}"
             )
         return values
     mask = [False] * num_frames
     for v in values:
         if isinstance(v, bool) or not isinstance(v, numbers.Integral):
-            raise ValueError(f"key_frames must be a bool mask or a list of int indices, got {v!r}")
+            raise InvalidArgumentError(f"key_frames must be a bool mask or a list of int indices, got {v!r}")
         if not 0 <= v < num_frames:
-            raise ValueError(f"key frame index {v} is outside [0, {num_frames})")
+            raise InvalidArgumentError(f"key frame index {v} is outside [0, {num_frames})")
         mask[int(v)] = True
     return mask
 
@@ -162,20 +163,20 @@ class VideoStream:
                 error of the background thread is re-raised here).
         """
         if not isinstance(frames, torch.Tensor):
-            raise ValueError(f"Expected frames to be a Tensor, got {type(frames).__name__}")
+            raise InvalidArgumentError(f"Expected frames to be a Tensor, got {type(frames).__name__}")
         if frames.dtype != torch.uint8:
-            raise ValueError(f"Expected uint8 frames, got {frames.dtype}")
+            raise InvalidArgumentError(f"Expected uint8 frames, got {frames.dtype}")
         if frames.dim() != 4:
-            raise ValueError(f"Expected 4-D frames (N, C, H, W), got {frames.dim()}-D")
+            raise InvalidArgumentError(f"Expected 4-D frames (N, C, H, W), got {frames.dim()}-D")
         if frames.shape[1] != 3:
-            raise ValueError(f"Expected 3 (RGB) channels in dimension 1, got {frames.shape[1]}")
+            raise InvalidArgumentError(f"Expected 3 (RGB) channels in dimension 1, got {frames.shape[1]}")
         if tuple(frames.shape[2:]) != (self._height, self._width):
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"Expected frames of height x width {self._height}x{self._width}, got "
                 f"{frames.shape[2]}x{frames.shape[3]}"
             )
         if frames.device.type != self._device.type:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"frames are on {frames.device} but the stream encodes on {self._device}"
             )
         num_frames = frames.shape[0]
@@ -185,7 +186,7 @@ class VideoStream:
                 pts_seconds = pts_seconds.flatten().tolist()
             pts = [float(p) for p in pts_seconds]
             if len(pts) != num_frames:
-                raise ValueError(
+                raise InvalidArgumentError(
                     f"pts_seconds needs one time per frame ({num_frames}), got {len(pts)}"
                 )
         keys: List[bool] = []
@@ -225,19 +226,19 @@ class AudioStream:
             RuntimeError: when the encoder is not open or encoding failed.
         """
         if not isinstance(samples, torch.Tensor):
-            raise ValueError(f"Expected samples to be a Tensor, got {type(samples).__name__}")
+            raise InvalidArgumentError(f"Expected samples to be a Tensor, got {type(samples).__name__}")
         if samples.dtype != torch.float32:
-            raise ValueError(f"Expected float32 samples, got {samples.dtype}")
+            raise InvalidArgumentError(f"Expected float32 samples, got {samples.dtype}")
         if samples.dim() == 1:
             samples = samples.unsqueeze(0)
         if samples.dim() != 2:
-            raise ValueError(f"Expected 1-D or 2-D samples (C, N), got {samples.dim()}-D")
+            raise InvalidArgumentError(f"Expected 1-D or 2-D samples (C, N), got {samples.dim()}-D")
         if samples.shape[0] != self._num_channels:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"Expected {self._num_channels} channels in dimension 0, got {samples.shape[0]}"
             )
         if samples.device.type != "cpu":
-            raise ValueError(f"Expected samples on the CPU, got {samples.device}")
+            raise InvalidArgumentError(f"Expected samples on the CPU, got {samples.device}")
         if samples.shape[1] == 0:
             return
         if samples.stride(1) != 1:
@@ -279,7 +280,7 @@ class Encoder:
             or not isinstance(max_queued_frames, numbers.Integral)
             or max_queued_frames < 0
         ):
-            raise ValueError(f"max_queued_frames must be an int >= 0, got {max_queued_frames!r}")
+            raise InvalidArgumentError(f"max_queued_frames must be an int >= 0, got {max_queued_frames!r}")
         self._core = _core.Encoder(int(max_queued_frames))
         self._streams: List[Union[VideoStream, AudioStream]] = []
         self._opened = False
@@ -366,13 +367,13 @@ class Encoder:
         if bit_rate is not None and (
             isinstance(bit_rate, bool) or not isinstance(bit_rate, numbers.Integral) or bit_rate < 0
         ):
-            raise ValueError(f"bit_rate={bit_rate!r} must be an int >= 0")
+            raise InvalidArgumentError(f"bit_rate={bit_rate!r} must be an int >= 0")
         if out_num_channels is not None:
             out_num_channels = _check_positive_int("out_num_channels", out_num_channels)
         if out_sample_rate is not None:
             out_sample_rate = _check_positive_int("out_sample_rate", out_sample_rate)
         if codec is not None and not isinstance(codec, str):
-            raise ValueError(f"codec must be a str or None, got {codec!r}")
+            raise InvalidArgumentError(f"codec must be a str or None, got {codec!r}")
         index = self._core.add_audio(
             sample_rate=sample_rate,
             num_channels=num_channels,
