@@ -15,7 +15,7 @@ _MEDIA = Path(__file__).resolve().parents[1] / "media"
 if str(_MEDIA) not in sys.path:
     sys.path.insert(0, str(_MEDIA))
 
-import generate  # noqa: E402
+import generate  # noqa: E402, F401  (re-exported for the tests)
 
 MediaLike = Union[str, Path, bytes, torch.Tensor]
 
@@ -58,8 +58,20 @@ def probe_packets(path: Union[str, Path]) -> List[Dict[str, Any]]:
 def decode_audio(path: Union[str, Path], num_channels: int) -> np.ndarray:
     """Float32 (C, N) decoded by the ffmpeg CLI."""
     raw = subprocess.run(
-        ["ffmpeg", "-v", "error", "-i", str(path), "-map", "0:a:0", "-ac", str(num_channels),
-         "-f", "f32le", "-"],
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-i",
+            str(path),
+            "-map",
+            "0:a:0",
+            "-ac",
+            str(num_channels),
+            "-f",
+            "f32le",
+            "-",
+        ],
         check=True,
         capture_output=True,
     ).stdout

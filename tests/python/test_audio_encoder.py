@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
 from _encoding import decode_audio, probe_streams, sines
 from codecflow.encoders import AudioEncoder
 
@@ -119,8 +118,9 @@ def test_opus_in_ogg_by_codec_name(tmp_path):
 def test_resampling_and_remixing(tmp_path):
     samples = sines(16000, 1.0)
     dest = tmp_path / "out.wav"
-    AudioEncoder(samples, sample_rate=16000).to_file(dest, sample_rate=8000, num_channels=1,
-                                                     codec="pcm_f32le")
+    AudioEncoder(samples, sample_rate=16000).to_file(
+        dest, sample_rate=8000, num_channels=1, codec="pcm_f32le"
+    )
     (stream,) = probe_streams(dest)
     assert int(stream["sample_rate"]) == 8000 and stream["channels"] == 1
     decoded = decode_audio(dest, 1)

@@ -7,11 +7,9 @@ import os
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 import torch
-
 from _encoding import generate, probe_frames, probe_streams, psnr
 from codecflow.decoders import VideoDecoder
 from codecflow.encoders import Encoder, VideoEncoder
@@ -39,10 +37,20 @@ ROUND_TRIPS = [
     ("libx264", "mkv", "yuv444p", dict(crf=18, preset="veryfast"), 40.0),
     ("libx265", "mp4", "yuv420p", dict(crf=18, preset="ultrafast"), 40.0),
     ("libx265", "mkv", "yuv444p", dict(crf=18, preset="ultrafast"), 40.0),
-    ("libvpx-vp9", "webm", "yuv420p", dict(crf=20, extra_options={"b": 0, "cpu-used": 8,
-                                                                   "deadline": "realtime"}), 40.0),
-    ("libvpx-vp9", "webm", "yuv444p", dict(crf=20, extra_options={"b": 0, "cpu-used": 8,
-                                                                   "deadline": "realtime"}), 40.0),
+    (
+        "libvpx-vp9",
+        "webm",
+        "yuv420p",
+        dict(crf=20, extra_options={"b": 0, "cpu-used": 8, "deadline": "realtime"}),
+        40.0,
+    ),
+    (
+        "libvpx-vp9",
+        "webm",
+        "yuv444p",
+        dict(crf=20, extra_options={"b": 0, "cpu-used": 8, "deadline": "realtime"}),
+        40.0,
+    ),
     ("libsvtav1", "mp4", "yuv420p", dict(crf=20, preset=12), 40.0),
     ("libaom-av1", "mkv", "yuv420p", dict(crf=20, extra_options={"cpu-used": 8}), 40.0),
     ("mpeg4", "avi", "yuv420p", dict(extra_options={"qmax": 3}), 38.0),
@@ -55,8 +63,9 @@ ROUND_TRIPS = [
 @pytest.mark.parametrize("codec, ext, pixel_format, options, min_psnr", ROUND_TRIPS)
 def test_round_trip(frames, tmp_path, codec, ext, pixel_format, options, min_psnr):
     dest = tmp_path / f"out.{ext}"
-    VideoEncoder(frames, frame_rate=30).to_file(dest, codec=codec, pixel_format=pixel_format,
-                                                **options)
+    VideoEncoder(frames, frame_rate=30).to_file(
+        dest, codec=codec, pixel_format=pixel_format, **options
+    )
     decoded = decode(dest)
     assert decoded.shape == frames.shape
     if min_psnr == float("inf"):
@@ -69,8 +78,9 @@ def test_round_trip(frames, tmp_path, codec, ext, pixel_format, options, min_psn
 
 
 def test_lossless_rgb_is_bit_exact_on_sharp_content(sharp_frames, tmp_path):
-    out = VideoEncoder(sharp_frames, frame_rate=30).to_tensor("mkv", codec="ffv1",
-                                                               pixel_format="bgr0")
+    out = VideoEncoder(sharp_frames, frame_rate=30).to_tensor(
+        "mkv", codec="ffv1", pixel_format="bgr0"
+    )
     assert torch.equal(decode(out), sharp_frames)
 
 
@@ -94,10 +104,10 @@ def test_planar_and_channels_last_inputs_encode_alike(frames):
     channels_last = frames  # a decoder's NCHW output is a view of an NHWC buffer
     assert channels_last.stride()[1] == 1
     planar = frames.contiguous()
-    a = VideoEncoder(channels_last, frame_rate=30).to_tensor("mkv", codec="ffv1",
-                                                              pixel_format="yuv444p")
-    b = VideoEncoder(planar, frame_rate=30).to_tensor("mkv", codec="ffv1",
-                                                       pixel_format="yuv444p")
+    a = VideoEncoder(channels_last, frame_rate=30).to_tensor(
+        "mkv", codec="ffv1", pixel_format="yuv444p"
+    )
+    b = VideoEncoder(planar, frame_rate=30).to_tensor("mkv", codec="ffv1", pixel_format="yuv444p")
     assert torch.equal(decode(a), decode(b))
     odd = frames[:, :, :, :].transpose(2, 3).contiguous().transpose(2, 3)  # column-major planes
     c = VideoEncoder(odd, frame_rate=30).to_tensor("mkv", codec="ffv1", pixel_format="bgr0")
@@ -135,7 +145,9 @@ def test_codec_names_pick_an_encoder(frames, tmp_path, codec, codec_name):
     assert probe_streams(dest)[0]["codec_name"] == codec_name
 
 
-@pytest.mark.parametrize("rate, expected", [(30, "30/1"), (25, "25/1"), (30000 / 1001, "30000/1001")])
+@pytest.mark.parametrize(
+    "rate, expected", [(30, "30/1"), (25, "25/1"), (30000 / 1001, "30000/1001")]
+)
 def test_frame_count_rate_and_duration(frames, tmp_path, rate, expected):
     dest = tmp_path / "out.mp4"
     VideoEncoder(frames, frame_rate=rate).to_file(dest)
@@ -195,8 +207,7 @@ def test_failing_to_file_removes_the_partial_file(tmp_path):
         """
     )
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            env=env)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr
     assert "True" in result.stdout
     assert not (tmp_path / "big.mkv").exists()

@@ -35,7 +35,9 @@ class AudioEncoder:
 
     def __init__(self, samples: torch.Tensor, *, sample_rate: int):
         if not isinstance(samples, torch.Tensor):
-            raise InvalidArgumentError(f"Expected samples to be a Tensor, got {type(samples).__name__}")
+            raise InvalidArgumentError(
+                f"Expected samples to be a Tensor, got {type(samples).__name__}"
+            )
         if samples.dtype != torch.float32:
             raise InvalidArgumentError(f"Expected float32 samples, got {samples.dtype}")
         if samples.dim() == 1:
@@ -53,8 +55,14 @@ class AudioEncoder:
         self._samples = samples
         self._sample_rate = int(sample_rate)
 
-    def _encode(self, open_output: Any, bit_rate: Optional[int], num_channels: Optional[int],
-                sample_rate: Optional[int], codec: Optional[str]) -> None:
+    def _encode(
+        self,
+        open_output: Any,
+        bit_rate: Optional[int],
+        num_channels: Optional[int],
+        sample_rate: Optional[int],
+        codec: Optional[str],
+    ) -> None:
         encoder = Encoder()
         stream = encoder.add_audio(
             sample_rate=self._sample_rate,

@@ -55,7 +55,9 @@ def _video_options(
     extras: List[tuple] = []
     if extra_options is not None:
         if not isinstance(extra_options, dict):
-            raise InvalidArgumentError(f"extra_options must be a dict, got {type(extra_options).__name__}")
+            raise InvalidArgumentError(
+                f"extra_options must be a dict, got {type(extra_options).__name__}"
+            )
         for key, value in extra_options.items():
             if not isinstance(key, str):
                 raise InvalidArgumentError(f"extra_options keys must be str, got {key!r}")
@@ -74,8 +76,7 @@ def _check_file_like(dest: Any) -> None:
         raise TypeError("the file object is in text mode; open it in binary mode ('wb')")
     if not (callable(getattr(dest, "write", None)) and callable(getattr(dest, "seek", None))):
         raise TypeError(
-            f"expected a binary file-like object with write() and seek(), got "
-            f"{type(dest).__name__}"
+            f"expected a binary file-like object with write() and seek(), got {type(dest).__name__}"
         )
 
 
@@ -107,7 +108,9 @@ def _key_frame_mask(key_frames: Any, num_frames: int) -> List[bool]:
     mask = [False] * num_frames
     for v in values:
         if isinstance(v, bool) or not isinstance(v, numbers.Integral):
-            raise InvalidArgumentError(f"key_frames must be a bool mask or a list of int indices, got {v!r}")
+            raise InvalidArgumentError(
+                f"key_frames must be a bool mask or a list of int indices, got {v!r}"
+            )
         if not 0 <= v < num_frames:
             raise InvalidArgumentError(f"key frame index {v} is outside [0, {num_frames})")
         mask[int(v)] = True
@@ -122,8 +125,9 @@ class VideoStream:
             were encoded by a CPU encoder. CPU streams never fall back.
     """
 
-    def __init__(self, encoder: "Encoder", index: int, height: int, width: int,
-                 device: torch.device) -> None:
+    def __init__(
+        self, encoder: "Encoder", index: int, height: int, width: int, device: torch.device
+    ) -> None:
         self._encoder = encoder
         self._index = index
         self._height = height
@@ -163,13 +167,17 @@ class VideoStream:
                 error of the background thread is re-raised here).
         """
         if not isinstance(frames, torch.Tensor):
-            raise InvalidArgumentError(f"Expected frames to be a Tensor, got {type(frames).__name__}")
+            raise InvalidArgumentError(
+                f"Expected frames to be a Tensor, got {type(frames).__name__}"
+            )
         if frames.dtype != torch.uint8:
             raise InvalidArgumentError(f"Expected uint8 frames, got {frames.dtype}")
         if frames.dim() != 4:
             raise InvalidArgumentError(f"Expected 4-D frames (N, C, H, W), got {frames.dim()}-D")
         if frames.shape[1] != 3:
-            raise InvalidArgumentError(f"Expected 3 (RGB) channels in dimension 1, got {frames.shape[1]}")
+            raise InvalidArgumentError(
+                f"Expected 3 (RGB) channels in dimension 1, got {frames.shape[1]}"
+            )
         if tuple(frames.shape[2:]) != (self._height, self._width):
             raise InvalidArgumentError(
                 f"Expected frames of height x width {self._height}x{self._width}, got "
@@ -226,7 +234,9 @@ class AudioStream:
             RuntimeError: when the encoder is not open or encoding failed.
         """
         if not isinstance(samples, torch.Tensor):
-            raise InvalidArgumentError(f"Expected samples to be a Tensor, got {type(samples).__name__}")
+            raise InvalidArgumentError(
+                f"Expected samples to be a Tensor, got {type(samples).__name__}"
+            )
         if samples.dtype != torch.float32:
             raise InvalidArgumentError(f"Expected float32 samples, got {samples.dtype}")
         if samples.dim() == 1:
@@ -280,7 +290,9 @@ class Encoder:
             or not isinstance(max_queued_frames, numbers.Integral)
             or max_queued_frames < 0
         ):
-            raise InvalidArgumentError(f"max_queued_frames must be an int >= 0, got {max_queued_frames!r}")
+            raise InvalidArgumentError(
+                f"max_queued_frames must be an int >= 0, got {max_queued_frames!r}"
+            )
         self._core = _core.Encoder(int(max_queued_frames))
         self._streams: List[Union[VideoStream, AudioStream]] = []
         self._opened = False
