@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 import torch
@@ -293,3 +294,12 @@ def test_unwritable_path(tmp_path):
 def test_cuda_device_names_what_is_missing():
     with pytest.raises(RuntimeError, match="CUDA|cuda"):
         Encoder().add_video(height=16, width=16, frame_rate=30, device="cuda")
+
+
+def test_demo_encodes_what_it_decoded():
+    demo = Path(__file__).resolve().parents[2] / "examples" / "demo.py"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    result = subprocess.run(
+        [sys.executable, str(demo)], capture_output=True, text=True, env=env, check=True
+    )
+    assert "ffprobe: h264 320x240 yuv420p, 60 frames, 2.000 s" in result.stdout
