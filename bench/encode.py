@@ -79,7 +79,6 @@ def time_cli(raw: Path, out: Path, args: argparse.Namespace, preset: str) -> Lis
 def time_codecflow(raw: Path, out: Path, args: argparse.Namespace, preset: str) -> List[float]:
     import numpy as np
     import torch
-
     from codecflow.encoders import VideoEncoder
 
     data = np.fromfile(raw, dtype=np.uint8).reshape(args.frames, args.height, args.width, 3)
@@ -146,7 +145,8 @@ def main() -> None:
             f"{args.threads} threads, median of {args.repeats} (codecflow "
             f"{codecflow.__version__}, FFmpeg {codecflow.ffmpeg_major_version})"
         )
-        print(f"{'preset':<10} {'encoder':<12} {'seconds':>8} {'fps':>8} {'vs CLI':>7} {'size':>10}")
+        header = ("preset", "encoder", "seconds", "fps", "vs CLI", "size")
+        print("{:<10} {:<12} {:>8} {:>8} {:>7} {:>10}".format(*header))
         for preset in args.presets.split(","):
             row = {"preset": preset}
             cli_out = Path(tmp) / f"cli_{preset}.mp4"
