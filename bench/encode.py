@@ -11,8 +11,9 @@ the same codec, preset, crf and thread count into an mp4:
 - TorchCodec: the same call, in the peers venv (``--peers-python``), on the
   same frames loaded there.
 
-Each configuration runs ``--repeats`` times; the median wall time is
-reported, with frames per second and the speed relative to the CLI.
+Each configuration runs ``--repeats`` times, the three encoders taking
+turns; the median wall time is reported, with frames per second and the
+speed relative to the CLI.
 
     python bench/encode.py                      # 300 frames, ultrafast and medium
     python bench/encode.py --frames 60 --repeats 1
@@ -152,10 +153,17 @@ def main() -> None:
             cli_out = Path(tmp) / f"cli_{preset}.mp4"
             ours_out = Path(tmp) / f"codecflow_{preset}.mp4"
             peer_out = Path(tmp) / f"torchcodec_{preset}.mp4"
-            row["cli"] = statistics.median(time_cli(raw, cli_out, args, preset))
-            row["codecflow"] = statistics.median(time_codecflow(raw, ours_out, args, preset))
-            peer = time_torchcodec(raw, peer_out, args, preset)
-            row["torchcodec"] = statistics.median(peer["times"]) if "times" in peer else None
+            # Interleaved, so that the machine's load changes touch all three.
+            once = argparse.Namespace(**{**vars(args), "repeats": 1})
+            times: Dict[str, List[float]] = {"cli": [], "codecflow": [], "torchcodec": []}
+            peer: Dict = {}
+            for _ in range(args.repeats):
+                times["cli"] += time_cli(raw, cli_out, once, preset)
+                times["codecflow"] += time_codecflow(raw, ours_out, once, preset)
+                peer = time_torchcodec(raw, peer_out, once, preset)
+                times["torchcodec"] += peer.get("times", [])
+            for name, values in times.items():
+                row[name] = statistics.median(values) if values else None
             for name, out in (("cli", cli_out), ("codecflow", ours_out), ("torchcodec", peer_out)):
                 seconds = row[name]
                 if seconds is None:

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <limits>
 #include <mutex>
+#include <thread>
+#include <utility>
 #include <variant>
 
 #include "AudioStreamEncoder.h"
@@ -104,8 +106,8 @@ class Encoder::Impl {
     encoders = std::move(newEncoders);
     reusable.resize(encoders.size());
     if (maxQueued > 0) {
-      queue = std::make_unique<EncodeQueue>(
-          maxQueued, [this](EncodeJob& job) { encoders[job.stream]->encode(job.frame.get()); });
+      setQueue(std::make_shared<EncodeQueue>(
+          maxQueued, [this](EncodeJob& job) { encoders[job.stream]->encode(job.frame.get()); }));
     }
     state = State::Open;
   }
@@ -114,7 +116,7 @@ class Encoder::Impl {
     try {
       if (queue) {
         queue->waitIdle();
-        queue.reset();
+        setQueue(nullptr);
       }
       for (auto& encoder : encoders) {
         if (auto* audio = dynamic_cast<AudioStreamEncoder*>(encoder.get())) {
@@ -135,7 +137,7 @@ class Encoder::Impl {
   }
 
   void discard() noexcept {
-    queue.reset();
+    setQueue(nullptr);
     if (muxer) {
       muxer->abort();
     }
@@ -150,8 +152,28 @@ class Encoder::Impl {
   std::unique_ptr<Muxer> muxer;
   std::vector<std::unique_ptr<StreamEncoder>> encoders;
   std::vector<UniqueAVFrame> reusable;  // per stream, synchronous mode
+  // Replaces the queue and joins the old one's worker here, once the
+  // readers of queuedFrames() (who hold it for an instant) let go.
+  void setQueue(std::shared_ptr<EncodeQueue> next) noexcept {
+    std::shared_ptr<EncodeQueue> old;
+    {
+      std::lock_guard<std::mutex> lock(queuePointerMutex);
+      old = std::exchange(queue, std::move(next));
+    }
+    while (old && old.use_count() > 1) {
+      std::this_thread::yield();
+    }
+  }
+
+  std::shared_ptr<EncodeQueue> currentQueue() const {
+    std::lock_guard<std::mutex> lock(queuePointerMutex);
+    return queue;
+  }
+
   // Declared last: destroyed (its worker joined) before the encoders.
-  std::unique_ptr<EncodeQueue> queue;
+  // Written under both `mutex` and `queuePointerMutex`, read under either.
+  mutable std::mutex queuePointerMutex;
+  std::shared_ptr<EncodeQueue> queue;
 };
 
 Encoder::Encoder(int maxQueuedFrames) {
@@ -267,9 +289,9 @@ void Encoder::flush() {
 }
 
 int64_t Encoder::queuedFrames() const {
-  // No encoder lock: a producer blocked on a full queue holds it.
-  EncodeQueue* queue = impl_->queue.get();
-  return queue != nullptr ? queue->size() : 0;
+  // Not under the encoder's lock: a producer blocked on a full queue holds it.
+  std::shared_ptr<EncodeQueue> queue = impl_->currentQueue();
+  return queue ? queue->size() : 0;
 }
 
 void Encoder::close() {
