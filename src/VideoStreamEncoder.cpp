@@ -1,5 +1,6 @@
 #include "VideoStreamEncoder.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstring>
@@ -9,6 +10,7 @@
 #include "ffmpeg/Compat.h"
 
 extern "C" {
+#include <libavutil/opt.h>
 #include <libavutil/pixdesc.h>
 }
 
@@ -67,6 +69,32 @@ AVPixelFormat choosePixelFormat(const AVCodec* codec, const std::string& request
 }
 
 }  // namespace
+
+UniqueSwsContext VideoStreamEncoder::makeScaler(AVPixelFormat srcFormat) const {
+  const AVCodecContext* c = context_.get();
+  UniqueSwsContext scaler(sws_alloc_context());
+  if (scaler) {
+    SwsContext* s = scaler.get();
+    av_opt_set_int(s, "srcw", c->width, 0);
+    av_opt_set_int(s, "srch", c->height, 0);
+    av_opt_set_int(s, "src_format", srcFormat, 0);
+    av_opt_set_int(s, "dstw", c->width, 0);
+    av_opt_set_int(s, "dsth", c->height, 0);
+    av_opt_set_int(s, "dst_format", c->pix_fmt, 0);
+    // What the ffmpeg CLI's scale filter uses: bicubic, and slice threads
+    // on every core.
+    av_opt_set_int(s, "sws_flags", SWS_BICUBIC, 0);
+    av_opt_set_int(s, "threads", 0, 0);
+    if (sws_init_context(s, nullptr, nullptr) < 0) {
+      scaler.reset();
+    }
+  }
+  if (!scaler) {
+    fail(ErrorKind::Unsupported, std::string("cannot convert RGB to ") +
+                                     av_get_pix_fmt_name(c->pix_fmt));
+  }
+  return scaler;
+}
 
 VideoStreamEncoder::VideoStreamEncoder(const VideoStreamOptions& options, const Muxer& muxer,
                                        int index)
@@ -227,15 +255,30 @@ void VideoStreamEncoder::convert(const Tensor& frames, FrameLayout layout, int64
     planes[2] = base;
     linesizes[0] = linesizes[1] = linesizes[2] = static_cast<int>(hStride);
   }
-  // SWS_BICUBIC: what the ffmpeg CLI uses for the same conversion.
-  scaler_.reset(sws_getCachedContext(scaler_.release(), c->width, c->height, srcFormat, c->width,
-                                     c->height, c->pix_fmt, SWS_BICUBIC, nullptr, nullptr,
-                                     nullptr));
-  if (!scaler_) {
-    fail(ErrorKind::Unsupported, std::string("cannot convert RGB to ") +
-                                     av_get_pix_fmt_name(c->pix_fmt));
+  if (!scaler_ || scalerSource_ != srcFormat) {
+    scaler_ = makeScaler(srcFormat);
+    scalerSource_ = srcFormat;
   }
-  sws_scale(scaler_.get(), planes, linesizes, 0, c->height, frame->data, frame->linesize);
+  // The tensor's pixels, wrapped (not copied) in a frame for
+  // sws_scale_frame, which wants reference-counted buffers.
+  UniqueAVFrame source = allocFrame();
+  source->format = srcFormat;
+  source->width = c->width;
+  source->height = c->height;
+  for (int p = 0; p < 4; ++p) {
+    source->data[p] = const_cast<uint8_t*>(planes[p]);
+    source->linesize[p] = linesizes[p];
+  }
+  source->buf[0] = av_buffer_create(
+      const_cast<uint8_t*>(base), static_cast<int>(std::min<int64_t>(hStride * c->height, INT32_MAX)),
+      [](void*, uint8_t*) {}, nullptr, AV_BUFFER_FLAG_READONLY);
+  if (source->buf[0] == nullptr) {
+    throw std::bad_alloc();
+  }
+  int rc = sws_scale_frame(scaler_.get(), frame.get(), source.get());
+  if (rc < 0) {
+    failFFmpeg(ErrorKind::Runtime, "could not convert RGB frames", rc);
+  }
   frame->pts = nextPts(ptsSeconds);
   compat::setFrameDuration(frame.get(), ticksPerFrame_);
   frame->pict_type = keyFrame ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;

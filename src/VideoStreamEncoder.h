@@ -41,12 +41,14 @@ class VideoStreamEncoder : public StreamEncoder {
 
  private:
   int64_t nextPts(double ptsSeconds);
+  UniqueSwsContext makeScaler(AVPixelFormat srcFormat) const;
 
   VideoStreamOptions options_;
   int index_;
   int64_t ticksPerFrame_ = 1;
   int64_t lastPts_ = AV_NOPTS_VALUE;
   UniqueSwsContext scaler_;
+  AVPixelFormat scalerSource_ = AV_PIX_FMT_NONE;
 };
 
 }  // namespace codecflow
