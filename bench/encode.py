@@ -80,6 +80,7 @@ def time_cli(raw: Path, out: Path, args: argparse.Namespace, preset: str) -> Lis
 def time_codecflow(raw: Path, out: Path, args: argparse.Namespace, preset: str) -> List[float]:
     import numpy as np
     import torch
+
     from codecflow.encoders import VideoEncoder
 
     data = np.fromfile(raw, dtype=np.uint8).reshape(args.frames, args.height, args.width, 3)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 from _encoding import decode_audio, probe_streams, sines
+
 from codecflow.encoders import AudioEncoder
 
 
@@ -220,3 +221,16 @@ def test_bad_options_fail_before_the_file_exists(tmp_path: Path, dest, rate, opt
         encoder.to_file(tmp_path / dest, **options)
     assert isinstance(info.value, RuntimeError)  # as TorchCodec raises
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "format, codec, atol",
+    [("wav", "pcm_f32le", 0.0), ("flac", None, 2.0**-23), ("wav", None, 2.0**-15)],
+)
+def test_round_trip_through_codecflow_decoder(stereo, format, codec, atol):
+    from codecflow.decoders import AudioDecoder
+
+    encoded = AudioEncoder(stereo, sample_rate=48000).to_tensor(format, codec=codec)
+    decoded = AudioDecoder(encoded).get_all_samples()
+    assert decoded.sample_rate == 48000
+    torch.testing.assert_close(decoded.data, stereo, rtol=0, atol=atol)

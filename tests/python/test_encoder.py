@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 from _encoding import decode_audio, generate, probe_frames, probe_packets, probe_streams, sines
+
 from codecflow.decoders import VideoDecoder
 from codecflow.encoders import Encoder
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 from _encoding import generate, probe_frames, probe_streams, psnr
+
 from codecflow.decoders import VideoDecoder
 from codecflow.encoders import Encoder, VideoEncoder
 
