@@ -5,8 +5,12 @@ Run with `make demo`.
 
 from __future__ import annotations
 
+import json
+import math
 import pathlib
+import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "tests" / "media"))
@@ -14,6 +18,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "tests" / "
 import codecflow  # noqa: E402
 import generate  # noqa: E402
 from codecflow.decoders import VideoDecoder  # noqa: E402
+from codecflow.encoders import VideoEncoder  # noqa: E402
 
 
 def main() -> None:
@@ -52,6 +57,31 @@ def main() -> None:
     )
     shown = decoder.get_frame_played_at(1.0)
     print(f"frame shown at 1.0 s: pts={shown.pts_seconds:.4f}s")
+
+    # Encode the decoded frames back into an mp4 and describe it with ffprobe.
+    with tempfile.TemporaryDirectory() as tmp:
+        out = pathlib.Path(tmp) / "reencoded.mp4"
+        start = time.perf_counter()
+        VideoEncoder(batch.data, frame_rate=meta.average_fps).to_file(out, crf=18)
+        elapsed = time.perf_counter() - start
+        print(
+            f"encoded {len(batch)} frames to {out.name}: {out.stat().st_size} bytes in "
+            f"{elapsed * 1000:.1f} ms"
+        )
+        probe = subprocess.run(
+            ["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+             "stream=codec_name,width,height,pix_fmt,nb_frames,duration", "-of", "json",
+             str(out)],
+            check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        stream = json.loads(probe.stdout)["streams"][0]
+        print(
+            f"ffprobe: {stream['codec_name']} {stream['width']}x{stream['height']} "
+            f"{stream['pix_fmt']}, {stream['nb_frames']} frames, {float(stream['duration']):.3f} s"
+        )
+        again = VideoDecoder(out).get_all_frames().data
+        mse = ((again.double() - batch.data.double()) ** 2).mean().item()
+        print(f"round trip: PSNR {10 * math.log10(255**2 / mse):.2f} dB")
 
 
 if __name__ == "__main__":

@@ -70,3 +70,57 @@ int64_t AvioReader::seek(void* opaque, int64_t offset, int whence) {
 }
 
 }  // namespace codecflow
+
+namespace codecflow {
+
+AvioWriter::AvioWriter(std::shared_ptr<ByteSink> sink) : sink_(std::move(sink)) {
+  auto* buffer = static_cast<uint8_t*>(av_malloc(kAvioBufferSize));
+  if (buffer == nullptr) {
+    throw std::bad_alloc();
+  }
+  avio_.reset(avio_alloc_context(buffer, kAvioBufferSize, 1, this, nullptr,
+                                 &AvioWriter::writePacket, &AvioWriter::seek));
+  if (!avio_) {
+    av_free(buffer);
+    throw std::bad_alloc();
+  }
+}
+
+void AvioWriter::rethrowPending() {
+  if (pending_) {
+    std::exception_ptr e = std::exchange(pending_, nullptr);
+    std::rethrow_exception(e);
+  }
+}
+
+int AvioWriter::writePacket(void* opaque, compat::AvioWriteData buffer, int size) {
+  auto* self = static_cast<AvioWriter*>(opaque);
+  if (self->pending_) {
+    return AVERROR_EXTERNAL;
+  }
+  try {
+    self->sink_->write(buffer, size);
+    return size;
+  } catch (...) {
+    self->pending_ = std::current_exception();
+    return AVERROR_EXTERNAL;
+  }
+}
+
+int64_t AvioWriter::seek(void* opaque, int64_t offset, int whence) {
+  auto* self = static_cast<AvioWriter*>(opaque);
+  if (self->pending_) {
+    return AVERROR_EXTERNAL;
+  }
+  try {
+    if (whence & AVSEEK_SIZE) {
+      return AVERROR(ENOSYS);
+    }
+    return self->sink_->seek(offset, whence & ~AVSEEK_FORCE);
+  } catch (...) {
+    self->pending_ = std::current_exception();
+    return AVERROR_EXTERNAL;
+  }
+}
+
+}  // namespace codecflow

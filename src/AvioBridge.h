@@ -12,7 +12,9 @@
 #include <exception>
 #include <memory>
 
+#include "codecflow/Encoder.h"
 #include "codecflow/Source.h"
+#include "ffmpeg/Compat.h"
 #include "ffmpeg/FFmpeg.h"
 
 namespace codecflow {
@@ -30,6 +32,25 @@ class AvioReader {
   static int64_t seek(void* opaque, int64_t offset, int whence);
 
   std::shared_ptr<ByteStream> stream_;
+  UniqueAVIOContext avio_;
+  std::exception_ptr pending_;
+};
+
+// Writes through a ByteSink. Seeks are forwarded (muxers such as mp4 go
+// back to patch their headers); the stash-and-rethrow rule is the same as
+// for reading.
+class AvioWriter {
+ public:
+  explicit AvioWriter(std::shared_ptr<ByteSink> sink);
+  AVIOContext* context() const { return avio_.get(); }
+  void rethrowPending();
+  bool hasPending() const { return pending_ != nullptr; }
+
+ private:
+  static int writePacket(void* opaque, compat::AvioWriteData buffer, int size);
+  static int64_t seek(void* opaque, int64_t offset, int whence);
+
+  std::shared_ptr<ByteSink> sink_;
   UniqueAVIOContext avio_;
   std::exception_ptr pending_;
 };

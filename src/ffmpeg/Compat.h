@@ -5,9 +5,17 @@ extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavutil/channel_layout.h>
 #include <libavutil/display.h>
+#include <libavformat/avformat.h>
 }
 
 namespace codecflow::compat {
+
+// The buffer type of an AVIOContext's write callback (const since 7.0).
+#if LIBAVFORMAT_VERSION_MAJOR >= 61
+using AvioWriteData = const uint8_t*;
+#else
+using AvioWriteData = uint8_t*;
+#endif
 
 inline int channelCount(const AVCodecParameters* par) {
   return par->ch_layout.nb_channels;
@@ -41,6 +49,40 @@ inline const int32_t* displayMatrix(const AVStream* stream) {
   return reinterpret_cast<const int32_t*>(
       av_stream_get_side_data(stream, AV_PKT_DATA_DISPLAYMATRIX, nullptr));
 #endif
+}
+
+// Encoders of FFmpeg < 6.1 read a frame's duration from ticks_per_frame
+// (libvpx, libaom); later ones read AVFrame.duration.
+inline void setTicksPerFrame(AVCodecContext* context, int ticks) {
+#if LIBAVCODEC_VERSION_INT < AV_VERSION_INT(60, 12, 100)
+  context->ticks_per_frame = ticks;
+#else
+  (void)context;
+  (void)ticks;
+#endif
+}
+
+inline void setFrameDuration(AVFrame* frame, int64_t duration) {
+#if LIBAVUTIL_VERSION_INT >= AV_VERSION_INT(58, 2, 100)
+  frame->duration = duration;
+#else
+  frame->pkt_duration = duration;
+#endif
+}
+
+// What an encoder supports; nullptr (or an empty list) when it accepts
+// anything.
+inline const AVPixelFormat* supportedPixelFormats(const AVCodec* codec) {
+  return codec->pix_fmts;
+}
+inline const AVSampleFormat* supportedSampleFormats(const AVCodec* codec) {
+  return codec->sample_fmts;
+}
+inline const int* supportedSampleRates(const AVCodec* codec) {
+  return codec->supported_samplerates;
+}
+inline const AVChannelLayout* supportedChannelLayouts(const AVCodec* codec) {
+  return codec->ch_layouts;
 }
 
 }  // namespace codecflow::compat

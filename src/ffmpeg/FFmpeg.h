@@ -10,6 +10,7 @@ extern "C" {
 #include <libavfilter/avfilter.h>
 #include <libavformat/avformat.h>
 #include <libavformat/avio.h>
+#include <libavutil/audio_fifo.h>
 #include <libavutil/frame.h>
 #include <libswresample/swresample.h>
 #include <libswscale/swscale.h>
@@ -45,6 +46,9 @@ struct AvioDeleter {
     avio_context_free(&c);
   }
 };
+struct AudioFifoDeleter {
+  void operator()(AVAudioFifo* f) const { av_audio_fifo_free(f); }
+};
 struct SwsDeleter {
   void operator()(SwsContext* s) const { sws_freeContext(s); }
 };
@@ -68,6 +72,7 @@ using UniqueAVCodecContext = std::unique_ptr<AVCodecContext, detail::CodecContex
 using UniqueDemuxContext = std::unique_ptr<AVFormatContext, detail::InputFormatDeleter>;
 using UniqueMuxContext = std::unique_ptr<AVFormatContext, detail::OutputFormatDeleter>;
 using UniqueAVIOContext = std::unique_ptr<AVIOContext, detail::AvioDeleter>;
+using UniqueAVAudioFifo = std::unique_ptr<AVAudioFifo, detail::AudioFifoDeleter>;
 using UniqueSwsContext = std::unique_ptr<SwsContext, detail::SwsDeleter>;
 using UniqueSwrContext = std::unique_ptr<SwrContext, detail::SwrDeleter>;
 using UniqueAVFilterGraph = std::unique_ptr<AVFilterGraph, detail::FilterGraphDeleter>;

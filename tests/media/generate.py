@@ -272,6 +272,15 @@ _add(
     [*_video_src(duration=0.5), *_args("-c:v ffv1 -pix_fmt yuv420p")],
 )
 # fmt: on
+# ---- encoder sources -----------------------------------------------------------
+# Smooth content (no sharp chroma edges): after a 4:2:0 round trip through
+# RGB the colour conversion alone keeps it above 45 dB, so encoder quality
+# can be measured on it.
+_add(
+    "gradients", "mp4", "video",
+    "H.264 yuv420p 320x240 30 fps 1 s of slowly moving colour gradients",
+    [*_args("-f lavfi -i gradients=size=320x240:rate=30:duration=1:speed=0.05:seed=1"), *_X264],
+)  # fmt: skip
 
 # ---- audio -------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ void bindMetadata(py::module_& m);
 void bindVideoDecoder(py::module_& m);
 void bindAudio(py::module_& m);
 void bindCuda(py::module_& m);
+void bindEncoder(py::module_& m);
 
 // A DLPack capsule ("dltensor") handing `tensor` to Python without a copy.
 py::capsule toCapsule(const Tensor& tensor);

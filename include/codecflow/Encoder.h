@@ -1,0 +1,141 @@
+// Encodes tensors into a container: any number of video and audio streams,
+// fed incrementally, muxed with interleaving so that the streams stay in
+// sync.
+//
+//   frames (uint8 RGB) ─▶ RGB→YUV (swscale) ─┐
+//                                            ├─▶ [EncodeQueue] ─▶ codec ─▶ Muxer ─▶ file / ByteSink
+//   samples (float32)  ─▶ resample, re-chunk ┘
+//
+// Life cycle: addVideo/addAudio, then open (a path, or a ByteSink and a
+// format name), then addFrames/addSamples any number of times, then close.
+// Every option is checked by open before any output exists: a bad codec,
+// pixel format or option throws InvalidArgument and creates no file.
+//
+// With maxQueuedFrames > 0 a worker thread encodes behind a queue of at most
+// that many frames: addFrames converts (copies) each frame before it
+// returns and blocks while the queue is full; an error on the worker is
+// rethrown by the next addFrames, addSamples, flush or close.
+//
+// Thread safety: every method may be called from any thread; calls are
+// serialized by the encoder's own mutex. Errors are codecflow::Error, or
+// what a ByteSink threw, unchanged.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "codecflow/Tensor.h"
+
+namespace codecflow {
+
+// Where encoded bytes go when they do not go to a path. Implementations may
+// throw: the exception reaches the caller of the Encoder unchanged.
+class ByteSink {
+ public:
+  virtual ~ByteSink() = default;
+  // Writes all of `size` bytes at the current position.
+  virtual void write(const uint8_t* data, int64_t size) = 0;
+  // Moves to `offset` relative to SEEK_SET, SEEK_CUR or SEEK_END and returns
+  // the new absolute position.
+  virtual int64_t seek(int64_t offset, int whence) = 0;
+};
+
+// A ByteSink that keeps the bytes in memory.
+class MemorySink : public ByteSink {
+ public:
+  void write(const uint8_t* data, int64_t size) override;
+  int64_t seek(int64_t offset, int whence) override;
+  // Hands over the bytes written so far as a 1-D uint8 tensor (no copy)
+  // and leaves the sink empty.
+  Tensor takeBytes();
+
+ private:
+  std::vector<uint8_t> data_;
+  int64_t position_ = 0;
+};
+
+// Encoder options, as name/value strings, in the order given.
+using OptionList = std::vector<std::pair<std::string, std::string>>;
+
+struct VideoStreamOptions {
+  int height = 0;
+  int width = 0;
+  double frameRate = 0;
+  std::string codec;        // encoder or codec name; empty: the container's default
+  std::string pixelFormat;  // empty: yuv420p when the codec has it, else its first
+  std::optional<double> crf;
+  std::optional<std::string> preset;  // a name, or an int as text
+  OptionList extraOptions;
+};
+
+struct AudioStreamOptions {
+  int sampleRate = 0;
+  int numChannels = 0;
+  std::optional<int64_t> bitRate;
+  std::optional<int> outNumChannels;
+  std::optional<int> outSampleRate;
+  std::string codec;  // empty: the container's default
+};
+
+// The layout of a frames tensor: (N, C, H, W) or (N, H, W, C), C == 3 (RGB).
+enum class FrameLayout { NCHW, NHWC };
+
+struct EncoderInfo {
+  std::string codec;        // the encoder's name, e.g. "libx264"
+  std::string pixelFormat;  // video: the encoded pixel format
+  std::string sampleFormat; // audio: the encoded sample format
+  int frameSize = 0;        // audio: samples per codec frame (0: any)
+};
+
+class Encoder {
+ public:
+  explicit Encoder(int maxQueuedFrames = 0);
+  ~Encoder();
+  Encoder(const Encoder&) = delete;
+  Encoder& operator=(const Encoder&) = delete;
+
+  // Adds a stream (before open) and returns its index among the streams.
+  int addVideo(VideoStreamOptions options);
+  int addAudio(AudioStreamOptions options);
+
+  // Opens the output: a path (the container is guessed from the extension,
+  // or named by `format`), or a sink with a format name. Validates every
+  // option and opens every codec before the output is created.
+  void openFile(const std::string& path, const std::string& format = "");
+  void openSink(std::shared_ptr<ByteSink> sink, const std::string& format);
+
+  // Encodes frames, uint8 with the given layout on the CPU. `ptsSeconds`
+  // (one per frame, strictly increasing across calls) replaces the frame
+  // rate's timestamps; `keyFrames` (one per frame) forces key frames.
+  void addFrames(int stream, const Tensor& frames, FrameLayout layout,
+                 const std::vector<double>& ptsSeconds = {},
+                 const std::vector<bool>& keyFrames = {});
+  // Encodes float32 samples (C, N) at the stream's input rate.
+  void addSamples(int stream, const Tensor& samples);
+
+  // Waits until everything queued is encoded and written.
+  void flush();
+  // Frames (and audio chunks) waiting in the queue now.
+  int64_t queuedFrames() const;
+
+  // Drains the codecs, writes the trailer and closes the output. After an
+  // encoding error it instead discards the output (a path is removed) and
+  // rethrows the error if it was not reported yet. Idempotent.
+  void close();
+  // Discards the output (a path is removed). Idempotent.
+  void abort();
+
+  bool isOpen() const;
+  // What open chose for a stream (codec, formats); valid after open.
+  EncoderInfo streamInfo(int stream) const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace codecflow

@@ -1,0 +1,169 @@
+#include <pybind11/stl.h>
+
+#include "bindings.h"
+#include "codecflow/Encoder.h"
+#include "codecflow/Error.h"
+
+namespace codecflow::python {
+
+namespace {
+
+// Writes to a Python binary file-like object. Called with the GIL released
+// (from the caller's thread or the encoder's worker): each call takes the
+// GIL for the Python call only. A Python exception propagates as
+// py::error_already_set, stashed and rethrown unchanged by the core.
+class FileLikeSink : public ByteSink {
+ public:
+  explicit FileLikeSink(py::object fileLike) : fileLike_(std::move(fileLike)) {}
+
+  ~FileLikeSink() override {
+    py::gil_scoped_acquire gil;
+    fileLike_ = py::object();
+  }
+
+  void write(const uint8_t* data, int64_t size) override {
+    py::gil_scoped_acquire gil;
+    int64_t done = 0;
+    while (done < size) {
+      py::object written = fileLike_.attr("write")(
+          py::bytes(reinterpret_cast<const char*>(data + done), static_cast<size_t>(size - done)));
+      if (written.is_none()) {
+        return;  // write() that returns nothing wrote everything
+      }
+      auto n = written.cast<int64_t>();
+      if (n <= 0) {
+        fail(ErrorKind::Io, "write() of the file-like object wrote " + std::to_string(n) +
+                                " of " + std::to_string(size - done) + " bytes");
+      }
+      done += n;
+    }
+  }
+
+  int64_t seek(int64_t offset, int whence) override {
+    py::gil_scoped_acquire gil;
+    py::object position = fileLike_.attr("seek")(offset, whence);
+    if (position.is_none()) {
+      return fileLike_.attr("tell")().cast<int64_t>();
+    }
+    return position.cast<int64_t>();
+  }
+
+ private:
+  py::object fileLike_;
+};
+
+// Destroys an Encoder without the GIL: its worker thread may need the GIL
+// to finish a write to a file-like object.
+struct ReleaseGilDeleter {
+  void operator()(Encoder* encoder) const {
+    py::gil_scoped_release release;
+    delete encoder;
+  }
+};
+using EncoderHolder = std::unique_ptr<Encoder, ReleaseGilDeleter>;
+
+py::dict infoDict(const EncoderInfo& info) {
+  py::dict d;
+  d["codec"] = info.codec;
+  d["pixel_format"] = info.pixelFormat;
+  d["sample_format"] = info.sampleFormat;
+  d["frame_size"] = info.frameSize;
+  return d;
+}
+
+}  // namespace
+
+void bindEncoder(py::module_& m) {
+  py::class_<ByteSink, std::shared_ptr<ByteSink>>(m, "ByteSink");
+  py::class_<MemorySink, ByteSink, std::shared_ptr<MemorySink>>(m, "MemorySink")
+      .def(py::init<>())
+      .def("take_bytes", [](MemorySink& self) { return toCapsule(self.takeBytes()); },
+           "The bytes written, as a DLPack capsule of a 1-D uint8 tensor; empties the sink.");
+
+  py::class_<Encoder, EncoderHolder>(m, "Encoder")
+      .def(py::init([](int maxQueuedFrames) { return EncoderHolder(new Encoder(maxQueuedFrames)); }),
+           py::arg("max_queued_frames") = 0)
+      .def(
+          "add_video",
+          [](Encoder& self, int height, int width, double frameRate, const std::string& codec,
+             const std::string& pixelFormat, std::optional<double> crf,
+             std::optional<std::string> preset, OptionList extraOptions) {
+            VideoStreamOptions options;
+            options.height = height;
+            options.width = width;
+            options.frameRate = frameRate;
+            options.codec = codec;
+            options.pixelFormat = pixelFormat;
+            options.crf = crf;
+            options.preset = std::move(preset);
+            options.extraOptions = std::move(extraOptions);
+            return self.addVideo(std::move(options));
+          },
+          py::arg("height"), py::arg("width"), py::arg("frame_rate"), py::arg("codec") = "",
+          py::arg("pixel_format") = "", py::arg("crf") = std::nullopt,
+          py::arg("preset") = std::nullopt, py::arg("extra_options") = OptionList{})
+      .def(
+          "add_audio",
+          [](Encoder& self, int sampleRate, int numChannels, std::optional<int64_t> bitRate,
+             std::optional<int> outNumChannels, std::optional<int> outSampleRate,
+             const std::string& codec) {
+            AudioStreamOptions options;
+            options.sampleRate = sampleRate;
+            options.numChannels = numChannels;
+            options.bitRate = bitRate;
+            options.outNumChannels = outNumChannels;
+            options.outSampleRate = outSampleRate;
+            options.codec = codec;
+            return self.addAudio(std::move(options));
+          },
+          py::arg("sample_rate"), py::arg("num_channels"), py::arg("bit_rate") = std::nullopt,
+          py::arg("out_num_channels") = std::nullopt, py::arg("out_sample_rate") = std::nullopt,
+          py::arg("codec") = "")
+      .def("open_file", &Encoder::openFile, py::arg("path"), py::arg("format") = "",
+           py::call_guard<py::gil_scoped_release>())
+      .def(
+          "open_file_like",
+          [](Encoder& self, py::object fileLike, const std::string& format) {
+            auto sink = std::make_shared<FileLikeSink>(std::move(fileLike));
+            py::gil_scoped_release release;
+            self.openSink(std::move(sink), format);
+          },
+          py::arg("file_like"), py::arg("format"))
+      .def(
+          "open_sink",
+          [](Encoder& self, std::shared_ptr<ByteSink> sink, const std::string& format) {
+            py::gil_scoped_release release;
+            self.openSink(std::move(sink), format);
+          },
+          py::arg("sink"), py::arg("format"))
+      .def(
+          "add_frames",
+          [](Encoder& self, int stream, const py::object& frames, bool channelsLast,
+             const std::vector<double>& ptsSeconds, const std::vector<bool>& keyFrames) {
+            Tensor tensor = fromDLPackObject(frames);
+            py::gil_scoped_release release;
+            self.addFrames(stream, tensor, channelsLast ? FrameLayout::NHWC : FrameLayout::NCHW,
+                           ptsSeconds, keyFrames);
+          },
+          py::arg("stream"), py::arg("frames"), py::arg("channels_last") = false,
+          py::arg("pts_seconds") = std::vector<double>{},
+          py::arg("key_frames") = std::vector<bool>{})
+      .def(
+          "add_samples",
+          [](Encoder& self, int stream, const py::object& samples) {
+            Tensor tensor = fromDLPackObject(samples);
+            py::gil_scoped_release release;
+            self.addSamples(stream, tensor);
+          },
+          py::arg("stream"), py::arg("samples"))
+      .def("flush", &Encoder::flush, py::call_guard<py::gil_scoped_release>())
+      .def("close", &Encoder::close, py::call_guard<py::gil_scoped_release>())
+      .def("abort", &Encoder::abort, py::call_guard<py::gil_scoped_release>())
+      .def_property_readonly("queued_frames", &Encoder::queuedFrames)
+      .def_property_readonly("is_open", &Encoder::isOpen)
+      .def("stream_info", [](const Encoder& self, int stream) {
+        return infoDict(self.streamInfo(stream));
+      });
+}
+
+}  // namespace codecflow::python

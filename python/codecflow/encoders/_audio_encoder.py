@@ -1,0 +1,147 @@
+"""AudioEncoder: samples into an audio file, bytes or a file-like object."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, Dict, Optional
+
+import torch
+
+from codecflow._errors import InvalidArgumentError
+from codecflow.encoders._encoder import Encoder, PathLike
+
+
+class AudioEncoder:
+    """Encodes audio samples.
+
+    Args:
+        samples: float32 samples in [-1, 1], shape ``(num_channels,
+            num_samples)``, or 1-D for one channel.
+        sample_rate: samples per second of the input.
+
+    Each ``to_*`` method is a thin wrapper over :class:`Encoder` with one
+    audio stream. The codec defaults from the container: wav → 16-bit PCM
+    (pcm_s16le, as the ffmpeg CLI and TorchCodec), mp3 → libmp3lame, flac →
+    flac (24-bit), m4a/aac → aac, ogg → libvorbis, opus → libopus. The
+    codec's float sample format is used where it has one.
+
+    Thread safety: methods may be called from several threads. The GIL is
+    released while encoding.
+
+    Raises:
+        ValueError: for samples of the wrong type, dtype or dims, or a
+            sample_rate that is not > 0.
+    """
+
+    def __init__(self, samples: torch.Tensor, *, sample_rate: int):
+        if not isinstance(samples, torch.Tensor):
+            raise InvalidArgumentError(
+                f"Expected samples to be a Tensor, got {type(samples).__name__}"
+            )
+        if samples.dtype != torch.float32:
+            raise InvalidArgumentError(f"Expected float32 samples, got {samples.dtype}")
+        if samples.dim() == 1:
+            samples = samples.unsqueeze(0)
+        if samples.dim() != 2:
+            raise InvalidArgumentError(f"Expected 1-D or 2-D samples (C, N), got {samples.dim()}-D")
+        if samples.device.type != "cpu":
+            raise InvalidArgumentError(f"Expected samples on the CPU, got {samples.device}")
+        if isinstance(sample_rate, bool) or not isinstance(sample_rate, numbers.Integral):
+            raise InvalidArgumentError(f"sample_rate must be an int, got {sample_rate!r}")
+        if sample_rate <= 0:
+            raise InvalidArgumentError(f"sample_rate = {sample_rate} must be > 0")
+        if samples.shape[0] == 0:
+            raise InvalidArgumentError("Expected at least one channel of samples")
+        self._samples = samples
+        self._sample_rate = int(sample_rate)
+
+    def _encode(
+        self,
+        open_output: Any,
+        bit_rate: Optional[int],
+        num_channels: Optional[int],
+        sample_rate: Optional[int],
+        codec: Optional[str],
+    ) -> None:
+        encoder = Encoder()
+        stream = encoder.add_audio(
+            sample_rate=self._sample_rate,
+            num_channels=self._samples.shape[0],
+            bit_rate=bit_rate,
+            out_num_channels=num_channels,
+            out_sample_rate=sample_rate,
+            codec=codec,
+        )
+        open_output(encoder)
+        try:
+            stream.add_samples(self._samples)
+        except BaseException:
+            encoder._abort()
+            raise
+        encoder.close()
+
+    def to_file(
+        self,
+        dest: PathLike,
+        *,
+        bit_rate: Optional[int] = None,
+        num_channels: Optional[int] = None,
+        sample_rate: Optional[int] = None,
+        codec: Optional[str] = None,
+    ) -> None:
+        """Encodes into a file; its extension picks the container.
+
+        Args:
+            bit_rate: output bit rate, matched by the encoder to one it
+                supports; None lets FFmpeg choose.
+            num_channels, sample_rate: of the output (default: the input's).
+            codec: **[extra]** an encoder name, e.g. "pcm_f32le" for float WAV.
+
+        Raises:
+            ValueError: for an unknown extension or codec, a sample rate or
+                channel count the codec does not support, or a negative
+                bit rate (no file is created then).
+        """
+        self._encode(lambda e: e.open_file(dest), bit_rate, num_channels, sample_rate, codec)
+
+    def to_tensor(
+        self,
+        format: str,
+        *,
+        bit_rate: Optional[int] = None,
+        num_channels: Optional[int] = None,
+        sample_rate: Optional[int] = None,
+        codec: Optional[str] = None,
+    ) -> torch.Tensor:
+        """Encodes into memory; returns the bytes as a 1-D uint8 tensor.
+
+        Args:
+            format: the container, e.g. "wav", "mp3", "flac", "m4a", "ogg", "opus".
+        """
+        holder: Dict[str, Any] = {}
+
+        def open_memory(encoder: Encoder) -> None:
+            holder["sink"] = encoder._open_memory(format)
+
+        self._encode(open_memory, bit_rate, num_channels, sample_rate, codec)
+        return torch.from_dlpack(holder["sink"].take_bytes())
+
+    def to_file_like(
+        self,
+        file_like: Any,
+        format: str,
+        *,
+        bit_rate: Optional[int] = None,
+        num_channels: Optional[int] = None,
+        sample_rate: Optional[int] = None,
+        codec: Optional[str] = None,
+    ) -> None:
+        """Encodes into a binary file-like object with ``write`` and ``seek``.
+
+        Exceptions raised by its ``write`` or ``seek`` reach the caller
+        unchanged.
+        """
+        self._encode(
+            lambda e: e.open_file_like(file_like, format=format),
+            bit_rate, num_channels, sample_rate, codec,
+        )  # fmt: skip

@@ -1,0 +1,477 @@
+"""Encoder: several video and audio streams, encoded incrementally into one container."""
+
+from __future__ import annotations
+
+import io
+import numbers
+import os
+from typing import Any, Dict, List, Optional, Sequence, Union
+
+import torch
+
+from codecflow import _core
+from codecflow._device import CpuFallbackStatus, DeviceLike, resolve_device
+from codecflow._errors import InvalidArgumentError
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+def _check_positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        raise InvalidArgumentError(f"{name} must be an int > 0, got {value!r}")
+    return int(value)
+
+
+def _check_frame_rate(frame_rate: Any) -> float:
+    if isinstance(frame_rate, bool) or not isinstance(frame_rate, numbers.Real):
+        raise InvalidArgumentError(f"frame_rate must be a number > 0, got {frame_rate!r}")
+    if not float(frame_rate) > 0 or float(frame_rate) == float("inf"):
+        raise InvalidArgumentError(f"frame_rate = {frame_rate} must be > 0 and finite")
+    return float(frame_rate)
+
+
+def _option_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
+
+
+def _video_options(
+    codec: Optional[str],
+    pixel_format: Optional[str],
+    crf: Optional[Union[int, float]],
+    preset: Optional[Union[str, int]],
+    extra_options: Optional[Dict[str, Any]],
+) -> Dict[str, Any]:
+    """Checks the types of the video options and converts them for the core."""
+    if codec is not None and not isinstance(codec, str):
+        raise InvalidArgumentError(f"codec must be a str or None, got {codec!r}")
+    if pixel_format is not None and not isinstance(pixel_format, str):
+        raise InvalidArgumentError(f"pixel_format must be a str or None, got {pixel_format!r}")
+    if crf is not None and (isinstance(crf, bool) or not isinstance(crf, numbers.Real)):
+        raise InvalidArgumentError(f"crf must be an int or a float, got {crf!r}")
+    if preset is not None and (isinstance(preset, bool) or not isinstance(preset, (str, int))):
+        raise InvalidArgumentError(f"preset must be a str or an int, got {preset!r}")
+    extras: List[tuple] = []
+    if extra_options is not None:
+        if not isinstance(extra_options, dict):
+            raise InvalidArgumentError(
+                f"extra_options must be a dict, got {type(extra_options).__name__}"
+            )
+        for key, value in extra_options.items():
+            if not isinstance(key, str):
+                raise InvalidArgumentError(f"extra_options keys must be str, got {key!r}")
+            extras.append((key, _option_text(value)))
+    return dict(
+        codec=codec or "",
+        pixel_format=pixel_format or "",
+        crf=None if crf is None else float(crf),
+        preset=None if preset is None else str(preset),
+        extra_options=extras,
+    )
+
+
+def _check_file_like(dest: Any) -> None:
+    if isinstance(dest, io.TextIOBase) or "b" not in getattr(dest, "mode", "b"):
+        raise TypeError("the file object is in text mode; open it in binary mode ('wb')")
+    if not (callable(getattr(dest, "write", None)) and callable(getattr(dest, "seek", None))):
+        raise TypeError(
+            f"expected a binary file-like object with write() and seek(), got {type(dest).__name__}"
+        )
+
+
+def _check_format(format: Any) -> str:
+    if not isinstance(format, str) or not format:
+        raise InvalidArgumentError(f"format must be a non-empty str such as 'mp4', got {format!r}")
+    return format
+
+
+def _key_frame_mask(key_frames: Any, num_frames: int) -> List[bool]:
+    """A bool per frame from a bool mask or a list of frame indices."""
+    if isinstance(key_frames, torch.Tensor):
+        if key_frames.dtype == torch.bool:
+            mask = key_frames.flatten().tolist()
+            if key_frames.dim() != 1 or len(mask) != num_frames:
+                raise InvalidArgumentError(
+                    f"a key_frames mask must be 1-D with one entry per frame ({num_frames}), "
+                    f"got shape {tuple(key_frames.shape)}"
+                )
+            return [bool(v) for v in mask]
+        key_frames = key_frames.tolist()
+    values = list(key_frames)
+    if values and all(isinstance(v, bool) for v in values):
+        if len(values) != num_frames:
+            raise InvalidArgumentError(
+                f"a key_frames mask needs one bool per frame ({num_frames}), got {len(values)}"
+            )
+        return values
+    mask = [False] * num_frames
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+            raise InvalidArgumentError(
+                f"key_frames must be a bool mask or a list of int indices, got {v!r}"
+            )
+        if not 0 <= v < num_frames:
+            raise InvalidArgumentError(f"key frame index {v} is outside [0, {num_frames})")
+        mask[int(v)] = True
+    return mask
+
+
+class VideoStream:
+    """A video stream of an :class:`Encoder`; made by :meth:`Encoder.add_video`.
+
+    Attributes:
+        cpu_fallback (CpuFallbackStatus): whether frames given on a CUDA device
+            were encoded by a CPU encoder. CPU streams never fall back.
+    """
+
+    def __init__(
+        self, encoder: "Encoder", index: int, height: int, width: int, device: torch.device
+    ) -> None:
+        self._encoder = encoder
+        self._index = index
+        self._height = height
+        self._width = width
+        self._device = device
+        self.cpu_fallback = CpuFallbackStatus()
+        self.cpu_fallback._set(False, "no fallback: encoding on the CPU was asked for")
+
+    def add_frames(
+        self,
+        frames: torch.Tensor,
+        *,
+        pts_seconds: Optional[Union[Sequence[float], torch.Tensor]] = None,
+        key_frames: Optional[Union[Sequence[bool], Sequence[int], torch.Tensor]] = None,
+    ) -> None:
+        """Encodes frames: uint8 RGB, shape ``(N, 3, height, width)``.
+
+        Args:
+            frames: a uint8 tensor ``(N, 3, H, W)`` on the stream's device. A
+                channels-last view (as decoders return) is read without a copy.
+            pts_seconds: **[extra]** one presentation time per frame, strictly
+                increasing (also across calls), for variable frame rate. By
+                default frame ``k`` of the stream is shown at ``k / frame_rate``.
+                Times are rounded to the stream's time base (a thousandth of a
+                frame period in mp4/mov/mkv/webm, a frame period in avi).
+            key_frames: **[extra]** frames to encode as key frames: a bool mask
+                with one entry per frame, or a list of indices into ``frames``.
+
+        With ``max_queued_frames > 0`` the frames are converted (copied) before
+        this returns, so the caller may reuse ``frames``; it blocks while the
+        queue is full. The GIL is released while converting and encoding.
+
+        Raises:
+            ValueError: for frames of the wrong type, dtype, shape or device,
+                bad ``pts_seconds`` or ``key_frames``.
+            RuntimeError: when the encoder is not open, or encoding failed (an
+                error of the background thread is re-raised here).
+        """
+        if not isinstance(frames, torch.Tensor):
+            raise InvalidArgumentError(
+                f"Expected frames to be a Tensor, got {type(frames).__name__}"
+            )
+        if frames.dtype != torch.uint8:
+            raise InvalidArgumentError(f"Expected uint8 frames, got {frames.dtype}")
+        if frames.dim() != 4:
+            raise InvalidArgumentError(f"Expected 4-D frames (N, C, H, W), got {frames.dim()}-D")
+        if frames.shape[1] != 3:
+            raise InvalidArgumentError(
+                f"Expected 3 (RGB) channels in dimension 1, got {frames.shape[1]}"
+            )
+        if tuple(frames.shape[2:]) != (self._height, self._width):
+            raise InvalidArgumentError(
+                f"Expected frames of height x width {self._height}x{self._width}, got "
+                f"{frames.shape[2]}x{frames.shape[3]}"
+            )
+        if frames.device.type != self._device.type:
+            raise InvalidArgumentError(
+                f"frames are on {frames.device} but the stream encodes on {self._device}"
+            )
+        num_frames = frames.shape[0]
+        pts: List[float] = []
+        if pts_seconds is not None:
+            if isinstance(pts_seconds, torch.Tensor):
+                pts_seconds = pts_seconds.flatten().tolist()
+            pts = [float(p) for p in pts_seconds]
+            if len(pts) != num_frames:
+                raise InvalidArgumentError(
+                    f"pts_seconds needs one time per frame ({num_frames}), got {len(pts)}"
+                )
+        keys: List[bool] = []
+        if key_frames is not None:
+            keys = _key_frame_mask(key_frames, num_frames)
+        if num_frames == 0:
+            return
+        stride = frames.stride()
+        channels_last = stride[1] == 1 and stride[3] == 3
+        if not (channels_last or stride[3] == 1) or stride[2] <= 0:
+            frames = frames.contiguous()
+            channels_last = False
+        if channels_last:
+            frames = frames.permute(0, 2, 3, 1)
+        self._encoder._core.add_frames(
+            self._index, frames, channels_last=channels_last, pts_seconds=pts, key_frames=keys
+        )
+
+
+class AudioStream:
+    """An audio stream of an :class:`Encoder`; made by :meth:`Encoder.add_audio`."""
+
+    def __init__(self, encoder: "Encoder", index: int, num_channels: int) -> None:
+        self._encoder = encoder
+        self._index = index
+        self._num_channels = num_channels
+
+    def add_samples(self, samples: torch.Tensor) -> None:
+        """Encodes float32 samples ``(num_channels, N)`` (1-D for one channel), in [-1, 1].
+
+        Samples are resampled and remixed as the stream was configured and cut
+        into the codec's frame size; what does not fill a frame waits for the
+        next call or :meth:`Encoder.close`.
+
+        Raises:
+            ValueError: for samples of the wrong type, dtype, shape or device.
+            RuntimeError: when the encoder is not open or encoding failed.
+        """
+        if not isinstance(samples, torch.Tensor):
+            raise InvalidArgumentError(
+                f"Expected samples to be a Tensor, got {type(samples).__name__}"
+            )
+        if samples.dtype != torch.float32:
+            raise InvalidArgumentError(f"Expected float32 samples, got {samples.dtype}")
+        if samples.dim() == 1:
+            samples = samples.unsqueeze(0)
+        if samples.dim() != 2:
+            raise InvalidArgumentError(f"Expected 1-D or 2-D samples (C, N), got {samples.dim()}-D")
+        if samples.shape[0] != self._num_channels:
+            raise InvalidArgumentError(
+                f"Expected {self._num_channels} channels in dimension 0, got {samples.shape[0]}"
+            )
+        if samples.device.type != "cpu":
+            raise InvalidArgumentError(f"Expected samples on the CPU, got {samples.device}")
+        if samples.shape[1] == 0:
+            return
+        if samples.stride(1) != 1:
+            samples = samples.contiguous()
+        self._encoder._core.add_samples(self._index, samples)
+
+
+class Encoder:
+    """Encodes video and audio streams, added incrementally, into one container.
+
+    Add streams with :meth:`add_video` / :meth:`add_audio`, then open the
+    output with :meth:`open_file` or :meth:`open_file_like`, feed the streams
+    with :meth:`VideoStream.add_frames` / :meth:`AudioStream.add_samples`,
+    and :meth:`close` (or use the encoder as a context manager: an exception
+    inside the ``with`` block still finalizes what was added, so the file
+    decodes). Packets of all streams are interleaved by time.
+
+    Args:
+        max_queued_frames: **[extra]** 0 (default) encodes on the caller's
+            thread, as TorchCodec does. N > 0 encodes on a background thread
+            behind a queue of at most N frames (audio frames count too):
+            ``add_frames`` copies the frames before returning and blocks while
+            the queue is full; an error on the encoding thread is re-raised by
+            the next ``add_frames``, ``add_samples``, ``flush`` or ``close``.
+
+    Every option is checked by ``open_file`` / ``open_file_like`` before any
+    output exists: unknown codecs, pixel formats and options, and
+    out-of-range values, raise ``ValueError`` naming the allowed values, and
+    no file is created. If encoding fails part-way, ``close`` discards the
+    output (a file written by ``open_file`` is removed).
+
+    Thread safety: one encoder may be used from several threads; its calls
+    are serialized. The GIL is released while converting and encoding.
+    """
+
+    def __init__(self, *, max_queued_frames: int = 0) -> None:
+        if (
+            isinstance(max_queued_frames, bool)
+            or not isinstance(max_queued_frames, numbers.Integral)
+            or max_queued_frames < 0
+        ):
+            raise InvalidArgumentError(
+                f"max_queued_frames must be an int >= 0, got {max_queued_frames!r}"
+            )
+        self._core = _core.Encoder(int(max_queued_frames))
+        self._streams: List[Union[VideoStream, AudioStream]] = []
+        self._opened = False
+
+    def _check_not_open(self, what: str) -> None:
+        if self._opened:
+            raise RuntimeError(f"{what} must be called before open_file or open_file_like")
+
+    def add_video(
+        self,
+        *,
+        height: int,
+        width: int,
+        frame_rate: float,
+        device: DeviceLike = None,
+        codec: Optional[str] = None,
+        pixel_format: Optional[str] = None,
+        crf: Optional[Union[int, float]] = None,
+        preset: Optional[Union[str, int]] = None,
+        extra_options: Optional[Dict[str, Any]] = None,
+    ) -> VideoStream:
+        """Adds a video stream; call before opening.
+
+        Args:
+            height, width: size of the frames that will be added.
+            frame_rate: frames per second of the input, and of the output.
+            device: where frames will be (None: torch's default device). This
+                build encodes on the CPU; a CUDA device raises RuntimeError.
+            codec: an encoder ("libx264") or codec ("h264", "hevc") name; None
+                picks the container's default (mp4/mov/mkv: H.264, webm: VP9).
+            pixel_format: e.g. "yuv420p" (the default where the codec has it),
+                "yuv444p", or a codec's own such as ffv1's "bgr0" (lossless RGB).
+            crf: constant rate factor; the range depends on the encoder (0-51
+                for libx264/libx265, 0-63 for libvpx-vp9 and AV1 encoders).
+            preset: speed/size trade-off, e.g. "ultrafast" ... "veryslow" for
+                libx264/libx265, an int for libsvtav1.
+            extra_options: more encoder options, e.g. ``{"g": 50, "bf": 0,
+                "tune": "film", "threads": 4}``.
+
+        Raises:
+            ValueError: for a bad size, frame rate or option type.
+            RuntimeError: for a CUDA device in this CPU-only build.
+        """
+        self._check_not_open("add_video")
+        height = _check_positive_int("height", height)
+        width = _check_positive_int("width", width)
+        rate = _check_frame_rate(frame_rate)
+        resolved = resolve_device(device)
+        options = _video_options(codec, pixel_format, crf, preset, extra_options)
+        index = self._core.add_video(height=height, width=width, frame_rate=rate, **options)
+        stream = VideoStream(self, index, height, width, resolved)
+        self._streams.append(stream)
+        return stream
+
+    def add_audio(
+        self,
+        *,
+        sample_rate: int,
+        num_channels: int,
+        bit_rate: Optional[int] = None,
+        out_num_channels: Optional[int] = None,
+        out_sample_rate: Optional[int] = None,
+        codec: Optional[str] = None,
+    ) -> AudioStream:
+        """Adds an audio stream; call before opening.
+
+        Args:
+            sample_rate, num_channels: of the samples that will be added.
+            bit_rate: output bit rate (the encoder may round it to one it
+                supports); None lets FFmpeg choose.
+            out_num_channels, out_sample_rate: of the encoded output (default:
+                the input's); converted with swresample.
+            codec: **[extra]** an encoder name such as "pcm_f32le" (float WAV)
+                or "libopus"; None picks the container's default (wav: 16-bit
+                PCM, mp3: libmp3lame, flac, m4a/aac: aac, ogg: libvorbis, opus:
+                libopus).
+
+        Raises:
+            ValueError: for values that are not positive ints.
+        """
+        self._check_not_open("add_audio")
+        sample_rate = _check_positive_int("sample_rate", sample_rate)
+        num_channels = _check_positive_int("num_channels", num_channels)
+        if bit_rate is not None and (
+            isinstance(bit_rate, bool) or not isinstance(bit_rate, numbers.Integral) or bit_rate < 0
+        ):
+            raise InvalidArgumentError(f"bit_rate={bit_rate!r} must be an int >= 0")
+        if out_num_channels is not None:
+            out_num_channels = _check_positive_int("out_num_channels", out_num_channels)
+        if out_sample_rate is not None:
+            out_sample_rate = _check_positive_int("out_sample_rate", out_sample_rate)
+        if codec is not None and not isinstance(codec, str):
+            raise InvalidArgumentError(f"codec must be a str or None, got {codec!r}")
+        index = self._core.add_audio(
+            sample_rate=sample_rate,
+            num_channels=num_channels,
+            bit_rate=None if bit_rate is None else int(bit_rate),
+            out_num_channels=out_num_channels,
+            out_sample_rate=out_sample_rate,
+            codec=codec or "",
+        )
+        stream = AudioStream(self, index, num_channels)
+        self._streams.append(stream)
+        return stream
+
+    def open_file(self, dest: PathLike) -> "Encoder":
+        """Opens a file for writing; the extension picks the container. Returns self.
+
+        Raises:
+            ValueError: for an unknown extension or a bad stream option (no
+                file is created then).
+            OSError: when the file cannot be created.
+        """
+        self._check_not_open("open_file")
+        if not isinstance(dest, (str, os.PathLike)):
+            raise TypeError(f"dest must be a str or os.PathLike, got {type(dest).__name__}")
+        self._core.open_file(os.fspath(dest))
+        self._opened = True
+        return self
+
+    def open_file_like(self, dest: Any, *, format: str) -> "Encoder":
+        """Opens a binary file-like object (``write`` and ``seek``) for writing. Returns self.
+
+        Args:
+            dest: e.g. ``io.BytesIO()`` or a file opened with "wb".
+            format: the container, e.g. "mp4", "mkv", "webm", "wav", "mp3".
+
+        Exceptions raised by ``dest.write`` or ``dest.seek`` reach the caller
+        unchanged.
+
+        Raises:
+            ValueError: for an unknown format or a bad stream option.
+            TypeError: for an object without write/seek, or a text-mode file.
+        """
+        self._check_not_open("open_file_like")
+        _check_file_like(dest)
+        self._core.open_file_like(dest, _check_format(format))
+        self._opened = True
+        return self
+
+    def _open_memory(self, format: str) -> "_core.MemorySink":
+        self._check_not_open("to_tensor")
+        sink = _core.MemorySink()
+        self._core.open_sink(sink, _check_format(format))
+        self._opened = True
+        return sink
+
+    def flush(self) -> None:
+        """**[extra]** Waits until every queued frame is encoded and written.
+
+        The output stays open for more frames. Frames an encoder holds back
+        for its own look-ahead are written by :meth:`close`.
+        """
+        self._core.flush()
+
+    @property
+    def queued_frames(self) -> int:
+        """**[extra]** Frames waiting in the background queue now (0 when synchronous)."""
+        return self._core.queued_frames
+
+    def close(self) -> None:
+        """Drains the encoders, writes the trailer and closes the output. Idempotent.
+
+        After an encoding error it discards the output instead, and re-raises
+        an error of the background thread that was not reported yet.
+        """
+        self._core.close()
+
+    def _abort(self) -> None:
+        self._core.abort()
+
+    def __enter__(self) -> "Encoder":
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is None:
+            self.close()
+            return
+        try:
+            self.close()
+        except Exception:
+            pass  # the exception of the block is the one to report

@@ -1,0 +1,148 @@
+"""VideoEncoder: a batch of frames into a video file, bytes or a file-like object."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Optional, Union
+
+import torch
+
+from codecflow._device import resolve_device
+from codecflow._errors import InvalidArgumentError
+from codecflow.encoders._encoder import Encoder, PathLike, _check_frame_rate
+
+
+class VideoEncoder:
+    """Encodes a batch of frames into a video.
+
+    Args:
+        frames: uint8 RGB frames, shape ``(N, 3, H, W)``. The tensor's device
+            chooses CPU or GPU encoding; this build encodes on the CPU (CUDA
+            frames raise RuntimeError naming what is missing).
+        frame_rate: frames per second of the input, and of the output.
+
+    Each ``to_*`` method is a thin wrapper over :class:`Encoder` with one
+    video stream. The codec defaults from the container (mp4, mov, mkv:
+    H.264 with libx264; webm: VP9; avi: MPEG-4). RGB is converted to the
+    codec's pixel format with swscale (BT.601, limited range, bicubic
+    chroma filtering: what the ffmpeg CLI does for the same input).
+
+    Thread safety: the encoder holds only its frames; its methods may be
+    called from several threads. The GIL is released while encoding.
+
+    Raises:
+        ValueError: for frames of the wrong type, dtype or shape, or a frame
+            rate that is not > 0.
+        RuntimeError: for CUDA frames in this CPU-only build.
+    """
+
+    def __init__(self, frames: torch.Tensor, *, frame_rate: float):
+        if not isinstance(frames, torch.Tensor):
+            raise InvalidArgumentError(
+                f"Expected frames to be a Tensor, got {type(frames).__name__}"
+            )
+        if frames.dtype != torch.uint8:
+            raise InvalidArgumentError(f"Expected uint8 frames, got {frames.dtype}")
+        if frames.dim() != 4:
+            raise InvalidArgumentError(f"Expected 4-D frames (N, C, H, W), got {frames.dim()}-D")
+        if frames.shape[1] != 3:
+            raise InvalidArgumentError(
+                f"Expected 3 (RGB) channels in dimension 1, got {frames.shape[1]}"
+            )
+        if frames.shape[0] == 0 or frames.shape[2] == 0 or frames.shape[3] == 0:
+            raise InvalidArgumentError(
+                f"Expected at least one non-empty frame, got shape {tuple(frames.shape)}"
+            )
+        self._frame_rate = _check_frame_rate(frame_rate)
+        self._device = resolve_device(frames.device)
+        self._frames = frames
+
+    def _encode(self, open_output: Any, **options: Any) -> Any:
+        encoder = Encoder()
+        stream = encoder.add_video(
+            height=self._frames.shape[2],
+            width=self._frames.shape[3],
+            frame_rate=self._frame_rate,
+            device=self._device,
+            **options,
+        )
+        result = open_output(encoder)
+        try:
+            stream.add_frames(self._frames)
+        except BaseException:
+            encoder._abort()
+            raise
+        encoder.close()
+        return result
+
+    def to_file(
+        self,
+        dest: PathLike,
+        *,
+        codec: Optional[str] = None,
+        pixel_format: Optional[str] = None,
+        crf: Optional[Union[int, float]] = None,
+        preset: Optional[Union[str, int]] = None,
+        extra_options: Optional[Dict[str, Any]] = None,
+    ) -> None:
+        """Encodes into a file; its extension picks the container.
+
+        Options as for :meth:`Encoder.add_video`. They are all checked before
+        the file is created; if encoding fails part-way the file is removed.
+
+        Raises:
+            ValueError: for an unknown extension, codec, pixel format or
+                option, or an out-of-range value.
+        """
+        self._encode(
+            lambda e: e.open_file(dest),
+            codec=codec, pixel_format=pixel_format, crf=crf, preset=preset,
+            extra_options=extra_options,
+        )  # fmt: skip
+
+    def to_tensor(
+        self,
+        format: str,
+        *,
+        codec: Optional[str] = None,
+        pixel_format: Optional[str] = None,
+        crf: Optional[Union[int, float]] = None,
+        preset: Optional[Union[str, int]] = None,
+        extra_options: Optional[Dict[str, Any]] = None,
+    ) -> torch.Tensor:
+        """Encodes into memory and returns the bytes as a 1-D uint8 tensor.
+
+        Args:
+            format: the container, e.g. "mp4", "mkv", "webm", "avi".
+        """
+        holder: Dict[str, Any] = {}
+
+        def open_memory(encoder: Encoder) -> None:
+            holder["sink"] = encoder._open_memory(format)
+
+        self._encode(
+            open_memory, codec=codec, pixel_format=pixel_format, crf=crf, preset=preset,
+            extra_options=extra_options,
+        )  # fmt: skip
+        return torch.from_dlpack(holder["sink"].take_bytes())
+
+    def to_file_like(
+        self,
+        file_like: Any,
+        format: str,
+        *,
+        codec: Optional[str] = None,
+        pixel_format: Optional[str] = None,
+        crf: Optional[Union[int, float]] = None,
+        preset: Optional[Union[str, int]] = None,
+        extra_options: Optional[Dict[str, Any]] = None,
+    ) -> None:
+        """Encodes into a binary file-like object with ``write`` and ``seek``.
+
+        Exceptions raised by its ``write`` or ``seek`` reach the caller
+        unchanged.
+        """
+        self._encode(
+            lambda e: e.open_file_like(file_like, format=format),
+            codec=codec, pixel_format=pixel_format, crf=crf, preset=preset,
+            extra_options=extra_options,
+        )  # fmt: skip

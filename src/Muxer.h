@@ -1,0 +1,63 @@
+// An output container: streams in, interleaved packets out, to a path or a
+// ByteSink.
+//
+// Creating a Muxer picks the container and creates no output; open()
+// creates the output and writes the header. A Muxer that is destroyed or
+// aborted before finish() removes the file it created, so that no partial
+// file is left behind.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "AvioBridge.h"
+#include "codecflow/Encoder.h"
+#include "ffmpeg/FFmpeg.h"
+
+namespace codecflow {
+
+class Muxer {
+ public:
+  // `path` (may be empty for a sink) and `format` (may be empty for a
+  // path: guessed from the extension). Throws InvalidArgument for an
+  // unknown format or extension.
+  Muxer(std::string path, const std::string& format, std::shared_ptr<ByteSink> sink);
+  ~Muxer();
+  Muxer(const Muxer&) = delete;
+  Muxer& operator=(const Muxer&) = delete;
+
+  const AVOutputFormat* container() const { return format_->oformat; }
+  // Whether codecs must put their headers in extradata.
+  bool wantsGlobalHeader() const { return (format_->oformat->flags & AVFMT_GLOBALHEADER) != 0; }
+
+  // Adds a stream described by an opened codec context; returns its index.
+  AVStream* addStream(const AVCodecContext* codec);
+
+  // Creates the output and writes the header.
+  void open();
+  // Writes one packet (timestamps in the codec time base `from`), taking
+  // its contents. Interleaves by dts across streams.
+  void write(AVPacket* packet, AVRational from, int streamIndex);
+  // Flushes the interleaving queues and writes the trailer; closes the
+  // output.
+  void finish();
+  // Closes the output without a trailer and removes a file it created.
+  void abort() noexcept;
+
+  bool isOpen() const { return opened_ && !closed_; }
+  const std::string& description() const { return description_; }
+
+ private:
+  [[noreturn]] void failWith(const std::string& what, int averror);
+  void closeOutput() noexcept;
+
+  std::string path_;
+  std::string description_;
+  std::shared_ptr<ByteSink> sink_;
+  std::unique_ptr<AvioWriter> writer_;
+  UniqueMuxContext format_;
+  bool opened_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace codecflow

@@ -1,0 +1,54 @@
+// A video stream: RGB frames (uint8 tensors) converted with swscale
+// straight into the codec's pixel format, timestamped, encoded.
+//
+// Note [Video time base]
+// Frames get timestamps in a codec time base of 1/(K * frame rate): K
+// ticks per frame, so that per-frame times (variable frame rate) keep
+// millisecond-level precision where the container stores timestamps (mp4,
+// mov, mkv, webm, ...). Containers that count frames instead (avi) get
+// K = 1, and the mpeg4 limit of 65535 on the time base's denominator caps
+// K. libvpx and libaom take a frame's duration from ticks_per_frame, which
+// is therefore K too.
+#pragma once
+
+#include <vector>
+
+#include "StreamEncoder.h"
+#include "codecflow/Encoder.h"
+#include "codecflow/Tensor.h"
+
+namespace codecflow {
+
+class VideoStreamEncoder : public StreamEncoder {
+ public:
+  // Picks the codec and pixel format, sets and checks every option and
+  // opens the codec; creates no output. Throws InvalidArgument.
+  VideoStreamEncoder(const VideoStreamOptions& options, const Muxer& muxer, int index);
+
+  // Checks a frames tensor and per-frame options against this stream.
+  // Throws InvalidArgument.
+  void check(const Tensor& frames, FrameLayout layout, const std::vector<double>& ptsSeconds,
+             const std::vector<bool>& keyFrames) const;
+
+  // Converts frame `i` of `frames` into `frame` (reallocated unless it is
+  // writable and of this stream's format) and stamps it with the next
+  // timestamp. Throws InvalidArgument for a timestamp that does not
+  // increase.
+  void convert(const Tensor& frames, FrameLayout layout, int64_t i, double ptsSeconds,
+               bool keyFrame, UniqueAVFrame& frame);
+
+  EncoderInfo info() const;
+
+ private:
+  int64_t nextPts(double ptsSeconds);
+  UniqueSwsContext makeScaler(AVPixelFormat srcFormat) const;
+
+  VideoStreamOptions options_;
+  int index_;
+  int64_t ticksPerFrame_ = 1;
+  int64_t lastPts_ = AV_NOPTS_VALUE;
+  UniqueSwsContext scaler_;
+  AVPixelFormat scalerSource_ = AV_PIX_FMT_NONE;
+};
+
+}  // namespace codecflow

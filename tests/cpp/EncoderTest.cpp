@@ -1,0 +1,176 @@
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+
+#include "codecflow/Encoder.h"
+#include "codecflow/Error.h"
+#include "codecflow/VideoDecoder.h"
+
+using namespace codecflow;
+
+namespace {
+
+// N frames of a moving gradient, NHWC uint8.
+Tensor gradientFrames(int64_t n, int64_t h, int64_t w) {
+  Tensor t = Tensor::empty({n, h, w, 3}, DType::UInt8);
+  auto* p = t.dataAs<uint8_t>();
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t y = 0; y < h; ++y) {
+      for (int64_t x = 0; x < w; ++x) {
+        uint8_t* px = p + ((i * h + y) * w + x) * 3;
+        px[0] = static_cast<uint8_t>((x * 2 + i * 4) & 255);
+        px[1] = static_cast<uint8_t>((y * 3) & 255);
+        px[2] = static_cast<uint8_t>(((x + y) + i * 8) & 255);
+      }
+    }
+  }
+  return t;
+}
+
+VideoStreamOptions smallVideo(const std::string& codec, const std::string& pixelFormat = "") {
+  VideoStreamOptions o;
+  o.height = 64;
+  o.width = 96;
+  o.frameRate = 25;
+  o.codec = codec;
+  o.pixelFormat = pixelFormat;
+  return o;
+}
+
+std::filesystem::path tempPath(const std::string& name) {
+  return std::filesystem::temp_directory_path() /
+         ("codecflow_enc_" + std::to_string(::getpid()) + "_" + name);
+}
+
+class ThrowingSink : public ByteSink {
+ public:
+  void write(const uint8_t*, int64_t) override { throw std::logic_error("disk on fire"); }
+  int64_t seek(int64_t, int) override { return 0; }
+};
+
+}  // namespace
+
+TEST(EncoderTest, LosslessRoundTripThroughMemory) {
+  Encoder encoder;
+  int stream = encoder.addVideo(smallVideo("ffv1", "bgr0"));
+  auto sink = std::make_shared<MemorySink>();
+  encoder.openSink(sink, "matroska");
+  Tensor frames = gradientFrames(10, 64, 96);
+  encoder.addFrames(stream, frames, FrameLayout::NHWC);
+  encoder.close();
+  Tensor bytes = sink->takeBytes();
+  ASSERT_GT(bytes.numel(), 0);
+
+  VideoDecoder decoder(Source::fromTensor(bytes), {});
+  ASSERT_EQ(decoder.numFrames(), 10);
+  std::vector<int64_t> all(10);
+  for (int i = 0; i < 10; ++i) all[i] = i;
+  DecodedFrames decoded = decoder.framesAt(all);
+  ASSERT_EQ(std::memcmp(decoded.data.data(), frames.data(), frames.nbytes()), 0);
+  EXPECT_NEAR(decoded.ptsSeconds[9], 9 / 25.0, 1e-3);
+}
+
+TEST(EncoderTest, PlanarInputMatchesPacked) {
+  // NCHW planes (contiguous) go through swscale's GBRP path.
+  Tensor packed = gradientFrames(3, 64, 96);
+  Tensor planar = Tensor::empty({3, 3, 64, 96}, DType::UInt8);
+  const auto* src = packed.dataAs<uint8_t>();
+  auto* dst = planar.dataAs<uint8_t>();
+  for (int64_t i = 0; i < 3; ++i)
+    for (int64_t c = 0; c < 3; ++c)
+      for (int64_t p = 0; p < 64 * 96; ++p) dst[(i * 3 + c) * 64 * 96 + p] = src[(i * 64 * 96 + p) * 3 + c];
+  auto encode = [](const Tensor& t, FrameLayout layout) {
+    Encoder encoder;
+    int s = encoder.addVideo(smallVideo("ffv1", "bgr0"));
+    auto sink = std::make_shared<MemorySink>();
+    encoder.openSink(sink, "matroska");
+    encoder.addFrames(s, t, layout);
+    encoder.close();
+    return sink->takeBytes();
+  };
+  // Lossless: both decode to the packed input exactly.
+  for (const Tensor& bytes : {encode(packed, FrameLayout::NHWC), encode(planar, FrameLayout::NCHW)}) {
+    VideoDecoder decoder(Source::fromTensor(bytes), {});
+    DecodedFrames decoded = decoder.framesAt({0, 1, 2});
+    EXPECT_EQ(std::memcmp(decoded.data.data(), packed.data(), packed.nbytes()), 0);
+  }
+}
+
+TEST(EncoderTest, BadOptionsFailBeforeTheFileExists) {
+  auto path = tempPath("bad.mp4");
+  std::filesystem::remove(path);
+  auto expectInvalid = [&](VideoStreamOptions options, const std::string& fragment) {
+    Encoder encoder;
+    encoder.addVideo(std::move(options));
+    try {
+      encoder.openFile(path.string());
+      FAIL() << "expected an error mentioning " << fragment;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::InvalidArgument) << e.what();
+      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(std::filesystem::exists(path));
+  };
+  expectInvalid(smallVideo("no_such_codec"), "libx264");
+  expectInvalid(smallVideo("libx264", "rgb48le"), "yuv420p");
+  auto crf = smallVideo("libx264");
+  crf.crf = 60;
+  expectInvalid(crf, "[0, 51]");
+  auto preset = smallVideo("libx264");
+  preset.preset = "quick";
+  expectInvalid(preset, "ultrafast");
+  auto extra = smallVideo("libx264");
+  extra.extraOptions = {{"no_such_option", "1"}};
+  expectInvalid(extra, "no_such_option");
+}
+
+TEST(EncoderTest, SinkExceptionIsRethrownUnchanged) {
+  Encoder encoder;
+  int stream = encoder.addVideo(smallVideo("libx264"));
+  EXPECT_THROW(
+      {
+        encoder.openSink(std::make_shared<ThrowingSink>(), "matroska");
+        encoder.addFrames(stream, gradientFrames(5, 64, 96), FrameLayout::NHWC);
+        encoder.close();
+      },
+      std::logic_error);
+}
+
+TEST(EncoderTest, BackgroundQueueEncodesEverything) {
+  auto path = tempPath("queued.mkv");
+  {
+    Encoder encoder(2);
+    int stream = encoder.addVideo(smallVideo("libx264"));
+    encoder.openFile(path.string());
+    for (int i = 0; i < 4; ++i) {
+      encoder.addFrames(stream, gradientFrames(5, 64, 96), FrameLayout::NHWC);
+      EXPECT_LE(encoder.queuedFrames(), 2);
+    }
+    encoder.flush();
+    EXPECT_EQ(encoder.queuedFrames(), 0);
+    encoder.close();
+  }
+  VideoDecoder decoder(Source::fromPath(path.string()), {});
+  EXPECT_EQ(decoder.numFrames(), 20);
+  std::filesystem::remove(path);
+}
+
+TEST(EncoderTest, AudioIsRechunkedToTheCodecFrameSize) {
+  Encoder encoder;
+  AudioStreamOptions options;
+  options.sampleRate = 44100;
+  options.numChannels = 2;
+  int stream = encoder.addAudio(options);
+  auto sink = std::make_shared<MemorySink>();
+  encoder.openSink(sink, "flac");
+  EXPECT_EQ(encoder.streamInfo(stream).codec, "flac");
+  Tensor samples = Tensor::empty({2, 1000}, DType::Float32);
+  for (int64_t i = 0; i < 2000; ++i) samples.dataAs<float>()[i] = 0.5f * std::sin(i * 0.05f);
+  for (int i = 0; i < 7; ++i) encoder.addSamples(stream, samples);
+  encoder.close();
+  EXPECT_GT(sink->takeBytes().numel(), 100);
+}
