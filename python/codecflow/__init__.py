@@ -18,7 +18,7 @@ try:
 except Exception:  # pragma: no cover - FFmpeg's libraries failed to load
     ffmpeg_major_version = None
 
-from codecflow import decoders, encoders, transforms  # noqa: E402
+from codecflow import decoders, encoders, samplers, transforms  # noqa: E402
 from codecflow.decoders._metadata import get_container_metadata  # noqa: E402
 
 _LOG_LEVELS = {
@@ -61,6 +61,7 @@ __all__ = [
     "__version__",
     "decoders",
     "encoders",
+    "samplers",
     "transforms",
     "ffmpeg_major_version",
     "get_container_metadata",
