@@ -1,5 +1,7 @@
 #include <pybind11/stl.h>
 
+#include <string>
+
 #include "bindings.h"
 #include "codecflow/Error.h"
 #include "codecflow/VideoDecoder.h"
@@ -13,28 +15,43 @@ py::tuple toPython(DecodedFrames&& frames) {
                         std::move(frames.durationSeconds));
 }
 
+TransformStep makeStep(const std::string& kind, int height, int width, int top, int left) {
+  TransformStep step;
+  if (kind == "resize") {
+    step.kind = TransformStep::Kind::Resize;
+  } else if (kind == "crop") {
+    step.kind = TransformStep::Kind::Crop;
+  } else {
+    fail(ErrorKind::InvalidArgument, "unknown transform kind '" + kind + "'; known: resize, crop");
+  }
+  step.height = height;
+  step.width = width;
+  step.top = top;
+  step.left = left;
+  return step;
+}
+
 }  // namespace
 
 void bindVideoDecoder(py::module_& m) {
   py::class_<TransformStep>(m, "TransformStep")
-      .def(py::init([](const std::string& kind, int height, int width, int top, int left) {
-             TransformStep step;
-             if (kind == "resize") {
-               step.kind = TransformStep::Kind::Resize;
-             } else if (kind == "crop") {
-               step.kind = TransformStep::Kind::Crop;
-             } else {
-               fail(ErrorKind::InvalidArgument,
-                    "unknown transform kind '" + kind + "'; known: resize, crop");
-             }
-             step.height = height;
-             step.width = width;
-             step.top = top;
-             step.left = left;
-             return step;
-           }),
-           py::arg("kind"), py::arg("height"), py::arg("width"), py::arg("top") = -1,
-           py::arg("left") = -1);
+      .def(py::init(&makeStep), py::arg("kind"), py::arg("height"), py::arg("width"),
+           py::arg("top") = -1, py::arg("left") = -1)
+      // Pickled as its constructor's arguments, so that a pickled decoder
+      // keeps its transforms (a RandomCrop keeps the position it drew).
+      .def(py::pickle(
+          [](const TransformStep& step) {
+            const char* kind = step.kind == TransformStep::Kind::Resize ? "resize" : "crop";
+            return py::make_tuple(kind, step.height, step.width, step.top, step.left);
+          },
+          [](const py::tuple& state) {
+            if (state.size() != 5) {
+              fail(ErrorKind::InvalidArgument, "a pickled TransformStep holds 5 values, got " +
+                                                   std::to_string(state.size()));
+            }
+            return makeStep(state[0].cast<std::string>(), state[1].cast<int>(),
+                            state[2].cast<int>(), state[3].cast<int>(), state[4].cast<int>());
+          }));
 
   py::class_<VideoDecoder>(m, "VideoDecoder")
       .def(py::init([](const Source& source, int streamIndex, int numThreads, bool exact,

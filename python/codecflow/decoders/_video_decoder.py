@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
 import math
 import operator
+import os
 from typing import Any, Iterator, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -138,6 +140,86 @@ class VideoDecoder:
             self._pts_seconds = (
                 torch.tensor(self._decoder.index_pts(), dtype=torch.float64) * self._time_base
             )
+        # What reopening needs (pickling, forked processes): see _decoder.
+        self._open_args = dict(
+            stream_index=self.stream_index,
+            num_threads=num_ffmpeg_threads,
+            exact=self._decoder.exact,
+            transforms=steps,
+            float_output=self._float,
+        )
+        self._index: Optional[List[Tuple[int, int, bool]]] = None
+
+    # -- pickling and fork safety ------------------------------------------
+    # The core decoder is opened by the process that uses it. A decoder
+    # pickles as its source, options and frame index, and the unpickled copy
+    # reopens on first use from that index without scanning again; a forked
+    # child (DataLoader workers) notices the new pid and reopens the same way.
+    # AudioDecoder can follow the same pattern (pickle source and options,
+    # reopen lazily in __setstate__ and after a pid change).
+
+    @property
+    def _decoder(self) -> "_core.VideoDecoder":
+        core = self._core_decoder
+        if core is None or self._core_pid != os.getpid():
+            core = self._reopen()
+        return core
+
+    @_decoder.setter
+    def _decoder(self, core: "_core.VideoDecoder") -> None:
+        self._core_decoder = core
+        self._core_pid = os.getpid()
+
+    def _frame_index(self) -> Optional[List[Tuple[int, int, bool]]]:
+        if self._index is None and self._open_args["exact"]:
+            core = self._core_decoder  # immutable after opening: readable after a fork
+            self._index = list(
+                zip(core.index_pts(), core.index_durations(), core.index_key_frames())
+            )
+        return self._index
+
+    def _reopen(self) -> "_core.VideoDecoder":
+        inherited = self._core_decoder
+        args = self._open_args
+        core = _core.VideoDecoder(
+            make_source(self._source),
+            stream_index=args["stream_index"],
+            num_threads=args["num_threads"],
+            exact=args["exact"],
+            custom_frames=self._frame_index(),
+            transforms=args["transforms"],
+            float_output=args["float_output"],
+        )
+        if inherited is not None:
+            # The parent's FFmpeg state may be mid-call (a held mutex, decoding
+            # threads that do not exist here): never use or free it.
+            ctypes.pythonapi.Py_IncRef(ctypes.py_object(inherited))
+        self._decoder = core
+        return core
+
+    def __getstate__(self) -> dict:
+        """Source, options and frame index; the core decoder is not pickled.
+
+        Raises:
+            TypeError: for a decoder over a file-like object, which cannot be
+                pickled (pass a path or bytes instead).
+        """
+        source = self._source
+        if isinstance(source, torch.Tensor):
+            source = source.numpy().tobytes()
+        elif isinstance(source, (bytearray, memoryview)):
+            source = bytes(source)
+        elif not isinstance(source, (str, bytes, os.PathLike)):
+            raise TypeError(
+                f"a VideoDecoder reading a file-like object ({type(source).__name__}) cannot be "
+                "pickled; create it from a path, bytes or a uint8 tensor instead"
+            )
+        self._frame_index()
+        state = dict(self.__dict__, _source=source, _core_decoder=None, _core_pid=None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
 
     # -- output ----------------------------------------------------------
 
