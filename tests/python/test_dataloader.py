@@ -19,7 +19,6 @@ if str(_MEDIA) not in sys.path:
     sys.path.insert(0, str(_MEDIA))
 
 import generate  # noqa: E402
-
 from codecflow.decoders import VideoDecoder  # noqa: E402
 from codecflow.samplers import clips_at_regular_indices  # noqa: E402
 
@@ -104,7 +103,9 @@ def test_dataloader_workers(reference: torch.Tensor, context: str, used_in_paren
 def test_clip_dataset(context: str) -> None:
     names = [NAME, "h264_open_gop", "vfr"]
     decoders = [VideoDecoder(generate.clip(n)) for n in names]
-    expected = [clips_at_regular_indices(d, num_clips=2, num_frames_per_clip=3).data for d in decoders]
+    expected = [
+        clips_at_regular_indices(d, num_clips=2, num_frames_per_clip=3).data for d in decoders
+    ]
     loader = DataLoader(
         ClipDataset(decoders), batch_size=3, num_workers=2, multiprocessing_context=context
     )
@@ -115,7 +116,9 @@ def test_clip_dataset(context: str) -> None:
         assert torch.equal(clip, expected[i % 3])
 
 
-def _child_decode(decoder: VideoDecoder, indices: List[int], queue: "multiprocessing.Queue") -> None:
+def _child_decode(
+    decoder: VideoDecoder, indices: List[int], queue: "multiprocessing.Queue"
+) -> None:
     # numpy arrays travel by value (torch tensors would travel by a shared fd).
     queue.put([decoder[i].numpy() for i in indices])
 
@@ -157,8 +160,11 @@ def test_fork_while_parent_decodes(reference: torch.Tensor, threads: int) -> Non
 
 
 def _decode_many(
-    decoder: VideoDecoder, indices: List[int], out: Dict[int, List[Tuple[int, torch.Tensor]]],
-    slot: int, errors: List[BaseException],
+    decoder: VideoDecoder,
+    indices: List[int],
+    out: Dict[int, List[Tuple[int, torch.Tensor]]],
+    slot: int,
+    errors: List[BaseException],
 ) -> None:
     try:
         out[slot] = [(i, decoder[i]) for i in indices]

@@ -71,8 +71,16 @@ def test_dataloader_fork() -> None:
 def test_dataloader_spawn_with_paths() -> None:
     paths = [str(generate.clip("h264_bframes")), str(generate.clip("vfr"))]
     out = _example(
-        "dataloader.py", *paths, "--clips-per-video", "3", "--frames-per-clip", "4",
-        "--batch-size", "3", "--start-method", "spawn",
+        "dataloader.py",
+        *paths,
+        "--clips-per-video",
+        "3",
+        "--frames-per-clip",
+        "4",
+        "--batch-size",
+        "3",
+        "--start-method",
+        "spawn",
     )
     _check_dataloader_output(out, videos=2, clips=6, batches=2)
     assert "decoded in 2 processes (spawn workers: 2)" in out
@@ -107,8 +115,12 @@ def test_distributed_torchrun() -> None:
     assert torchrun.is_file(), f"torchrun is missing next to {sys.executable}"
     out = _run(
         [
-            str(torchrun), "--standalone", "--nproc_per_node=2",
-            str(EXAMPLES / "distributed.py"), "--clips-per-video", "2",
+            str(torchrun),
+            "--standalone",
+            "--nproc_per_node=2",
+            str(EXAMPLES / "distributed.py"),
+            "--clips-per-video",
+            "2",
         ]
     )
     shards = {}
@@ -136,9 +148,7 @@ def test_distributed_torchrun() -> None:
 
     # Each rank's clips are the ones this process decodes for the same items.
     example = _import_example("distributed")
-    dataset = example.SeededClips(
-        example.default_videos(), clips_per_video=2, frames_per_clip=4
-    )
+    dataset = example.SeededClips(example.default_videos(), clips_per_video=2, frames_per_clip=4)
     for rank in (0, 1):
         expected = sum(int(dataset[i]["clip"].sum(dtype=torch.int64)) for i in shards[rank])
         assert sums[rank] == expected

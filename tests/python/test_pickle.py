@@ -17,7 +17,6 @@ if str(_MEDIA) not in sys.path:
     sys.path.insert(0, str(_MEDIA))
 
 import generate  # noqa: E402
-
 from codecflow import transforms  # noqa: E402
 from codecflow.decoders import VideoDecoder  # noqa: E402
 
@@ -109,8 +108,11 @@ def test_index_is_not_rescanned() -> None:
     mapping = json.dumps(
         {
             "frames": [
-                {"pts": f["pts"], "duration": f.get("duration", f.get("pkt_duration")),
-                 "key_frame": f["key_frame"]}
+                {
+                    "pts": f["pts"],
+                    "duration": f.get("duration", f.get("pkt_duration")),
+                    "key_frame": f["key_frame"],
+                }
                 for f in frames
             ]
         }
@@ -151,7 +153,9 @@ def test_copy_and_deepcopy() -> None:
 def test_file_like_source_does_not_pickle() -> None:
     with open(generate.clip(NAME), "rb") as f:
         decoder = VideoDecoder(f)
-        with pytest.raises(TypeError, match="file-like object .*BufferedReader.* cannot be pickled"):
+        with pytest.raises(
+            TypeError, match="file-like object .*BufferedReader.* cannot be pickled"
+        ):
             pickle.dumps(decoder)
     decoder = VideoDecoder(io.BytesIO(generate.clip(NAME).read_bytes()))
     with pytest.raises(TypeError, match="cannot be pickled"):

@@ -14,9 +14,8 @@ _MEDIA = Path(__file__).resolve().parents[1] / "media"
 if str(_MEDIA) not in sys.path:
     sys.path.insert(0, str(_MEDIA))
 
-import generate  # noqa: E402
-
 import codecflow  # noqa: E402
+import generate  # noqa: E402
 from codecflow.decoders import VideoDecoder  # noqa: E402
 from codecflow.samplers import (  # noqa: E402
     clips_at_random_indices,

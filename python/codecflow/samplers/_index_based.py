@@ -17,9 +17,7 @@ from codecflow.samplers._common import (
 )
 
 
-def _sampling_range(
-    start: Any, end: Any, *, num_frames: int, clip_span: int
-) -> Tuple[int, int]:
+def _sampling_range(start: Any, end: Any, *, num_frames: int, clip_span: int) -> Tuple[int, int]:
     """The half-open range ``[start, end)`` of indices where clips may start."""
     start = check_int("sampling_range_start", start, minimum=-num_frames)
     if start < 0:
@@ -125,7 +123,8 @@ def clips_at_regular_indices(
     )
 
 
-_ARGS_DOC = """
+_ARGS_DOC = (
+    """
     Args:
         decoder: the ``VideoDecoder`` to sample from.
         num_clips: how many clips (> 0).
@@ -141,13 +140,17 @@ _ARGS_DOC = """
             num_indices_between_frames * (num_frames_per_clip - 1) + 1``).
             Negative values count from the end; values past the end are
             clamped to ``len(decoder)``.
-""" + POLICY_DOC + RETURNS_DOC + """
+"""
+    + POLICY_DOC
+    + RETURNS_DOC
+    + """
     Raises:
         ValueError: for a parameter of the wrong type or out of its range, an
             empty sampling range, an unknown policy, or with
             ``policy="error"`` a clip that runs past the end.
         IndexError, RuntimeError: as the decoder raises them.
 """
+)
 
 clips_at_random_indices.__doc__ = (
     """Clips starting at random indices.

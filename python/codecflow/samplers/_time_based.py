@@ -62,8 +62,7 @@ def _sampling_range(
             )
     if start >= end:
         raise ValueError(
-            f"sampling_range_start ({start}) must be smaller than sampling_range_end "
-            f"({end}){hint}"
+            f"sampling_range_start ({start}) must be smaller than sampling_range_end ({end}){hint}"
         )
     return start, min(end, stream_end)
 
@@ -156,7 +155,8 @@ def clips_at_regular_timestamps(
     )
 
 
-_ARGS_DOC = """
+_ARGS_DOC = (
+    """
     Args:
         decoder: the ``VideoDecoder`` to sample from.
         {first}
@@ -173,7 +173,10 @@ _ARGS_DOC = """
             picks ``end_stream_seconds - (num_frames_per_clip - 1) *
             seconds_between_frames`` so that whole clips fit; values past the
             end of the stream are clamped to it.
-""" + POLICY_DOC + RETURNS_DOC + """
+"""
+    + POLICY_DOC
+    + RETURNS_DOC
+    + """
     Raises:
         ValueError: for a parameter of the wrong type or out of its range, an
             empty sampling range, an unknown policy, metadata without an
@@ -181,6 +184,7 @@ _ARGS_DOC = """
             that runs past the end.
         IndexError, RuntimeError: as the decoder raises them.
 """
+)
 
 clips_at_random_timestamps.__doc__ = """Clips starting at random times.
 
@@ -193,6 +197,4 @@ clips_at_regular_timestamps.__doc__ = """Clips starting at evenly spaced times.
     Starts are ``sampling_range_start + k * seconds_between_clip_starts``
     (``torch.arange``) before ``sampling_range_end``, so the number of clips
     follows from the range.
-    """ + _ARGS_DOC.format(
-    first="seconds_between_clip_starts: the time between clip starts (> 0)."
-)
+    """ + _ARGS_DOC.format(first="seconds_between_clip_starts: the time between clip starts (> 0).")
