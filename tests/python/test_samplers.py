@@ -393,3 +393,14 @@ def test_infinite_range_end_is_clamped(decoder: VideoDecoder) -> None:
         decoder, seconds_between_clip_starts=0.75, sampling_range_end=float("inf")
     )
     _check_time_clips(decoder, clips, [[0.0], [0.75], [1.5]])
+
+
+def test_approximate_mode_decoder(decoder: VideoDecoder) -> None:
+    approx = VideoDecoder(generate.clip("h264_bframes"), seek_mode="approximate")
+    for sampler, kwargs in (
+        (clips_at_regular_indices, dict(num_clips=3, num_frames_per_clip=4)),
+        (clips_at_regular_timestamps, dict(seconds_between_clip_starts=0.6, num_frames_per_clip=2)),
+    ):
+        got, want = sampler(approx, **kwargs), sampler(decoder, **kwargs)
+        assert torch.equal(got.data, want.data)
+        torch.testing.assert_close(got.pts_seconds, want.pts_seconds, rtol=0, atol=1e-6)
