@@ -23,10 +23,11 @@ import sys
 from typing import Dict, List, Sequence
 
 import torch
+from torch.utils.data import DataLoader, Dataset
+
 from codecflow.decoders import VideoDecoder
 from codecflow.samplers import clips_at_random_indices
 from codecflow.transforms import Resize
-from torch.utils.data import DataLoader, Dataset
 
 DEFAULT_ASSETS = ("h264_bframes", "h264_open_gop", "vfr", "odd_size")
 

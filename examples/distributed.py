@@ -20,11 +20,12 @@ from typing import Dict, List, Sequence
 
 import torch
 import torch.distributed as dist
+from torch.utils.data import DataLoader, Dataset
+from torch.utils.data.distributed import DistributedSampler
+
 from codecflow.decoders import VideoDecoder
 from codecflow.samplers import clips_at_random_indices
 from codecflow.transforms import Resize
-from torch.utils.data import DataLoader, Dataset
-from torch.utils.data.distributed import DistributedSampler
 
 DEFAULT_ASSETS = ("h264_bframes", "h264_open_gop", "vfr")
 

@@ -31,6 +31,7 @@ import time
 from typing import List, Optional, Sequence
 
 import torch
+
 from codecflow.decoders import VideoDecoder
 
 _WORKER_DECODER: Optional[VideoDecoder] = None

@@ -146,7 +146,7 @@ class VideoDecoder:
             num_threads=num_ffmpeg_threads,
             exact=self._decoder.exact,
             transforms=steps,
-            float_output=self._float,
+            output_dtype=dtype_name,
         )
         self._index: Optional[List[Tuple[int, int, bool]]] = None
 
@@ -188,7 +188,7 @@ class VideoDecoder:
             exact=args["exact"],
             custom_frames=self._frame_index(),
             transforms=args["transforms"],
-            float_output=args["float_output"],
+            output_dtype=args["output_dtype"],
         )
         if inherited is not None:
             # The parent's FFmpeg state may be mid-call (a held mutex, decoding
