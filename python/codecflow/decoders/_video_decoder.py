@@ -155,6 +155,8 @@ class VideoDecoder:
     # pickles as its source, options and frame index, and the unpickled copy
     # reopens on first use from that index without scanning again; a forked
     # child (DataLoader workers) notices the new pid and reopens the same way.
+    # A file-like source is reopened from the child's copy of the object; an
+    # OS-level file shares its offset with the parent, so give workers paths.
     # AudioDecoder can follow the same pattern (pickle source and options,
     # reopen lazily in __setstate__ and after a pid change).
 
