@@ -404,3 +404,13 @@ def test_approximate_mode_decoder(decoder: VideoDecoder) -> None:
         got, want = sampler(approx, **kwargs), sampler(decoder, **kwargs)
         assert torch.equal(got.data, want.data)
         torch.testing.assert_close(got.pts_seconds, want.pts_seconds, rtol=0, atol=1e-6)
+
+
+def test_clip_longer_than_the_video(decoder: VideoDecoder) -> None:
+    # The default range still allows a start at 0; the policy fills the rest.
+    clips = clips_at_regular_indices(decoder, num_frames_per_clip=70)
+    _check_index_clips(decoder, clips, [list(range(60)) + [59] * 10])
+    clips = clips_at_random_indices(decoder, num_frames_per_clip=63, policy="wrap")
+    _check_index_clips(decoder, clips, [list(range(60)) + [0, 1, 2]])
+    with pytest.raises(ValueError, match="policy='error'"):
+        clips_at_regular_indices(decoder, num_frames_per_clip=70, policy="error")
