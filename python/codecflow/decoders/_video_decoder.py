@@ -147,6 +147,7 @@ class VideoDecoder:
             exact=self._decoder.exact,
             transforms=steps,
             output_dtype=dtype_name,
+            device_kwargs=core_device_kwargs(self._device),  # the backend chosen now
         )
         self._index: Optional[List[Tuple[int, int, bool]]] = None
 
@@ -191,6 +192,7 @@ class VideoDecoder:
             custom_frames=self._frame_index(),
             transforms=args["transforms"],
             output_dtype=args["output_dtype"],
+            **args["device_kwargs"],
         )
         if inherited is not None:
             # The parent's FFmpeg state may be mid-call (a held mutex, decoding
