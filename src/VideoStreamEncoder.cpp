@@ -161,9 +161,21 @@ void VideoStreamEncoder::check(const Tensor& frames, FrameLayout layout,
   if (!frames.device().isCpu()) {
     fail(ErrorKind::InvalidArgument, where + " must be on the CPU");
   }
-  if (frames.dim() != 4) {
+  if (layout == FrameLayout::NV12) {
+    if (frames.dim() != 3 || frames.size(1) != options_.height * 3 / 2 ||
+        frames.size(2) != options_.width || options_.height % 2 != 0 ||
+        frames.strides()[2] != 1 || frames.strides()[1] < options_.width) {
+      fail(ErrorKind::InvalidArgument,
+           where + " in NV12 must be (N, " + std::to_string(options_.height * 3 / 2) + ", " +
+               std::to_string(options_.width) + ") with contiguous rows and an even height");
+    }
+  } else if (frames.dim() != 4) {
     fail(ErrorKind::InvalidArgument,
          where + " must be 4-D, got " + std::to_string(frames.dim()) + "-D");
+  }
+  checkTimes(frames.size(0), ptsSeconds, keyFrames);
+  if (layout == FrameLayout::NV12) {
+    return;
   }
   bool nchw = layout == FrameLayout::NCHW;
   int64_t c = frames.size(nchw ? 1 : 3);
@@ -185,15 +197,17 @@ void VideoStreamEncoder::check(const Tensor& frames, FrameLayout layout,
     fail(ErrorKind::InvalidArgument,
          where + " must be packed RGB (channels last) or planes with contiguous rows");
   }
-  if (!ptsSeconds.empty() && static_cast<int64_t>(ptsSeconds.size()) != frames.size(0)) {
+}
+
+void VideoStreamEncoder::checkTimes(int64_t count, const std::vector<double>& ptsSeconds,
+                                    const std::vector<bool>& keyFrames) const {
+  if (!ptsSeconds.empty() && static_cast<int64_t>(ptsSeconds.size()) != count) {
     fail(ErrorKind::InvalidArgument, "pts_seconds has " + std::to_string(ptsSeconds.size()) +
-                                         " entries for " + std::to_string(frames.size(0)) +
-                                         " frames");
+                                         " entries for " + std::to_string(count) + " frames");
   }
-  if (!keyFrames.empty() && static_cast<int64_t>(keyFrames.size()) != frames.size(0)) {
+  if (!keyFrames.empty() && static_cast<int64_t>(keyFrames.size()) != count) {
     fail(ErrorKind::InvalidArgument, "key_frames has " + std::to_string(keyFrames.size()) +
-                                         " entries for " + std::to_string(frames.size(0)) +
-                                         " frames");
+                                         " entries for " + std::to_string(count) + " frames");
   }
   // Timestamps must increase across the batch and from the last call.
   int64_t last = lastPts_;
@@ -237,13 +251,19 @@ void VideoStreamEncoder::convert(const Tensor& frames, FrameLayout layout, int64
   }
   bool nchw = layout == FrameLayout::NCHW;
   const auto& s = frames.strides();
-  int64_t cStride = s[nchw ? 1 : 3];
-  int64_t hStride = s[nchw ? 2 : 1];
+  int64_t cStride = layout == FrameLayout::NV12 ? 0 : s[nchw ? 1 : 3];
+  int64_t hStride = layout == FrameLayout::NV12 ? s[1] : s[nchw ? 2 : 1];
   const uint8_t* base = frames.dataAs<const uint8_t>() + i * s[0];
   const uint8_t* planes[4] = {nullptr, nullptr, nullptr, nullptr};
   int linesizes[4] = {0, 0, 0, 0};
   AVPixelFormat srcFormat;
-  if (cStride == 1) {
+  if (layout == FrameLayout::NV12) {
+    int64_t rowStride = s[1];
+    srcFormat = AV_PIX_FMT_NV12;
+    planes[0] = base;
+    planes[1] = base + rowStride * c->height;
+    linesizes[0] = linesizes[1] = static_cast<int>(rowStride);
+  } else if (cStride == 1) {
     srcFormat = AV_PIX_FMT_RGB24;
     planes[0] = base;
     linesizes[0] = static_cast<int>(hStride);
@@ -270,14 +290,16 @@ void VideoStreamEncoder::convert(const Tensor& frames, FrameLayout layout, int64
     source->linesize[p] = linesizes[p];
   }
   source->buf[0] = av_buffer_create(
-      const_cast<uint8_t*>(base), static_cast<int>(std::min<int64_t>(hStride * c->height, INT32_MAX)),
+      const_cast<uint8_t*>(base),
+      static_cast<int>(std::min<int64_t>(
+          hStride * c->height * (layout == FrameLayout::NV12 ? 3 : 2) / 2, INT32_MAX)),
       [](void*, uint8_t*) {}, nullptr, AV_BUFFER_FLAG_READONLY);
   if (source->buf[0] == nullptr) {
     throw std::bad_alloc();
   }
   int rc = sws_scale_frame(scaler_.get(), frame.get(), source.get());
   if (rc < 0) {
-    failFFmpeg(ErrorKind::Runtime, "could not convert RGB frames", rc);
+    failFFmpeg(ErrorKind::Runtime, "could not convert the frames to the encoder's format", rc);
   }
   frame->pts = nextPts(ptsSeconds);
   compat::setFrameDuration(frame.get(), ticksPerFrame_);

@@ -27,6 +27,8 @@ class VideoStreamEncoder : public StreamEncoder {
 
   // Checks a frames tensor and per-frame options against this stream.
   // Throws InvalidArgument.
+  void checkTimes(int64_t count, const std::vector<double>& ptsSeconds,
+                  const std::vector<bool>& keyFrames) const;
   void check(const Tensor& frames, FrameLayout layout, const std::vector<double>& ptsSeconds,
              const std::vector<bool>& keyFrames) const;
 

@@ -82,7 +82,11 @@ struct AudioStreamOptions {
 };
 
 // The layout of a frames tensor: (N, C, H, W) or (N, H, W, C), C == 3 (RGB).
-enum class FrameLayout { NCHW, NHWC };
+// How frames given to addFrames are laid out: RGB (N, 3, H, W) or
+// (N, H, W, 3), or NV12 (N, H * 3 / 2, W): H rows of luma, then H / 2 rows
+// of interleaved Cb/Cr (BT.601, limited range) — what frames converted on
+// a GPU arrive as.
+enum class FrameLayout { NCHW, NHWC, NV12 };
 
 struct EncoderInfo {
   std::string codec;        // the encoder's name, e.g. "libx264"

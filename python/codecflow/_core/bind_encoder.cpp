@@ -138,14 +138,17 @@ void bindEncoder(py::module_& m) {
           py::arg("sink"), py::arg("format"))
       .def(
           "add_frames",
-          [](Encoder& self, int stream, const py::object& frames, bool channelsLast,
+          [](Encoder& self, int stream, const py::object& frames, bool channelsLast, bool nv12,
              const std::vector<double>& ptsSeconds, const std::vector<bool>& keyFrames) {
             Tensor tensor = fromDLPackObject(frames);
+            FrameLayout layout = nv12           ? FrameLayout::NV12
+                                 : channelsLast ? FrameLayout::NHWC
+                                                : FrameLayout::NCHW;
             py::gil_scoped_release release;
-            self.addFrames(stream, tensor, channelsLast ? FrameLayout::NHWC : FrameLayout::NCHW,
-                           ptsSeconds, keyFrames);
+            self.addFrames(stream, tensor, layout, ptsSeconds, keyFrames);
           },
           py::arg("stream"), py::arg("frames"), py::arg("channels_last") = false,
+          py::arg("nv12") = false,
           py::arg("pts_seconds") = std::vector<double>{},
           py::arg("key_frames") = std::vector<bool>{})
       .def(

@@ -134,7 +134,8 @@ class VideoStream:
         self._width = width
         self._device = device
         self.cpu_fallback = CpuFallbackStatus()
-        self.cpu_fallback._set(False, "no fallback: encoding on the CPU was asked for")
+        if device.type == "cpu":
+            self.cpu_fallback._set(False, "no fallback: encoding on the CPU was asked for")
 
     def add_frames(
         self,
@@ -202,6 +203,9 @@ class VideoStream:
             keys = _key_frame_mask(key_frames, num_frames)
         if num_frames == 0:
             return
+        if frames.device.type == "cuda":
+            self._add_cuda_frames(frames, pts, keys)
+            return
         stride = frames.stride()
         channels_last = stride[1] == 1 and stride[3] == 3
         if not (channels_last or stride[3] == 1) or stride[2] <= 0:
@@ -211,6 +215,26 @@ class VideoStream:
             frames = frames.permute(0, 2, 3, 1)
         self._encoder._core.add_frames(
             self._index, frames, channels_last=channels_last, pts_seconds=pts, key_frames=keys
+        )
+
+
+    def _add_cuda_frames(self, frames: torch.Tensor, pts: List[float], keys: List[bool]) -> None:
+        # Note [CUDA frames without NVENC]
+        # H100, H200 and A100 GPUs have no NVENC. Frames are converted to NV12
+        # on the GPU (BT.601, limited range, what H.264 encoders assume for
+        # untagged video), so only half the RGB bytes cross to the host, and
+        # the CPU encoder takes them from there. cpu_fallback says so.
+        from codecflow._nv12 import rgb_to_nv12
+
+        nv12 = torch.stack([rgb_to_nv12(frame) for frame in frames]).cpu()
+        if not self.cpu_fallback.status_known:
+            self.cpu_fallback._set(
+                True,
+                "frames on a CUDA device were converted to NV12 on the GPU and encoded by the "
+                "CPU encoder (GPUs such as A100, H100 and H200 have no NVENC)",
+            )
+        self._encoder._core.add_frames(
+            self._index, nv12, nv12=True, pts_seconds=pts, key_frames=keys
         )
 
 
@@ -334,7 +358,7 @@ class Encoder:
 
         Raises:
             ValueError: for a bad size, frame rate or option type.
-            RuntimeError: for a CUDA device in this CPU-only build.
+            RuntimeError: for a CUDA device where the build or machine has no CUDA.
         """
         self._check_not_open("add_video")
         height = _check_positive_int("height", height)
