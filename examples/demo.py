@@ -17,8 +17,8 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "tests" / "
 
 import codecflow  # noqa: E402
 import generate  # noqa: E402
-from codecflow.decoders import VideoDecoder  # noqa: E402
-from codecflow.encoders import VideoEncoder  # noqa: E402
+from codecflow.decoders import AudioDecoder, VideoDecoder  # noqa: E402
+from codecflow.encoders import Encoder, VideoEncoder  # noqa: E402
 
 
 def main() -> None:
@@ -82,6 +82,30 @@ def main() -> None:
         again = VideoDecoder(out).get_all_frames().data
         mse = ((again.double() - batch.data.double()) ** 2).mean().item()
         print(f"round trip: PSNR {10 * math.log10(255**2 / mse):.2f} dB")
+
+        # The soundtrack: decode it, then mux it with the video into one file.
+        audio = AudioDecoder(path).get_all_samples()
+        print(
+            f"audio: {tuple(audio.data.shape)} float32 at {audio.sample_rate} Hz, "
+            f"pts={audio.pts_seconds:.4f}s, {audio.duration_seconds:.3f} s"
+        )
+        muxed = pathlib.Path(tmp) / "muxed.mp4"
+        with Encoder() as encoder:
+            video_stream = encoder.add_video(
+                height=meta.height, width=meta.width, frame_rate=meta.average_fps, crf=18
+            )
+            audio_stream = encoder.add_audio(
+                sample_rate=audio.sample_rate, num_channels=audio.data.shape[0]
+            )
+            encoder.open_file(muxed)
+            video_stream.add_frames(batch.data)
+            audio_stream.add_samples(audio.data)
+        container = codecflow.get_container_metadata(muxed)
+        print(
+            f"muxed {muxed.name}: {muxed.stat().st_size} bytes, "
+            + ", ".join(f"{s.codec}" for s in container.streams)
+            + f", {container.duration_seconds_from_header:.3f} s"
+        )
 
 
 if __name__ == "__main__":
