@@ -152,3 +152,13 @@ def test_distributed_torchrun() -> None:
     for rank in (0, 1):
         expected = sum(int(dataset[i]["clip"].sum(dtype=torch.int64)) for i in shards[rank])
         assert sums[rank] == expected
+
+
+def test_demo_decodes_encodes_and_muxes():
+    out = _example("demo.py")
+    assert "video: h264 320x240 yuv420p, 60 frames" in out
+    assert "ffprobe: h264 320x240 yuv420p, 60 frames, 2.000 s" in out
+    psnr = float(re.search(r"round trip: PSNR ([0-9.]+) dB", out).group(1))
+    assert psnr > 35
+    assert re.search(r"audio: \(2, \d+\) float32 at 48000 Hz", out)
+    assert re.search(r"muxed muxed\.mp4: \d+ bytes, h264, aac", out)
