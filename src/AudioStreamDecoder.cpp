@@ -1,5 +1,7 @@
 #include "AudioStreamDecoder.h"
 
+#include "DecoderContext.h"
+
 #include "codecflow/Error.h"
 
 namespace codecflow {
@@ -16,31 +18,8 @@ AudioStreamDecoder::AudioStreamDecoder(Demuxer& demuxer, int streamIndex)
     format->streams[i]->discard =
         static_cast<int>(i) == streamIndex ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
   }
-  const AVStream* stream = demuxer.stream(streamIndex);
-  const AVCodec* decoder = avcodec_find_decoder(stream->codecpar->codec_id);
-  if (decoder == nullptr) {
-    fail(ErrorKind::InvalidData, std::string("no decoder for audio codec '") +
-                                     avcodec_get_name(stream->codecpar->codec_id) + "' of '" +
-                                     demuxer.source().description() + "'");
-  }
-  codec_.reset(avcodec_alloc_context3(decoder));
-  if (!codec_) {
-    throw std::bad_alloc();
-  }
-  int rc = avcodec_parameters_to_context(codec_.get(), stream->codecpar);
-  if (rc < 0) {
-    failFFmpeg(ErrorKind::InvalidData, "invalid codec parameters", rc);
-  }
-  // The time base of packet timestamps: libavcodec moves a frame's pts by
-  // the samples it skips in this unit.
-  codec_->pkt_timebase = stream->time_base;
-  rc = avcodec_open2(codec_.get(), decoder, nullptr);
-  if (rc < 0) {
-    failFFmpeg(ErrorKind::InvalidData,
-               std::string("could not open the ") + decoder->name + " decoder for '" +
-                   demuxer.source().description() + "'",
-               rc);
-  }
+  codec_ = allocDecoderContext(demuxer, streamIndex);
+  openDecoderContext(codec_.get(), demuxer);
 }
 
 void AudioStreamDecoder::feed() {

@@ -1,5 +1,7 @@
 #include "VideoStreamDecoder.h"
 
+#include "DecoderContext.h"
+
 #include "codecflow/Error.h"
 
 namespace codecflow {
@@ -20,32 +22,12 @@ VideoStreamDecoder::VideoStreamDecoder(Demuxer& demuxer, int streamIndex, int nu
       return;
     }
   }
-  const AVCodec* decoder = avcodec_find_decoder(stream->codecpar->codec_id);
-  if (decoder == nullptr) {
-    fail(ErrorKind::Unsupported, std::string("no decoder for codec '") +
-                                     avcodec_get_name(stream->codecpar->codec_id) + "' of '" +
-                                     demuxer.source().description() + "'");
-  }
-  codec_.reset(avcodec_alloc_context3(decoder));
-  if (!codec_) {
-    throw std::bad_alloc();
-  }
-  int rc = avcodec_parameters_to_context(codec_.get(), stream->codecpar);
-  if (rc < 0) {
-    failFFmpeg(ErrorKind::InvalidData, "invalid codec parameters", rc);
-  }
-  codec_->pkt_timebase = stream->time_base;
+  codec_ = allocDecoderContext(demuxer, streamIndex);
   codec_->thread_count = numThreads;
   if (opener_) {
     opener_->configure(codec_.get());
   }
-  rc = avcodec_open2(codec_.get(), decoder, nullptr);
-  if (rc < 0) {
-    failFFmpeg(ErrorKind::InvalidData,
-               std::string("could not open the ") + decoder->name + " decoder for '" +
-                   demuxer.source().description() + "'",
-               rc);
-  }
+  openDecoderContext(codec_.get(), demuxer);
 }
 
 VideoStreamDecoder::~VideoStreamDecoder() {

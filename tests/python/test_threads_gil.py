@@ -32,7 +32,7 @@ def test_decoding_releases_the_gil(media):
         thread.join()
     finally:
         sys.setswitchinterval(previous)
-    assert spins > 1000
+    assert spins > 100
 
 
 def test_one_decoder_shared_by_threads(media):

@@ -1,0 +1,42 @@
+#include "DecoderContext.h"
+
+#include <new>
+
+#include "codecflow/Error.h"
+
+namespace codecflow {
+
+UniqueAVCodecContext allocDecoderContext(const Demuxer& demuxer, int streamIndex) {
+  const AVStream* stream = demuxer.stream(streamIndex);
+  const AVCodec* decoder = avcodec_find_decoder(stream->codecpar->codec_id);
+  if (decoder == nullptr) {
+    fail(ErrorKind::Unsupported, std::string("no decoder for ") +
+                                     av_get_media_type_string(stream->codecpar->codec_type) +
+                                     " codec '" + avcodec_get_name(stream->codecpar->codec_id) +
+                                     "' of '" + demuxer.source().description() + "'");
+  }
+  UniqueAVCodecContext codec(avcodec_alloc_context3(decoder));
+  if (!codec) {
+    throw std::bad_alloc();
+  }
+  int rc = avcodec_parameters_to_context(codec.get(), stream->codecpar);
+  if (rc < 0) {
+    failFFmpeg(ErrorKind::InvalidData, "invalid codec parameters", rc);
+  }
+  // The time base of packet timestamps: frame times (and, for audio, the
+  // samples libavcodec skips) are expressed in it.
+  codec->pkt_timebase = stream->time_base;
+  return codec;
+}
+
+void openDecoderContext(AVCodecContext* codec, const Demuxer& demuxer) {
+  int rc = avcodec_open2(codec, codec->codec, nullptr);
+  if (rc < 0) {
+    failFFmpeg(ErrorKind::InvalidData,
+               std::string("could not open the ") + codec->codec->name + " decoder for '" +
+                   demuxer.source().description() + "'",
+               rc);
+  }
+}
+
+}  // namespace codecflow
