@@ -82,3 +82,14 @@ gpu-test:
 	if [ "$$GTEST" = ON ]; then $$CTEST --test-dir $(GPU_BUILD_DIR) --output-on-failure -R 'YuvRgb|Cuda'; fi; \
 	$$PY -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 'torch sees no GPU')"; \
 	PYTHONPATH=python $$PY -m pytest tests/python/test_cuda.py -q -rs $(PYTEST_ARGS)
+
+# Benchmarks against the peer libraries (never part of `make test`); see
+# docs/performance.md. bench/setup_peers.sh makes .peers/venv (torch pinned,
+# the peers, matplotlib); codecflow comes from the build above, via python/.
+bench: build
+	@bench/setup_peers.sh > /dev/null
+	.peers/venv/bin/python bench/run.py --quick
+
+bench-full: build
+	@bench/setup_peers.sh > /dev/null
+	.peers/venv/bin/python bench/run.py --full

@@ -1,0 +1,323 @@
+"""codecflow's benchmark against its peers: the entry point.
+
+    python bench/run.py --quick    # make bench: 10 s 1080p + 60 s 540p clips, 3 runs
+    python bench/run.py --full     # make bench-full: adds the long clips, 5 runs
+
+Run it with the peers' interpreter (``.peers/venv/bin/python``, made by
+``bench/setup_peers.sh``); codecflow is imported from the checkout's
+``python/`` directory. Each (library, clip) pair runs in a process of its own
+(``bench/worker.py``). Results go to ``bench/results/`` (JSON), ``docs/performance.png``
+(chart) and the generated section of ``docs/performance.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime
+import json
+import os
+import platform
+import queue
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import media  # noqa: E402
+import report  # noqa: E402
+import workloads as W  # noqa: E402
+
+LIBRARIES = ["codecflow", "codecflow-approx", "torchcodec", "torchcodec-approx", "pyav",
+             "opencv", "decord"]
+PEERS = [lib for lib in LIBRARIES if not lib.startswith("codecflow")]
+# The pip distribution behind each peer, as named in .peers/status.txt.
+DISTRIBUTIONS = {"torchcodec": "torchcodec", "torchcodec-approx": "torchcodec", "pyav": "av",
+                 "opencv": "opencv-python-headless", "decord": "decord"}
+
+PROFILES = {
+    # budget: a figure stops repeating once its runs took this long (at
+    # least one run); timeout: a workload still running after this long is
+    # stopped and reported as timed out.
+    "quick": {"clips": media.QUICK, "runs": 3, "budget": 15.0, "timeout": 45.0},
+    "full": {"clips": media.FULL, "runs": 5, "budget": 120.0, "timeout": 600.0},
+}
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def machine() -> Dict[str, Any]:
+    model = platform.processor() or "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ffmpeg = subprocess.run(["ffmpeg", "-version"], capture_output=True, text=True).stdout
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "os": platform.platform(),
+        "ffmpeg_cli": ffmpeg.splitlines()[0] if ffmpeg else "missing",
+        "load_average_start": os.getloadavg(),
+    }
+
+
+def peer_status() -> Dict[str, str]:
+    status: Dict[str, str] = {}
+    path = ROOT / ".peers" / "status.txt"
+    if path.exists():
+        for line in path.read_text().splitlines():
+            if "\t" in line:
+                name, state = line.split("\t", 1)
+                status[name] = state
+    return status
+
+
+def worker_env() -> Dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "python"),
+                                                      env.get("PYTHONPATH")]))
+    return env
+
+
+def versions() -> Dict[str, str]:
+    out = subprocess.run([sys.executable, str(HERE / "worker.py"), "--versions"],
+                         capture_output=True, text=True, env=worker_env(), check=True)
+    return json.loads(out.stdout)
+
+
+def job_for(clip: media.Clip, path: Path) -> W.Job:
+    return W.make_job(str(path), num_frames=clip.num_frames, fps=clip.fps, seconds=clip.seconds,
+                      width=clip.width, height=clip.height, gop=clip.gop)
+
+
+def job_json(job: W.Job) -> str:
+    fields = {f.name: getattr(job, f.name) for f in dataclasses.fields(job)
+              if f.name not in ("encode_frames", "encode_dir")}
+    return json.dumps(fields)
+
+
+def run_worker(library: str, job: W.Job, names: List[str], runs: int, budget: float,
+               timeout: float) -> List[Dict[str, Any]]:
+    """Runs ``names`` in a worker process; a workload with a run longer than
+    ``timeout`` is killed, reported as timed out, and the worker restarted for
+    the rest."""
+    results: List[Dict[str, Any]] = []
+    pending = list(names)
+    while pending:
+        cmd = [sys.executable, str(HERE / "worker.py"), library, job_json(job),
+               ",".join(pending), str(runs), str(budget)]
+        errors = tempfile.TemporaryFile("w+")
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors, text=True,
+                                env=worker_env())
+        lines: "queue.Queue[Optional[str]]" = queue.Queue()
+
+        def pump() -> None:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                lines.put(line)
+            lines.put(None)
+
+        threading.Thread(target=pump, daemon=True).start()
+        current: Optional[str] = None
+        started = time.perf_counter()
+        while True:
+            wait = None if current is None else max(0.1, timeout - (time.perf_counter() - started))
+            try:
+                line = lines.get(timeout=wait)
+            except queue.Empty:
+                proc.kill()
+                proc.wait()
+                results.append({"library": library, "workload": current, "status": "timed out",
+                                "reason": f"one run took longer than {timeout:.0f} s",
+                                "timeout": timeout})
+                pending.remove(current)
+                current = None
+                break
+            if line is None:
+                break
+            if not line.startswith("{"):
+                continue
+            message = json.loads(line)
+            if message.get("event") in ("start", "run"):
+                current = message["workload"]
+                started = time.perf_counter()
+                continue
+            results.append(message)
+            if message["workload"] in pending:
+                pending.remove(message["workload"])
+            current = None
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        errors.seek(0)
+        stderr = errors.read()
+        errors.close()
+        reason = (stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
+        if current is not None:
+            # The worker died inside this workload; go on with the rest.
+            results.append({"library": library, "workload": current, "status": "error",
+                            "reason": f"worker died (exit {proc.returncode}): {reason}"[:500]})
+            pending.remove(current)
+        elif pending and line is None:
+            for name in pending:
+                results.append({"library": library, "workload": name, "status": "error",
+                                "reason": f"worker ended early (exit {proc.returncode}): "
+                                          f"{reason}"[:500]})
+            pending = []
+    return results
+
+
+def run_cli(name: str, job: W.Job, runs: int, budget: float) -> Dict[str, Any]:
+    if name.startswith("encode_"):
+        W.load_encode_frames(job, job.path)
+    times: List[float] = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        W.run_cli(name, job)
+        times.append(time.perf_counter() - start)
+        if sum(times) > budget:
+            break
+    return {"library": "ffmpeg-cli", "workload": name, "status": "ok", "seconds": times,
+            "median_seconds": statistics.median(times),
+            "command": " ".join(W.cli_command(name, job, "OUT.mp4"))}
+
+
+def workloads_for(clip: media.Clip, versions_found: Dict[str, str]) -> List[str]:
+    if clip.kind == "audio":
+        return list(W.AUDIO_WORKLOADS)
+    names = list(W.VIDEO_WORKLOADS)
+    if clip.height == 1080 and clip.seconds <= 10:
+        names += W.ENCODE_WORKLOADS
+    return names
+
+
+def gate(name: str, versions_found: Dict[str, str]) -> str:
+    """Why a workload cannot run in this build of codecflow ('' when it can)."""
+    if name == "audio" and versions_found.get("codecflow AudioDecoder") != "yes":
+        return "not available in this build: codecflow.decoders has no AudioDecoder"
+    if name.startswith("encode_") and versions_found.get("codecflow.encoders") != "yes":
+        return "not available in this build: codecflow.encoders is missing"
+    return ""
+
+
+def _display(executable: str) -> str:
+    path = os.path.abspath(executable)
+    return os.path.relpath(path, ROOT) if path.startswith(str(ROOT) + os.sep) else path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--quick", action="store_true", help="the quick profile (default)")
+    group.add_argument("--full", action="store_true", help="adds the long clips and more runs")
+    parser.add_argument("--runs", type=int, help="runs per figure (median reported)")
+    parser.add_argument("--libraries", help="comma-separated subset of " + ",".join(LIBRARIES))
+    parser.add_argument("--workloads", help="comma-separated subset of workloads")
+    parser.add_argument("--clips", help="comma-separated subset of clip names")
+    parser.add_argument("--no-docs", action="store_true",
+                        help="do not rewrite docs/performance.md and docs/performance.png")
+    args = parser.parse_args()
+
+    profile_name = "full" if args.full else "quick"
+    profile = dict(PROFILES[profile_name])
+    runs = args.runs or profile["runs"]
+    clips = args.clips.split(",") if args.clips else profile["clips"]
+    libraries = args.libraries.split(",") if args.libraries else LIBRARIES
+    only = set(args.workloads.split(",")) if args.workloads else None
+
+    started = time.perf_counter()
+    info = machine()
+    log(f"{info['cpu']}, {info['cores']} cores, load {info['load_average_start']}")
+    paths = media.ensure(clips)
+    found = versions()
+    status = peer_status()
+    log("versions: " + ", ".join(f"{k} {v}" for k, v in found.items()))
+
+    results: List[Dict[str, Any]] = []
+    for clip_name in clips:
+        clip = media.CLIPS[clip_name]
+        job = job_for(clip, paths[clip_name])
+        names = [n for n in workloads_for(clip, found) if only is None or n in only]
+        runnable = []
+        for name in names:
+            why = gate(name, found)
+            if why:
+                results.append({"clip": clip_name, "library": "codecflow", "workload": name,
+                                "status": "not available", "reason": why})
+            else:
+                runnable.append(name)
+        if not runnable:
+            continue
+        for library in libraries:
+            dist = DISTRIBUTIONS.get(library)
+            if dist and status.get(dist, "ok") != "ok":
+                for name in runnable:
+                    results.append({"clip": clip_name, "library": library, "workload": name,
+                                    "status": "not installed", "reason": status[dist]})
+                continue
+            log(f"{clip_name}: {library}: {','.join(runnable)}")
+            for r in run_worker(library, job, runnable, runs, profile["budget"],
+                                    profile["timeout"]):
+                r["clip"] = clip_name
+                results.append(r)
+                if r["status"] == "ok":
+                    log(f"  {r['workload']}: {r['median_seconds']:.3f} s "
+                        f"({len(r['seconds'])} runs)")
+                else:
+                    log(f"  {r['workload']}: {r['status']}: {r.get('reason', '')[:160]}")
+        for name in runnable:
+            if name == "all" or name == "audio" or name.startswith("encode_"):
+                log(f"{clip_name}: ffmpeg CLI: {name}")
+                r = run_cli(name, job, runs, profile["budget"])
+                r["clip"] = clip_name
+                results.append(r)
+
+    info["load_average_end"] = os.getloadavg()
+    document = {
+        "profile": profile_name,
+        "runs": runs,
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "wall_seconds": round(time.perf_counter() - started, 1),
+        "machine": info,
+        "versions": found,
+        "peer_install": status,
+        "clips": {n: {"description": media.CLIPS[n].description,
+                      "command": " ".join(media.command(media.CLIPS[n], Path(n)))}
+                  for n in clips},
+        "command": " ".join([_display(sys.executable), "bench/run.py", *sys.argv[1:]]),
+        "results": results,
+    }
+    summary = report.summarize(document)
+    document["summary"] = summary
+    out_dir = HERE / "results"
+    out_dir.mkdir(exist_ok=True)
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    for target in (out_dir / f"{profile_name}-{stamp}.json", out_dir / f"{profile_name}-latest.json"):
+        target.write_text(json.dumps(document, indent=1))
+    markdown = report.markdown(document)
+    print(markdown)
+    if not args.no_docs:
+        report.chart(document, ROOT / "docs" / "performance.png")
+        report.update_docs(ROOT / "docs" / "performance.md", markdown)
+        log("wrote docs/performance.md and docs/performance.png")
+    log(f"done in {document['wall_seconds']} s; JSON in {out_dir}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Creates .peers/venv, the interpreter the benchmarks run in: torch==2.13.0
+# (CPU build, from the local wheel), the peer libraries codecflow is compared
+# with, and matplotlib for the chart. Every pip call after torch runs under
+# tools/constraints.txt, so torch is never replaced. A peer that does not
+# install is recorded in .peers/status.txt with the reason, and the benchmark
+# reports it as "not installable" instead of failing.
+# Prints the interpreter to use on its last line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV=.peers/venv
+TORCH_VERSION=2.13.0
+TORCH_WHEELS="${TORCH_WHEELS:-${PIP_FIND_LINKS:-/opt/wheels}}"
+REQS=bench/peers-requirements.txt
+STATUS=.peers/status.txt
+
+log() { echo "[setup_peers] $*" >&2; }
+
+mkdir -p .peers
+if [ ! -x "$VENV/bin/python" ]; then
+  log "creating $VENV"
+  python3 -m venv "$VENV"
+fi
+PY="$PWD/$VENV/bin/python"
+PIP=("$PY" -m pip install -q --disable-pip-version-check)
+
+torch_ok() {
+  "$PY" -c "import torch, sys; sys.exit(0 if torch.__version__.split('+')[0] == '$TORCH_VERSION' else 1)" \
+    2>/dev/null
+}
+if ! torch_ok; then
+  log "installing torch==$TORCH_VERSION from $TORCH_WHEELS"
+  "${PIP[@]}" --no-index --no-deps --find-links "$TORCH_WHEELS" "torch==$TORCH_VERSION" >&2
+fi
+# torch's own dependencies (filelock, sympy, ...), under the constraints.
+"${PIP[@]}" -c tools/constraints.txt "torch==$TORCH_VERSION" >&2
+
+stamp="$VENV/.peers-stamp"
+want=$(cat tools/constraints.txt "$REQS" | sha256sum | cut -d' ' -f1)
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -f "$STATUS" ]; then
+  echo "$PY"
+  exit 0
+fi
+
+: > "$STATUS"
+# One pip call per requirement line, so that one peer that cannot be installed
+# (decord has no wheel for every Python) does not keep the others out.
+while IFS= read -r line; do
+  req="${line%%#*}"
+  req="$(echo "$req" | xargs)"
+  [ -z "$req" ] && continue
+  name="${req%%[=<>!~ ]*}"
+  log "installing $req"
+  if out=$("${PIP[@]}" -c tools/constraints.txt --only-binary=:all: "$req" 2>&1); then
+    echo "$name	ok" >> "$STATUS"
+  else
+    reason=$(echo "$out" | grep -E "ERROR" | head -n 2 | tr '\n\t' '  ')
+    log "could not install $req: $reason"
+    echo "$name	not installable: $reason" >> "$STATUS"
+  fi
+done < "$REQS"
+
+if ! torch_ok; then
+  log "ERROR: pip replaced torch==$TORCH_VERSION; check tools/constraints.txt"
+  exit 1
+fi
+if "$PY" -m pip list 2>/dev/null | grep -qi '^nvidia-'; then
+  log "ERROR: CUDA packages (nvidia-*) were installed; torch must be the CPU build"
+  exit 1
+fi
+echo "$want" > "$stamp"
+echo "$PY"

@@ -1,0 +1,149 @@
+"""Runs the workloads of one library on one clip, in a process of its own.
+
+Invoked by ``bench/run.py`` as
+``python bench/worker.py LIBRARY JOB_JSON WORKLOADS RUNS BUDGET_S``; prints
+one JSON object per workload on stdout. Each library runs in its own process
+so that the FFmpeg builds the peers bundle (PyAV, OpenCV and decord each ship
+their own) never meet codecflow's, a crash in one library is reported instead
+of ending the benchmark, and each library starts from a cold heap.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import statistics
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Dict, List
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import torch  # noqa: E402
+
+import workloads as W  # noqa: E402
+
+MODULES = {
+    "codecflow": "codecflow.decoders",
+    "codecflow-approx": "codecflow.decoders",
+    "torchcodec": "torchcodec.decoders",
+    "torchcodec-approx": "torchcodec.decoders",
+    "pyav": "av",
+    "opencv": "cv2",
+    "decord": "decord",
+}
+
+
+def _fingerprint(outputs: List[torch.Tensor], limit: int = 2000) -> List[float]:
+    """Mean value of each frame (first ``limit``), to compare libraries' pixels."""
+    means: List[float] = []
+    for batch in outputs:
+        if batch.dtype != torch.uint8 or batch.ndim != 4:
+            continue
+        means.extend(batch.float().mean(dim=(1, 2, 3)).tolist())
+        if len(means) >= limit:
+            break
+    return [round(m, 3) for m in means[:limit]]
+
+
+def _shape_ok(outputs: List[torch.Tensor], workload: str, job: W.Job) -> bool:
+    if workload == "audio" or workload.startswith("encode_"):
+        return True
+    size = W.LOADER_SIZE if workload == "dataloader" else (job.height, job.width)
+    return all(t.dtype == torch.uint8 and t.ndim == 4 and tuple(t.shape[1:]) == (3, *size)
+               for t in outputs)
+
+
+def run_one(library: str, workload: str, job: W.Job, runs: int, budget: float) -> Dict[str, Any]:
+    result: Dict[str, Any] = {"library": library, "workload": workload}
+    try:
+        fn = W.get(library, workload)
+    except W.Unsupported as error:
+        return {**result, "status": "unsupported", "reason": str(error)}
+    times: List[float] = []
+    outputs: List[torch.Tensor] = []
+    spent = 0.0
+    try:
+        for run in range(runs):
+            # The runner's watchdog times each run from this line on.
+            print(json.dumps({"event": "run", "workload": workload}), flush=True)
+            start = time.perf_counter()
+            outputs = fn(job)
+            elapsed = time.perf_counter() - start
+            times.append(elapsed)
+            spent += elapsed
+            if run == 0:
+                result["fingerprint"] = _fingerprint(outputs)
+            if spent > budget and run + 1 < runs:
+                break
+            if run + 1 < runs:
+                outputs = []
+    except W.NotAvailable as error:
+        return {**result, "status": "not available", "reason": str(error)}
+    except Exception as error:  # a peer's failure is reported, not fatal
+        return {**result, "status": "error",
+                "reason": f"{type(error).__name__}: {error}".strip()[:500],
+                "traceback": traceback.format_exc(limit=4)[-1500:]}
+    if workload == "audio":
+        count = sum(int(t.shape[-1]) for t in outputs)  # samples per channel
+    else:
+        count = sum(int(t.shape[0]) for t in outputs)
+    result.update(status="ok", seconds=times, median_seconds=statistics.median(times),
+                  count=count, shape_ok=_shape_ok(outputs, workload, job))
+    return result
+
+
+def versions() -> Dict[str, str]:
+    """The version of every library importable here, or why it is not."""
+    found: Dict[str, str] = {"python": sys.version.split()[0], "torch": torch.__version__}
+    for name in ("codecflow", "torchcodec", "av", "cv2", "decord", "numpy", "matplotlib"):
+        try:
+            module = importlib.import_module(name)
+            found[name] = str(getattr(module, "__version__", "unknown"))
+        except Exception as error:
+            found[name] = f"not importable: {type(error).__name__}: {error}"[:300]
+    try:
+        import codecflow
+        found["codecflow ffmpeg"] = str(codecflow.ffmpeg_major_version)
+        found["codecflow.encoders"] = "yes" if importlib.util.find_spec("codecflow.encoders") \
+            else "no"
+        from codecflow import decoders
+        found["codecflow AudioDecoder"] = "yes" if hasattr(decoders, "AudioDecoder") else "no"
+        found["codecflow.samplers"] = "yes" if importlib.util.find_spec("codecflow.samplers") \
+            else "no"
+    except Exception:
+        pass
+    try:
+        import av
+        found["av ffmpeg"] = ".".join(str(v) for v in av.library_versions["libavcodec"])
+    except Exception:
+        pass
+    return found
+
+
+def main() -> None:
+    if sys.argv[1] == "--versions":
+        print(json.dumps(versions()))
+        return
+    library, job_json, names, runs, budget = sys.argv[1:6]
+    job = W.Job(**json.loads(job_json))
+    workload_names = names.split(",")
+    try:
+        importlib.import_module(MODULES[library])
+    except Exception as error:
+        for name in workload_names:
+            print(json.dumps({"library": library, "workload": name, "status": "not installed",
+                              "reason": f"{type(error).__name__}: {error}"[:300]}), flush=True)
+        return
+    if any(n.startswith("encode_") for n in workload_names):
+        W.load_encode_frames(job, job.path)
+    for name in workload_names:
+        print(json.dumps({"event": "start", "workload": name}), flush=True)
+        print(json.dumps(run_one(library, name, job, int(runs), float(budget))), flush=True)
+
+
+if __name__ == "__main__":
+    main()
