@@ -117,6 +117,8 @@ struct VideoDecoder::Impl {
     if (!canRollForward) {
       seekBefore(target);
     }
+    // Frames before an exact target are only decoded to be dropped.
+    decoder->skipUnreferencedBefore(exactPts ? target : INT64_MIN);
     for (int attempt = 0;; ++attempt) {
       int64_t next = 0;
       while (decoder->peekPts(next) && next <= target) {

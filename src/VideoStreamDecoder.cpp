@@ -84,6 +84,9 @@ bool VideoStreamDecoder::receive(AVFrame* frame) {
       if (packet_->stream_index != streamIndex_) {
         continue;
       }
+      // Read per packet, also by frame threads (copied at each submission).
+      bool skippable = packet_->pts != AV_NOPTS_VALUE && packet_->pts < skipBefore_;
+      codec_->skip_frame = skippable ? AVDISCARD_NONREF : AVDISCARD_DEFAULT;
       rc = avcodec_send_packet(codec_.get(), packet_.get());
       // A damaged packet is skipped, as the ffmpeg CLI does; a frame it
       // should have produced is then reported missing by the caller.

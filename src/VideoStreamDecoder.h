@@ -42,6 +42,13 @@ class VideoStreamDecoder {
   int64_t currentPts() const { return currentPts_; }
   bool started() const { return started_; }
 
+  // Lets the decoder drop frames that no other frame refers to
+  // (AVDISCARD_NONREF) while their packet's pts lies before `pts`: rolling
+  // forward to a frame then decodes only what that frame depends on. The
+  // frame at `pts` itself and everything after it are always decoded.
+  // INT64_MIN (the default) decodes every frame.
+  void skipUnreferencedBefore(int64_t pts) { skipBefore_ = pts; }
+
   // The pts of the next frame without consuming it; false at the end.
   bool peekPts(int64_t& pts);
   // Consumes the next frame into current(); false at the end.
@@ -63,6 +70,7 @@ class VideoStreamDecoder {
   bool hasPending_ = false;
   int64_t currentPts_ = INT64_MIN;
   int64_t pendingPts_ = INT64_MIN;
+  int64_t skipBefore_ = INT64_MIN;
   bool started_ = false;
   bool sentEof_ = false;
   bool decoderEof_ = false;
