@@ -48,7 +48,8 @@ def summarize(document: Dict[str, Any]) -> List[Dict[str, Any]]:
         if rate is not None:
             cell["rate"] = rate
             cell["runs"] = len(r["seconds"])
-            expected = W.expected_frames(r["workload"], W.Job(path="", num_frames=clip.num_frames))
+            expected = W.expected_frames(r["workload"], W.Job(
+                path="", num_frames=clip.num_frames, loader_jobs=document["loader_jobs"]))
             if r["workload"].startswith("encode_"):
                 expected = W.ENCODE_FRAMES
             if r["workload"] == "audio":
@@ -58,7 +59,8 @@ def summarize(document: Dict[str, Any]) -> List[Dict[str, Any]]:
             elif r.get("shape_ok") is False:
                 cell["problem"] = "frames of the wrong shape or dtype"
         if r["status"] == "timed out" and r.get("timeout"):
-            expected = W.expected_frames(r["workload"], W.Job(path="", num_frames=clip.num_frames))
+            expected = W.expected_frames(r["workload"], W.Job(
+                path="", num_frames=clip.num_frames, loader_jobs=document["loader_jobs"]))
             if expected:
                 cell["bound"] = expected / r["timeout"]
         rows[key]["cells"][r["library"]] = cell
@@ -158,7 +160,8 @@ def markdown(document: Dict[str, Any]) -> str:
         cli = row["cells"].get("ffmpeg-cli")
         cli_text = _fmt(cli["rate"]) if cli and "rate" in cli else "–"
         vs_cli = f"{row['codecflow_vs_cli']:.2f}" if "codecflow_vs_cli" in row else "–"
-        lines.append(f"| {clip} | {W.DESCRIPTIONS.get(name, name)} | " + " | ".join(cells)
+        what = W.DESCRIPTIONS.get(name, name).replace("{jobs}", str(document["loader_jobs"]))
+        lines.append(f"| {clip} | {what} | " + " | ".join(cells)
                      + f" | {best} | {vs_best} | {cli_text} | {vs_cli} |")
     if notes:
         lines += ["", "Notes:", ""]
@@ -204,7 +207,7 @@ def chart(document: Dict[str, Any], path: Path) -> None:
         ax.barh(ys, xs, height=height, label=TITLES[library], color=colors.get(library))
     ax.set_yticks(range(len(rows)))
     ax.set_yticklabels([f"{r['clip'].split('_')[0]} {r['clip'].split('_')[1]}\n"
-                        f"{W.DESCRIPTIONS.get(r['workload'], r['workload'])[:34]}" for r in rows],
+                        f"{r['workload']}" for r in rows],
                        fontsize=7)
     ax.invert_yaxis()
     ax.axvline(1.0, color="black", linewidth=0.8)

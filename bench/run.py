@@ -47,8 +47,17 @@ PROFILES = {
     # budget: a figure stops repeating once its runs took this long (at
     # least one run); timeout: a workload still running after this long is
     # stopped and reported as timed out.
-    "quick": {"clips": media.QUICK, "runs": 3, "budget": 15.0, "timeout": 45.0},
-    "full": {"clips": media.FULL, "runs": 5, "budget": 120.0, "timeout": 600.0},
+    # timeout is scaled up on a slow or busy machine: at least 10 times what
+    # the ffmpeg CLI takes to decode the whole clip. loader_jobs: the
+    # DataLoader workload's jobs, loader_clips the clips it runs on (None: all;
+    # the quick profile runs fewer jobs on the 540p clip only, to fit in ten
+    # minutes on 2 cores: each job decodes most of its clip).
+    "quick": {"clips": media.QUICK, "runs": 3, "budget": 15.0, "timeout": 45.0,
+              "loader_jobs": 10, "loader_clips": ["testsrc2_540p30_60s.mp4"],
+              "libraries": ["codecflow", "torchcodec", "torchcodec-approx", "pyav", "opencv",
+                            "decord"]},
+    "full": {"clips": media.FULL, "runs": 5, "budget": 120.0, "timeout": 600.0,
+             "loader_jobs": 50, "loader_clips": None, "libraries": LIBRARIES},
 }
 
 
@@ -100,9 +109,10 @@ def versions() -> Dict[str, str]:
     return json.loads(out.stdout)
 
 
-def job_for(clip: media.Clip, path: Path) -> W.Job:
+def job_for(clip: media.Clip, path: Path, loader_jobs: int) -> W.Job:
     return W.make_job(str(path), num_frames=clip.num_frames, fps=clip.fps, seconds=clip.seconds,
-                      width=clip.width, height=clip.height, gop=clip.gop)
+                      width=clip.width, height=clip.height, gop=clip.gop,
+                      loader_jobs=loader_jobs)
 
 
 def job_json(job: W.Job) -> str:
@@ -197,10 +207,12 @@ def run_cli(name: str, job: W.Job, runs: int, budget: float) -> Dict[str, Any]:
             "command": " ".join(W.cli_command(name, job, "OUT.mp4"))}
 
 
-def workloads_for(clip: media.Clip, versions_found: Dict[str, str]) -> List[str]:
+def workloads_for(clip: media.Clip, profile: Dict[str, Any]) -> List[str]:
     if clip.kind == "audio":
         return list(W.AUDIO_WORKLOADS)
     names = list(W.VIDEO_WORKLOADS)
+    if profile["loader_clips"] is not None and clip.name not in profile["loader_clips"]:
+        names.remove("dataloader")
     if clip.height == 1080 and clip.seconds <= 10:
         names += W.ENCODE_WORKLOADS
     return names
@@ -238,7 +250,7 @@ def main() -> None:
     profile = dict(PROFILES[profile_name])
     runs = args.runs or profile["runs"]
     clips = args.clips.split(",") if args.clips else profile["clips"]
-    libraries = args.libraries.split(",") if args.libraries else LIBRARIES
+    libraries = args.libraries.split(",") if args.libraries else profile["libraries"]
     only = set(args.workloads.split(",")) if args.workloads else None
 
     started = time.perf_counter()
@@ -252,8 +264,8 @@ def main() -> None:
     results: List[Dict[str, Any]] = []
     for clip_name in clips:
         clip = media.CLIPS[clip_name]
-        job = job_for(clip, paths[clip_name])
-        names = [n for n in workloads_for(clip, found) if only is None or n in only]
+        job = job_for(clip, paths[clip_name], profile["loader_jobs"])
+        names = [n for n in workloads_for(clip, profile) if only is None or n in only]
         runnable = []
         for name in names:
             why = gate(name, found)
@@ -264,6 +276,15 @@ def main() -> None:
                 runnable.append(name)
         if not runnable:
             continue
+        timeout = profile["timeout"]
+        for name in runnable:
+            if name == "all" or name == "audio" or name.startswith("encode_"):
+                log(f"{clip_name}: ffmpeg CLI: {name}")
+                r = run_cli(name, job, runs, profile["budget"])
+                r["clip"] = clip_name
+                results.append(r)
+                if name in ("all", "audio"):
+                    timeout = max(timeout, 10 * r["median_seconds"])
         for library in libraries:
             dist = DISTRIBUTIONS.get(library)
             if dist and status.get(dist, "ok") != "ok":
@@ -271,9 +292,8 @@ def main() -> None:
                     results.append({"clip": clip_name, "library": library, "workload": name,
                                     "status": "not installed", "reason": status[dist]})
                 continue
-            log(f"{clip_name}: {library}: {','.join(runnable)}")
-            for r in run_worker(library, job, runnable, runs, profile["budget"],
-                                    profile["timeout"]):
+            log(f"{clip_name}: {library}: {','.join(runnable)} (timeout {timeout:.0f} s)")
+            for r in run_worker(library, job, runnable, runs, profile["budget"], timeout):
                 r["clip"] = clip_name
                 results.append(r)
                 if r["status"] == "ok":
@@ -281,17 +301,12 @@ def main() -> None:
                         f"({len(r['seconds'])} runs)")
                 else:
                     log(f"  {r['workload']}: {r['status']}: {r.get('reason', '')[:160]}")
-        for name in runnable:
-            if name == "all" or name == "audio" or name.startswith("encode_"):
-                log(f"{clip_name}: ffmpeg CLI: {name}")
-                r = run_cli(name, job, runs, profile["budget"])
-                r["clip"] = clip_name
-                results.append(r)
 
     info["load_average_end"] = os.getloadavg()
     document = {
         "profile": profile_name,
         "runs": runs,
+        "loader_jobs": profile["loader_jobs"],
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "wall_seconds": round(time.perf_counter() - started, 1),
         "machine": info,

@@ -64,6 +64,7 @@ def run_one(library: str, workload: str, job: W.Job, runs: int, budget: float) -
     except W.Unsupported as error:
         return {**result, "status": "unsupported", "reason": str(error)}
     times: List[float] = []
+    cpu: List[float] = []  # CPU seconds of this process, all threads
     outputs: List[torch.Tensor] = []
     spent = 0.0
     try:
@@ -71,8 +72,10 @@ def run_one(library: str, workload: str, job: W.Job, runs: int, budget: float) -
             # The runner's watchdog times each run from this line on.
             print(json.dumps({"event": "run", "workload": workload}), flush=True)
             start = time.perf_counter()
+            cpu_start = time.process_time()
             outputs = fn(job)
             elapsed = time.perf_counter() - start
+            cpu.append(time.process_time() - cpu_start)
             times.append(elapsed)
             spent += elapsed
             if run == 0:
@@ -92,6 +95,7 @@ def run_one(library: str, workload: str, job: W.Job, runs: int, budget: float) -
     else:
         count = sum(int(t.shape[0]) for t in outputs)
     result.update(status="ok", seconds=times, median_seconds=statistics.median(times),
+                  cpu_seconds=cpu,
                   count=count, shape_ok=_shape_ok(outputs, workload, job))
     return result
 

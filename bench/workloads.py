@@ -42,7 +42,7 @@ import torch
 SEED = 0
 CLIP_COUNT = 8
 CLIP_FRAMES = 16
-LOADER_JOBS = 50
+LOADER_JOBS = 50  # the full profile; the quick profile runs 10 (Job.loader_jobs)
 LOADER_FRAMES = 10
 LOADER_THREADS = 2
 LOADER_SIZE = (256, 256)
@@ -59,7 +59,7 @@ DESCRIPTIONS = {
     "random10": "10 random timestamps (seeded)",
     "all": "whole file in order",
     "clips": f"{CLIP_COUNT} random clips of {CLIP_FRAMES} frames",
-    "dataloader": f"{LOADER_JOBS} jobs x {LOADER_FRAMES} frames, resized to 256x256, "
+    "dataloader": "{jobs} jobs x " + f"{LOADER_FRAMES} frames resized to 256x256, "
     f"{LOADER_THREADS} threads",
     "audio": "whole-file audio decode",
     "encode_ultrafast": f"encode {ENCODE_FRAMES} 1080p frames, libx264 ultrafast crf 23",
@@ -86,6 +86,7 @@ class Job:
     width: int = 0
     height: int = 0
     gop: int = 0
+    loader_jobs: int = LOADER_JOBS
     uniform_times: List[float] = field(default_factory=list)
     random_times: List[float] = field(default_factory=list)
     clip_starts: List[int] = field(default_factory=list)
@@ -95,9 +96,10 @@ class Job:
 
 
 def make_job(path: str, *, num_frames: int = 0, fps: float = 0.0, seconds: float = 0.0,
-             width: int = 0, height: int = 0, gop: int = 0) -> Job:
+             width: int = 0, height: int = 0, gop: int = 0,
+             loader_jobs: int = LOADER_JOBS) -> Job:
     """Builds the targets of a clip; the same for every library."""
-    job = Job(path, num_frames, fps, seconds, width, height, gop)
+    job = Job(path, num_frames, fps, seconds, width, height, gop, loader_jobs)
     if num_frames:
         frame = 1.0 / fps
         # Times in the middle of a frame, so every library agrees on which
@@ -123,7 +125,7 @@ def expected_frames(workload: str, job: Job) -> int:
         "random10": 10,
         "all": job.num_frames,
         "clips": CLIP_COUNT * CLIP_FRAMES,
-        "dataloader": LOADER_JOBS * LOADER_FRAMES,
+        "dataloader": job.loader_jobs * LOADER_FRAMES,
     }.get(workload, 0)
 
 
@@ -157,9 +159,9 @@ def _sorted_order(values: Sequence[float]) -> List[int]:
     return sorted(range(len(values)), key=lambda i: values[i])
 
 
-def _run_loader(one_job: Callable[[], torch.Tensor]) -> List[torch.Tensor]:
+def _run_loader(job: Job, one_job: Callable[[], torch.Tensor]) -> List[torch.Tensor]:
     with ThreadPoolExecutor(LOADER_THREADS) as pool:
-        return list(pool.map(lambda _: one_job(), range(LOADER_JOBS)))
+        return list(pool.map(lambda _: one_job(), range(job.loader_jobs)))
 
 
 REGISTRY: Dict[Tuple[str, str], Callable[[Job], List[torch.Tensor]]] = {}
@@ -227,7 +229,7 @@ def _cf_family(library: str, seek_mode: str) -> None:
             decoder = _cf_decoder(job, seek_mode=seek_mode, threads=1,
                                   transforms=[Resize(LOADER_SIZE)])
             return decoder.get_frames_at(job.loader_indices).data
-        return _run_loader(one)
+        return _run_loader(job, one)
 
     @workload(library, "audio")
     def audio(job: Job) -> List[torch.Tensor]:
@@ -294,7 +296,7 @@ def _tc_family(library: str, seek_mode: str) -> None:
         def one() -> torch.Tensor:
             frames = _tc_decoder(job, seek_mode, threads=1).get_frames_at(job.loader_indices).data
             return _resize(frames)
-        return _run_loader(one)
+        return _run_loader(job, one)
 
     if seek_mode == "exact":
         @workload(library, "audio")
@@ -421,7 +423,7 @@ def pyav_dataloader(job: Job) -> List[torch.Tensor]:
         frames = reader.rgb_at_times(times)
         reader.container.close()
         return _resize(frames)
-    return _run_loader(one)
+    return _run_loader(job, one)
 
 
 @workload("pyav", "audio")
@@ -554,7 +556,7 @@ def opencv_dataloader(job: Job) -> List[torch.Tensor]:
                                                       interpolation=cv2.INTER_AREA)))
         reader.cap.release()
         return _nchw(torch.stack(frames))
-    return _run_loader(one)
+    return _run_loader(job, one)
 
 
 # ------------------------------------------------------------------ decord
@@ -600,7 +602,7 @@ def decord_dataloader(job: Job) -> List[torch.Tensor]:
     def one() -> torch.Tensor:
         vr = _decord_reader(job, width=LOADER_SIZE[1], height=LOADER_SIZE[0], num_threads=1)
         return _decord_batch(vr, job.loader_indices)
-    return _run_loader(one)
+    return _run_loader(job, one)
 
 
 @workload("decord", "audio")
