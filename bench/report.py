@@ -127,6 +127,10 @@ def _cell(cell: Optional[Dict[str, Any]], notes: List[str], label: str) -> str:
     return f"{short} ⚠{len(notes)}"
 
 
+def _loads(values: List[float]) -> str:
+    return ", ".join(f"{x:.1f}" for x in values)
+
+
 def markdown(document: Dict[str, Any]) -> str:
     machine = document["machine"]
     versions = document["versions"]
@@ -134,8 +138,8 @@ def markdown(document: Dict[str, Any]) -> str:
         f"### Results: {document['profile']} profile, {document['date']}",
         "",
         f"- Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB; "
-        f"{machine['os']}; load average {', '.join(f'{x:.1f}' for x in machine['load_average_start'])} "
-        f"at the start, {', '.join(f'{x:.1f}' for x in machine['load_average_end'])} at the end.",
+        f"{machine['os']}; load average {_loads(machine['load_average_start'])} "
+        f"at the start, {_loads(machine['load_average_end'])} at the end (1, 5, 15 min).",
         "- Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()
                                    if not v.startswith("not importable")) + "; "
         + machine["ffmpeg_cli"] + ".",

@@ -121,6 +121,13 @@ def job_json(job: W.Job) -> str:
     return json.dumps(fields)
 
 
+def _pump(proc: subprocess.Popen, lines: "queue.Queue[Optional[str]]") -> None:
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        lines.put(line)
+    lines.put(None)
+
+
 def run_worker(library: str, job: W.Job, names: List[str], runs: int, budget: float,
                timeout: float) -> List[Dict[str, Any]]:
     """Runs ``names`` in a worker process; a workload with a run longer than
@@ -136,13 +143,7 @@ def run_worker(library: str, job: W.Job, names: List[str], runs: int, budget: fl
                                 env=worker_env())
         lines: "queue.Queue[Optional[str]]" = queue.Queue()
 
-        def pump() -> None:
-            assert proc.stdout is not None
-            for line in proc.stdout:
-                lines.put(line)
-            lines.put(None)
-
-        threading.Thread(target=pump, daemon=True).start()
+        threading.Thread(target=_pump, args=(proc, lines), daemon=True).start()
         current: Optional[str] = None
         started = time.perf_counter()
         while True:
@@ -323,7 +324,8 @@ def main() -> None:
     out_dir = HERE / "results"
     out_dir.mkdir(exist_ok=True)
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    for target in (out_dir / f"{profile_name}-{stamp}.json", out_dir / f"{profile_name}-latest.json"):
+    for target in (out_dir / f"{profile_name}-{stamp}.json",
+                   out_dir / f"{profile_name}-latest.json"):
         target.write_text(json.dumps(document, indent=1))
     markdown = report.markdown(document)
     print(markdown)

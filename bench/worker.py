@@ -23,7 +23,6 @@ from typing import Any, Dict, List
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import torch  # noqa: E402
-
 import workloads as W  # noqa: E402
 
 MODULES = {
