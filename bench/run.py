@@ -19,6 +19,7 @@ import json
 import os
 import platform
 import queue
+import resource
 import statistics
 import subprocess
 import sys
@@ -52,7 +53,7 @@ PROFILES = {
     # DataLoader workload's jobs, loader_clips the clips it runs on (None: all;
     # the quick profile runs fewer jobs on the 540p clip only, to fit in ten
     # minutes on 2 cores: each job decodes most of its clip).
-    "quick": {"clips": media.QUICK, "runs": 3, "budget": 15.0, "timeout": 45.0,
+    "quick": {"clips": media.QUICK, "runs": 3, "budget": 20.0, "timeout": 45.0,
               "loader_jobs": 10, "loader_clips": ["testsrc2_540p30_60s.mp4"],
               "libraries": ["codecflow", "torchcodec", "torchcodec-approx", "pyav", "opencv",
                             "decord"]},
@@ -124,88 +125,163 @@ def job_json(job: W.Job) -> str:
 def _pump(proc: subprocess.Popen, lines: "queue.Queue[Optional[str]]") -> None:
     assert proc.stdout is not None
     for line in proc.stdout:
-        lines.put(line)
+        if line.startswith("{"):  # libraries may print to stdout too
+            lines.put(line)
     lines.put(None)
 
 
-def run_worker(library: str, job: W.Job, names: List[str], runs: int, budget: float,
-               timeout: float) -> List[Dict[str, Any]]:
-    """Runs ``names`` in a worker process; a workload with a run longer than
-    ``timeout`` is killed, reported as timed out, and the worker restarted for
-    the rest."""
-    results: List[Dict[str, Any]] = []
-    pending = list(names)
-    while pending:
-        cmd = [sys.executable, str(HERE / "worker.py"), library, job_json(job),
-               ",".join(pending), str(runs), str(budget)]
-        errors = tempfile.TemporaryFile("w+")
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors, text=True,
-                                env=worker_env())
-        lines: "queue.Queue[Optional[str]]" = queue.Queue()
+class Worker:
+    """One library's process for one clip (bench/worker.py), asked to run one
+    workload at a time; restarted after it times out or dies."""
 
-        threading.Thread(target=_pump, args=(proc, lines), daemon=True).start()
-        current: Optional[str] = None
-        started = time.perf_counter()
-        while True:
-            wait = None if current is None else max(0.1, timeout - (time.perf_counter() - started))
-            try:
-                line = lines.get(timeout=wait)
-            except queue.Empty:
-                proc.kill()
-                proc.wait()
-                results.append({"library": library, "workload": current, "status": "timed out",
-                                "reason": f"one run took longer than {timeout:.0f} s",
-                                "timeout": timeout})
-                pending.remove(current)
-                current = None
-                break
-            if line is None:
-                break
-            if not line.startswith("{"):
-                continue
-            message = json.loads(line)
-            if message.get("event") in ("start", "run"):
-                current = message["workload"]
-                started = time.perf_counter()
-                continue
-            results.append(message)
-            if message["workload"] in pending:
-                pending.remove(message["workload"])
-            current = None
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
-        errors.seek(0)
-        stderr = errors.read()
-        errors.close()
-        reason = (stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
-        if current is not None:
-            # The worker died inside this workload; go on with the rest.
-            results.append({"library": library, "workload": current, "status": "error",
-                            "reason": f"worker died (exit {proc.returncode}): {reason}"[:500]})
-            pending.remove(current)
-        elif pending and line is None:
-            for name in pending:
-                results.append({"library": library, "workload": name, "status": "error",
-                                "reason": f"worker ended early (exit {proc.returncode}): "
-                                          f"{reason}"[:500]})
-            pending = []
+    def __init__(self, library: str, job: W.Job):
+        self.library = library
+        self.job = job
+        self.proc: Optional[subprocess.Popen] = None
+        self.failure: Optional[Dict[str, Any]] = None
+
+    def _start(self) -> None:
+        self.errors = tempfile.TemporaryFile("w+")
+        self.proc = subprocess.Popen(
+            [sys.executable, str(HERE / "worker.py"), self.library, job_json(self.job)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors, text=True,
+            env=worker_env())
+        self.lines: "queue.Queue[Optional[str]]" = queue.Queue()
+        threading.Thread(target=_pump, args=(self.proc, self.lines), daemon=True).start()
+        try:
+            line = self.lines.get(timeout=300)
+        except queue.Empty:
+            line = None
+        message = json.loads(line) if line else {"event": "died"}
+        if message["event"] == "not installed":
+            self.failure = {"status": "not installed", "reason": message["reason"]}
+        elif message["event"] != "ready":
+            self.failure = {"status": "error", "reason": "worker failed to start: "
+                            + self._stderr_tail()}
+        if self.failure:
+            self.close()
+
+    def _stderr_tail(self) -> str:
+        self.errors.seek(0)
+        text = self.errors.read().strip().splitlines()
+        return (text[-1] if text else "no error output")[:400]
+
+    def ask(self, workload: str, first: bool, timeout: float) -> Dict[str, Any]:
+        if self.failure:
+            return dict(self.failure)
+        if self.proc is None:
+            self._start()
+            if self.failure:
+                return dict(self.failure)
+        assert self.proc is not None and self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps({"workload": workload, "first": first}) + "\n")
+        self.proc.stdin.flush()
+        try:
+            line = self.lines.get(timeout=timeout)
+        except queue.Empty:
+            self.close(kill=True)
+            return {"status": "timed out", "reason": f"one run took longer than {timeout:.0f} s",
+                    "timeout": timeout}
+        if line is None:
+            reason = self._stderr_tail()
+            self.close(kill=True)
+            return {"status": "error", "reason": f"worker died: {reason}"}
+        return json.loads(line)
+
+    def close(self, kill: bool = False) -> None:
+        if self.proc is None:
+            return
+        if kill:
+            self.proc.kill()
+        elif self.proc.stdin is not None:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+
+def run_clip(libraries: List[str], job: W.Job, names: List[str], runs: int, budget: float,
+             timeout: float) -> List[Dict[str, Any]]:
+    """Every workload of ``names`` for every library, interleaved run by run
+    (run k of every library, in an order rotated each run) so that a change in
+    the machine's load falls on all libraries alike."""
+    workers: Dict[str, Any] = {library: Worker(library, job) for library in libraries}
+    if any(n in ("all", "audio") or n.startswith("encode_") for n in names):
+        libraries = libraries + ["ffmpeg-cli"]
+        workers["ffmpeg-cli"] = CliWorker(job)
+    results: List[Dict[str, Any]] = []
+    try:
+        for name in names:
+            records = {lib: {"library": lib, "workload": name, "status": "ok", "seconds": [],
+                             "cpu_seconds": []} for lib in libraries}
+            active = list(libraries)
+            for run in range(runs):
+                shift = run % max(1, len(active))
+                for lib in active[shift:] + active[:shift]:
+                    answer = workers[lib].ask(name, run == 0, timeout)
+                    record = records[lib]
+                    if answer["status"] != "ok":
+                        record.update({k: v for k, v in answer.items()
+                                       if k in ("status", "reason", "timeout", "traceback")})
+                        active.remove(lib)
+                        continue
+                    record["seconds"].append(answer["seconds"])
+                    record["cpu_seconds"].append(answer["cpu_seconds"])
+                    record.update({k: answer[k] for k in ("count", "shape_ok", "fingerprint",
+                                                          "command") if k in answer})
+                    if sum(record["seconds"]) > budget:
+                        active.remove(lib)
+                if not active:
+                    break
+            for lib in libraries:
+                record = records[lib]
+                if record["status"] == "ok":
+                    record["median_seconds"] = statistics.median(record["seconds"])
+                    log(f"  {name}: {lib}: {record['median_seconds']:.3f} s "
+                        f"({len(record['seconds'])} runs)")
+                else:
+                    log(f"  {name}: {lib}: {record['status']}: {record.get('reason', '')[:160]}")
+                results.append(record)
+    finally:
+        for worker in workers.values():
+            worker.close()
     return results
 
 
-def run_cli(name: str, job: W.Job, runs: int, budget: float) -> Dict[str, Any]:
-    if name.startswith("encode_"):
-        W.load_encode_frames(job, job.path)
-    times: List[float] = []
-    for _ in range(runs):
+class CliWorker:
+    """The ffmpeg CLI, the limit for whole-file decoding (and encoding), timed
+    like a library's worker."""
+
+    library = "ffmpeg-cli"
+
+    def __init__(self, job: W.Job):
+        self.job = job
+
+    def ask(self, workload: str, first: bool, timeout: float) -> Dict[str, Any]:
+        if workload not in ("all", "audio") and not workload.startswith("encode_"):
+            return {"status": "unsupported", "reason": "not a CLI reference"}
+        if workload.startswith("encode_") and self.job.encode_frames is None:
+            W.load_encode_frames(self.job, self.job.path)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
-        W.run_cli(name, job)
-        times.append(time.perf_counter() - start)
-        if sum(times) > budget:
-            break
-    return {"library": "ffmpeg-cli", "workload": name, "status": "ok", "seconds": times,
-            "median_seconds": statistics.median(times),
-            "command": " ".join(W.cli_command(name, job, "OUT.mp4"))}
+        try:
+            W.run_cli(workload, self.job, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return {"status": "timed out", "reason": f"one run took longer than {timeout:.0f} s",
+                    "timeout": timeout}
+        elapsed = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return {"status": "ok", "seconds": elapsed,
+                "cpu_seconds": after.ru_utime + after.ru_stime - before.ru_utime
+                - before.ru_stime,
+                "count": W.ENCODE_FRAMES if workload.startswith("encode_") else self.job.num_frames,
+                "command": " ".join(W.cli_command(workload, self.job, "OUT.mp4"))}
+
+    def close(self) -> None:
+        pass
 
 
 def workloads_for(clip: media.Clip, profile: Dict[str, Any]) -> List[str]:
@@ -278,30 +354,24 @@ def main() -> None:
         if not runnable:
             continue
         timeout = profile["timeout"]
-        for name in runnable:
-            if name == "all" or name == "audio" or name.startswith("encode_"):
-                log(f"{clip_name}: ffmpeg CLI: {name}")
-                r = run_cli(name, job, runs, profile["budget"])
-                r["clip"] = clip_name
-                results.append(r)
-                if name in ("all", "audio"):
-                    timeout = max(timeout, 10 * r["median_seconds"])
+        if clip.kind == "video" and "all" in runnable:
+            # Calibration: the per-run timeout grows with the machine's load.
+            calibration = CliWorker(job).ask("all", False, 600)
+            if calibration["status"] == "ok":
+                timeout = max(timeout, 10 * calibration["seconds"])
+        runnable_libraries = []
         for library in libraries:
             dist = DISTRIBUTIONS.get(library)
             if dist and status.get(dist, "ok") != "ok":
                 for name in runnable:
                     results.append({"clip": clip_name, "library": library, "workload": name,
                                     "status": "not installed", "reason": status[dist]})
-                continue
-            log(f"{clip_name}: {library}: {','.join(runnable)} (timeout {timeout:.0f} s)")
-            for r in run_worker(library, job, runnable, runs, profile["budget"], timeout):
-                r["clip"] = clip_name
-                results.append(r)
-                if r["status"] == "ok":
-                    log(f"  {r['workload']}: {r['median_seconds']:.3f} s "
-                        f"({len(r['seconds'])} runs)")
-                else:
-                    log(f"  {r['workload']}: {r['status']}: {r.get('reason', '')[:160]}")
+            else:
+                runnable_libraries.append(library)
+        log(f"{clip_name}: {','.join(runnable)} (timeout {timeout:.0f} s per run)")
+        for r in run_clip(runnable_libraries, job, runnable, runs, profile["budget"], timeout):
+            r["clip"] = clip_name
+            results.append(r)
 
     info["load_average_end"] = os.getloadavg()
     document = {

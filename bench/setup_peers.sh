@@ -43,6 +43,15 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -f "$STATUS" ]; then
   exit 0
 fi
 
+# How each distribution is checked after installing it.
+declare -A CHECKS=(
+  [torchcodec]="import torchcodec.decoders"
+  [av]="import av"
+  [opencv-python-headless]="import cv2"
+  [decord]="import decord"
+  [matplotlib]="import matplotlib.pyplot"
+)
+
 : > "$STATUS"
 # One pip call per requirement line, so that one peer that cannot be installed
 # (decord has no wheel for every Python) does not keep the others out.
@@ -53,7 +62,15 @@ while IFS= read -r line; do
   name="${req%%[=<>!~ ]*}"
   log "installing $req"
   if out=$("${PIP[@]}" -c tools/constraints.txt --only-binary=:all: "$req" 2>&1); then
-    echo "$name	ok" >> "$STATUS"
+    # Installed is not enough: a wheel built for another torch or for CUDA
+    # installs and then fails to load. Import it (and decode, where cheap).
+    if check=$("$PY" -c "${CHECKS[$name]:-import $name}" 2>&1); then
+      echo "$name	ok" >> "$STATUS"
+    else
+      reason=$(echo "$check" | tail -n 1 | tr '\n\t' '  ')
+      log "$req installs but does not load: $reason"
+      echo "$name	installs but does not load: $reason" >> "$STATUS"
+    fi
   else
     reason=$(echo "$out" | grep -E "ERROR" | head -n 2 | tr '\n\t' '  ')
     log "could not install $req: $reason"

@@ -1,8 +1,8 @@
 """Runs the workloads of one library on one clip, in a process of its own.
 
-Invoked by ``bench/run.py`` as
-``python bench/worker.py LIBRARY JOB_JSON WORKLOADS RUNS BUDGET_S``; prints
-one JSON object per workload on stdout. Each library runs in its own process
+Started by ``bench/run.py`` as ``python bench/worker.py LIBRARY JOB_JSON``;
+it then reads one command per line (a workload to run once) and answers each
+with one JSON line. Each library runs in its own process
 so that the FFmpeg builds the peers bundle (PyAV, OpenCV and decord each ship
 their own) never meet codecflow's, a crash in one library is reported instead
 of ending the benchmark, and each library starts from a cold heap.
@@ -13,7 +13,6 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
-import statistics
 import sys
 import time
 import traceback
@@ -56,33 +55,21 @@ def _shape_ok(outputs: List[torch.Tensor], workload: str, job: W.Job) -> bool:
                for t in outputs)
 
 
-def run_one(library: str, workload: str, job: W.Job, runs: int, budget: float) -> Dict[str, Any]:
+def run_once(library: str, workload: str, job: W.Job, first: bool) -> Dict[str, Any]:
+    """One timed run of one workload."""
     result: Dict[str, Any] = {"library": library, "workload": workload}
     try:
         fn = W.get(library, workload)
     except W.Unsupported as error:
         return {**result, "status": "unsupported", "reason": str(error)}
-    times: List[float] = []
-    cpu: List[float] = []  # CPU seconds of this process, all threads
-    outputs: List[torch.Tensor] = []
-    spent = 0.0
     try:
-        for run in range(runs):
-            # The runner's watchdog times each run from this line on.
-            print(json.dumps({"event": "run", "workload": workload}), flush=True)
-            start = time.perf_counter()
-            cpu_start = time.process_time()
-            outputs = fn(job)
-            elapsed = time.perf_counter() - start
-            cpu.append(time.process_time() - cpu_start)
-            times.append(elapsed)
-            spent += elapsed
-            if run == 0:
-                result["fingerprint"] = _fingerprint(outputs)
-            if spent > budget and run + 1 < runs:
-                break
-            if run + 1 < runs:
-                outputs = []
+        if workload.startswith("encode_") and job.encode_frames is None:
+            W.load_encode_frames(job, job.path)
+        start = time.perf_counter()
+        cpu_start = time.process_time()
+        outputs = fn(job)
+        elapsed = time.perf_counter() - start
+        cpu = time.process_time() - cpu_start  # this process, all threads
     except W.NotAvailable as error:
         return {**result, "status": "not available", "reason": str(error)}
     except Exception as error:  # a peer's failure is reported, not fatal
@@ -93,9 +80,10 @@ def run_one(library: str, workload: str, job: W.Job, runs: int, budget: float) -
         count = sum(int(t.shape[-1]) for t in outputs)  # samples per channel
     else:
         count = sum(int(t.shape[0]) for t in outputs)
-    result.update(status="ok", seconds=times, median_seconds=statistics.median(times),
-                  cpu_seconds=cpu,
-                  count=count, shape_ok=_shape_ok(outputs, workload, job))
+    result.update(status="ok", seconds=elapsed, cpu_seconds=cpu, count=count,
+                  shape_ok=_shape_ok(outputs, workload, job))
+    if first:
+        result["fingerprint"] = _fingerprint(outputs)
     return result
 
 
@@ -128,24 +116,25 @@ def versions() -> Dict[str, str]:
 
 
 def main() -> None:
+    """``--versions``, or ``LIBRARY JOB_JSON``: then one JSON command per
+    stdin line, ``{"workload": NAME, "first": BOOL}``, each answered by one
+    JSON line on stdout."""
     if sys.argv[1] == "--versions":
         print(json.dumps(versions()))
         return
-    library, job_json, names, runs, budget = sys.argv[1:6]
+    library, job_json = sys.argv[1:3]
     job = W.Job(**json.loads(job_json))
-    workload_names = names.split(",")
     try:
         importlib.import_module(MODULES[library])
     except Exception as error:
-        for name in workload_names:
-            print(json.dumps({"library": library, "workload": name, "status": "not installed",
-                              "reason": f"{type(error).__name__}: {error}"[:300]}), flush=True)
+        print(json.dumps({"event": "not installed",
+                          "reason": f"{type(error).__name__}: {error}"[:300]}), flush=True)
         return
-    if any(n.startswith("encode_") for n in workload_names):
-        W.load_encode_frames(job, job.path)
-    for name in workload_names:
-        print(json.dumps({"event": "start", "workload": name}), flush=True)
-        print(json.dumps(run_one(library, name, job, int(runs), float(budget))), flush=True)
+    print(json.dumps({"event": "ready"}), flush=True)
+    for line in sys.stdin:
+        command = json.loads(line)
+        print(json.dumps(run_once(library, command["workload"], job, command["first"])),
+              flush=True)
 
 
 if __name__ == "__main__":

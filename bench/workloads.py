@@ -630,13 +630,14 @@ def cli_command(workload_name: str, job: Job, out: Optional[str] = None) -> List
     raise Unsupported(f"the ffmpeg CLI is not a reference for {workload_name}")
 
 
-def run_cli(workload_name: str, job: Job) -> None:
+def run_cli(workload_name: str, job: Job, timeout: Optional[float] = None) -> None:
     if workload_name.startswith("encode_"):
         out = str(Path(job.encode_dir) / f"cli_{workload_name}.mp4")
         raw = job.encode_frames.permute(0, 2, 3, 1).contiguous().numpy().tobytes()
-        subprocess.run(cli_command(workload_name, job, out), input=raw, check=True)
+        subprocess.run(cli_command(workload_name, job, out), input=raw, check=True,
+                       timeout=timeout)
     else:
-        subprocess.run(cli_command(workload_name, job), check=True)
+        subprocess.run(cli_command(workload_name, job), check=True, timeout=timeout)
 
 
 def _encoded_count(out: Path, job: Job) -> torch.Tensor:
