@@ -50,7 +50,8 @@ def _fingerprint(outputs: List[torch.Tensor], limit: int = 2000) -> List[float]:
 def _shape_ok(outputs: List[torch.Tensor], workload: str, job: W.Job) -> bool:
     if workload == "audio" or workload.startswith("encode_"):
         return True
-    size = W.LOADER_SIZE if workload == "dataloader" else (job.height, job.width)
+    size = {"dataloader": W.LOADER_SIZE, "all": (W.KEPT_ROWS, job.width)}.get(
+        workload, (job.height, job.width))
     return all(t.dtype == torch.uint8 and t.ndim == 4 and tuple(t.shape[1:]) == (3, *size)
                for t in outputs)
 
