@@ -15,7 +15,6 @@ if str(_MEDIA) not in sys.path:
     sys.path.insert(0, str(_MEDIA))
 
 import generate  # noqa: E402
-
 from codecflow.decoders import VideoDecoder  # noqa: E402
 
 # B-frames (some non-reference), open GOPs, HEVC, VP9 alt-refs, an edit list
