@@ -121,7 +121,11 @@ struct VideoDecoder::Impl {
     decoder->skipUnreferencedBefore(exactPts ? target : INT64_MIN);
     for (int attempt = 0;; ++attempt) {
       int64_t next = 0;
-      while (decoder->peekPts(next) && next <= target) {
+      // An exact target is reached once it is the current frame: peeking at
+      // the frame after it would decode one more frame (several with frame
+      // threads) only to learn what the index already says.
+      while (!(exactPts && decoder->current() != nullptr && decoder->currentPts() == target) &&
+             decoder->peekPts(next) && next <= target) {
         decoder->advance();
       }
       bool landed = decoder->current() != nullptr &&
