@@ -114,8 +114,9 @@ struct VideoDecoder::Impl {
       // than decoding everything in between.
       canRollForward = index.seekPointBefore(target) <= index.seekPointBefore(decoder->currentPts());
     }
+    bool canRetryFromDts = false;
     if (!canRollForward) {
-      seekBefore(target);
+      canRetryFromDts = seekBefore(target);
     }
     // Frames before an exact target are only decoded to be dropped.
     decoder->skipUnreferencedBefore(exactPts ? target : INT64_MIN);
@@ -145,21 +146,39 @@ struct VideoDecoder::Impl {
                  std::to_string(target) + ") of '" + demuxer.source().description() +
                  "': the stream is damaged or its index does not match its frames");
       }
-      // The seek landed after the target (the demuxer seeks by decode
-      // time, or a key frame was mislabelled): start from the beginning.
-      decoder->seek(INT64_MIN);
+      // The seek landed after the target. A demuxer that seeks by decode
+      // time may land on a later key frame whose dts precedes the pts we
+      // asked for: retry from the earlier of the key frame's pts and dts.
+      // Past that (a mislabelled key frame), start from the beginning.
+      if (canRetryFromDts) {
+        canRetryFromDts = false;
+        decoder->seek(index.seekPoints()[index.seekPointBefore(target)].seekTimestamp());
+      } else {
+        decoder->seek(INT64_MIN);
+      }
     }
   }
 
-  void seekBefore(int64_t target) {
+  // Note [Seeking to a key frame's pts]
+  // MP4 and Matroska demuxers seek by presentation time: asking for a key
+  // frame's dts, which B-frames put before its pts, lands on the key frame
+  // before it and decodes a whole GOP for nothing. So the seek asks for the
+  // key frame's pts; a demuxer that seeks by decode time lands on this key
+  // frame or (rarely) a later one, and moveTo() then retries from the
+  // earlier of pts and dts. Returns whether that retry can land elsewhere.
+  bool seekBefore(int64_t target) {
     int64_t position = index.seekPointBefore(target);
     if (position >= 0) {
-      decoder->seek(index.seekPoints()[position].seekTimestamp());
-    } else if (exact) {
+      const SeekPoint& point = index.seekPoints()[position];
+      decoder->seek(point.pts);
+      return point.seekTimestamp() != point.pts;
+    }
+    if (exact) {
       decoder->seek(INT64_MIN);
     } else {
       decoder->seek(target);
     }
+    return false;
   }
 
   // Decodes the frames at `targets` (stream time base) into `out`, each

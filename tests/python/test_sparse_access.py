@@ -65,3 +65,26 @@ def test_frames_played_at_sparse_times_match_the_cli(name: str) -> None:
     assert len(pts) == n
     for k, i in enumerate(wanted):
         assert torch.equal(got[k], reference[i]), f"{name}: frame {i}"
+
+
+def test_sparse_indices_in_mpegts_match_the_cli(tmp_path: Path) -> None:
+    # MPEG-TS seeks by decode time: a seek to a key frame's pts can land on a
+    # later key frame, from which the decoder must retry.
+    import subprocess
+
+    ts = tmp_path / "bframes.ts"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(generate.clip("h264_bframes")),
+                    "-c", "copy", "-f", "mpegts", str(ts)], check=True)
+    raw = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(ts), "-map", "0:v:0",
+                          "-fps_mode", "passthrough", "-pix_fmt", "rgb24", "-f", "rawvideo", "-"],
+                         check=True, capture_output=True).stdout
+    decoder = VideoDecoder(str(ts))
+    h, w = decoder.metadata.height, decoder.metadata.width
+    reference = torch.frombuffer(bytearray(raw), dtype=torch.uint8).view(-1, h, w, 3)
+    reference = reference.permute(0, 3, 1, 2)
+    n = len(decoder)
+    assert n == reference.shape[0]
+    wanted = list(range(n - 1, 0, -4)) + list(range(0, n, 6))
+    got = decoder.get_frames_at(wanted).data
+    for k, i in enumerate(wanted):
+        assert torch.equal(got[k], reference[i]), f"frame {i}"
