@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
+import subprocess
 import sys
 import time
 import traceback
@@ -97,6 +98,14 @@ def versions() -> Dict[str, str]:
             found[name] = str(getattr(module, "__version__", "unknown"))
         except Exception as error:
             found[name] = f"not importable: {type(error).__name__}: {error}"[:300]
+    try:
+        root = Path(__file__).resolve().parent.parent
+        commit = subprocess.run(["git", "-C", str(root), "describe", "--always", "--dirty"],
+                                capture_output=True, text=True).stdout.strip()
+        if commit:
+            found["codecflow commit"] = commit
+    except OSError:
+        pass
     try:
         import codecflow
         found["codecflow ffmpeg"] = str(codecflow.ffmpeg_major_version)
