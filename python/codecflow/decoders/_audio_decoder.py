@@ -9,6 +9,7 @@ import torch
 
 from codecflow import _core
 from codecflow._errors import InvalidArgumentError
+from codecflow._fork import track
 from codecflow._frame import AudioSamples
 from codecflow._source import SourceLike, make_source
 from codecflow.decoders._metadata import AudioStreamMetadata, audio_metadata_from_core
@@ -79,11 +80,13 @@ class AudioDecoder:
             raise ValueError(f"stream_index must be a non-negative int, got {stream_index!r}")
         _check_positive(sample_rate, "sample_rate")
         _check_positive(num_channels, "num_channels")
-        self._decoder = _core.AudioDecoder(
-            make_source(source),
-            stream_index=-1 if stream_index is None else stream_index,
-            sample_rate=sample_rate,
-            num_channels=num_channels,
+        self._decoder = track(
+            _core.AudioDecoder(
+                make_source(source),
+                stream_index=-1 if stream_index is None else stream_index,
+                sample_rate=sample_rate,
+                num_channels=num_channels,
+            )
         )
         self.stream_index: int = self._decoder.stream_index
         self.metadata: AudioStreamMetadata = audio_metadata_from_core(self._decoder.metadata)

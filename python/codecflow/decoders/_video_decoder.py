@@ -14,6 +14,7 @@ import torch
 from codecflow import _core
 from codecflow._device import CpuFallbackStatus, DeviceLike, resolve_device
 from codecflow._errors import InvalidArgumentError, OutOfRangeError
+from codecflow._fork import track
 from codecflow._frame import Frame, FrameBatch
 from codecflow._source import SourceLike, make_source
 from codecflow.decoders._cuda import core_device_kwargs, update_cpu_fallback
@@ -170,7 +171,7 @@ class VideoDecoder:
 
     @_decoder.setter
     def _decoder(self, core: "_core.VideoDecoder") -> None:
-        self._core_decoder = core
+        self._core_decoder = track(core)
         self._core_pid = os.getpid()
 
     def _frame_index(self) -> Optional[List[Tuple[int, int, bool]]]:

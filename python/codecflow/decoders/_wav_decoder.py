@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from codecflow import _core
+from codecflow._fork import track
 from codecflow._frame import AudioSamples
 from codecflow._source import SourceLike, make_source
 from codecflow.decoders._audio_decoder import _check_range, _to_samples
@@ -39,7 +40,7 @@ class WavDecoder:
     """
 
     def __init__(self, source: SourceLike):
-        self._decoder = _core.WavDecoder(make_source(source))
+        self._decoder = track(_core.WavDecoder(make_source(source)))
         self.stream_index: int = 0
         self.metadata: AudioStreamMetadata = audio_metadata_from_core(self._decoder.metadata)
 

@@ -12,6 +12,7 @@ import torch
 from codecflow import _core
 from codecflow._device import CpuFallbackStatus, DeviceLike, resolve_device
 from codecflow._errors import InvalidArgumentError
+from codecflow._fork import track
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -317,7 +318,7 @@ class Encoder:
             raise InvalidArgumentError(
                 f"max_queued_frames must be an int >= 0, got {max_queued_frames!r}"
             )
-        self._core = _core.Encoder(int(max_queued_frames))
+        self._core = track(_core.Encoder(int(max_queued_frames)))
         self._streams: List[Union[VideoStream, AudioStream]] = []
         self._opened = False
 
