@@ -1,8 +1,8 @@
 #include "codecflow/Tensor.h"
 
-#include <sys/mman.h>
-
 #include <cstdlib>
+#include <map>
+#include <mutex>
 #include <new>
 #include <numeric>
 #include <string>
@@ -12,8 +12,55 @@
 namespace codecflow {
 
 namespace {
-constexpr size_t kHugePage = size_t{2} << 20;
-constexpr size_t kHugePageThreshold = size_t{4} << 20;
+
+// Note [Reusing frame batches]
+// A batch of 1080p frames is hundreds of MB. Fresh memory from the system
+// arrives as zeroed pages, one fault per 4 KiB page, and that costs more
+// than converting the frames into it. Large blocks freed by their last
+// tensor are kept (up to a bound) and handed to the next tensor of the same
+// size, so a loop over batches touches the same memory again.
+class BlockCache {
+ public:
+  static BlockCache& instance() {
+    static BlockCache* cache = new BlockCache();  // never destroyed: tensors may outlive exit
+    return *cache;
+  }
+
+  void* take(size_t size) {
+    if (size < kMinBlock) {
+      return nullptr;
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = blocks_.find(size);
+    if (it == blocks_.end()) {
+      return nullptr;
+    }
+    void* block = it->second;
+    blocks_.erase(it);
+    cached_ -= size;
+    return block;
+  }
+
+  void give(void* block, size_t size) {
+    if (size >= kMinBlock) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (cached_ + size <= kMaxCached) {
+        blocks_.emplace(size, block);
+        cached_ += size;
+        return;
+      }
+    }
+    std::free(block);
+  }
+
+ private:
+  static constexpr size_t kMinBlock = size_t{1} << 20;
+  static constexpr size_t kMaxCached = size_t{512} << 20;
+  std::mutex mutex_;
+  std::multimap<size_t, void*> blocks_;
+  size_t cached_ = 0;
+};
+
 }  // namespace
 
 int64_t dtypeSize(DType dtype) {
@@ -73,24 +120,16 @@ Tensor Tensor::empty(std::vector<int64_t> shape, DType dtype) {
   size_t bytes = static_cast<size_t>(t.nbytes());
   // Plus one block of slack: vectorized writers (swscale) may touch a few
   // bytes past the last row.
-  size_t alignment = 64;
   size_t rounded = (bytes + 63) / 64 * 64 + 64;
-  if (rounded >= kHugePageThreshold) {
-    // Note [Huge pages for frame batches]
-    // A batch of 1080p frames is hundreds of MB of fresh memory; faulting it
-    // in 4 KiB pages costs more than converting the frames into it. Huge
-    // pages cut the faults 512-fold.
-    alignment = kHugePage;
-    rounded = (rounded + kHugePage - 1) / kHugePage * kHugePage;
+  void* data = BlockCache::instance().take(rounded);
+  if (data == nullptr) {
+    data = std::aligned_alloc(64, rounded);
   }
-  void* data = std::aligned_alloc(alignment, rounded);
   if (data == nullptr) {
     throw std::bad_alloc();
   }
-  if (alignment == kHugePage) {
-    ::madvise(data, rounded, MADV_HUGEPAGE);
-  }
-  t.storage_ = std::shared_ptr<void>(data, [](void* p) { std::free(p); });
+  t.storage_ = std::shared_ptr<void>(
+      data, [rounded](void* p) { BlockCache::instance().give(p, rounded); });
   t.data_ = data;
   return t;
 }
