@@ -26,7 +26,7 @@ CACHE = pathlib.Path(__file__).resolve().parent / "media-cache"
 def make_clip(seconds: int) -> pathlib.Path:
     """A 1920x1080 60 fps H.264 clip (mandelbrot, one key frame per 600 frames)."""
     CACHE.mkdir(parents=True, exist_ok=True)
-    path = CACHE / f"mandelbrot_1080p60_{seconds}s.mp4"
+    path = CACHE / f"decode_mandelbrot_1080p60_{seconds}s.mp4"
     if not path.exists():
         tmp = path.with_suffix(".tmp.mp4")
         subprocess.run(
