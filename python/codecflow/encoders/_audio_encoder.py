@@ -8,7 +8,7 @@ from typing import Any, Dict, Optional
 import torch
 
 from codecflow._errors import InvalidArgumentError
-from codecflow.encoders._encoder import Encoder, PathLike
+from codecflow.encoders._encoder import Encoder, PathLike, as_channel_samples
 
 
 class AudioEncoder:
@@ -34,16 +34,7 @@ class AudioEncoder:
     """
 
     def __init__(self, samples: torch.Tensor, *, sample_rate: int):
-        if not isinstance(samples, torch.Tensor):
-            raise InvalidArgumentError(
-                f"Expected samples to be a Tensor, got {type(samples).__name__}"
-            )
-        if samples.dtype != torch.float32:
-            raise InvalidArgumentError(f"Expected float32 samples, got {samples.dtype}")
-        if samples.dim() == 1:
-            samples = samples.unsqueeze(0)
-        if samples.dim() != 2:
-            raise InvalidArgumentError(f"Expected 1-D or 2-D samples (C, N), got {samples.dim()}-D")
+        samples = as_channel_samples(samples)
         if samples.device.type != "cpu":
             raise InvalidArgumentError(f"Expected samples on the CPU, got {samples.device}")
         if isinstance(sample_rate, bool) or not isinstance(sample_rate, numbers.Integral):

@@ -118,6 +118,34 @@ def _key_frame_mask(key_frames: Any, num_frames: int) -> List[bool]:
     return mask
 
 
+def check_rgb_frames(frames: Any) -> None:
+    """Raises ValueError unless ``frames`` is a uint8 ``(N, 3, H, W)`` tensor."""
+    if not isinstance(frames, torch.Tensor):
+        raise InvalidArgumentError(f"Expected frames to be a Tensor, got {type(frames).__name__}")
+    if frames.dtype != torch.uint8:
+        raise InvalidArgumentError(f"Expected uint8 frames, got {frames.dtype}")
+    if frames.dim() != 4:
+        raise InvalidArgumentError(f"Expected 4-D frames (N, C, H, W), got {frames.dim()}-D")
+    if frames.shape[1] != 3:
+        raise InvalidArgumentError(
+            f"Expected 3 (RGB) channels in dimension 1, got {frames.shape[1]}"
+        )
+
+
+def as_channel_samples(samples: Any) -> torch.Tensor:
+    """``samples`` as float32 ``(C, N)`` (a 1-D tensor is one channel);
+    raises ValueError for another type, dtype or number of dims."""
+    if not isinstance(samples, torch.Tensor):
+        raise InvalidArgumentError(f"Expected samples to be a Tensor, got {type(samples).__name__}")
+    if samples.dtype != torch.float32:
+        raise InvalidArgumentError(f"Expected float32 samples, got {samples.dtype}")
+    if samples.dim() == 1:
+        samples = samples.unsqueeze(0)
+    if samples.dim() != 2:
+        raise InvalidArgumentError(f"Expected 1-D or 2-D samples (C, N), got {samples.dim()}-D")
+    return samples
+
+
 class VideoStream:
     """A video stream of an :class:`Encoder`; made by :meth:`Encoder.add_video`.
 
@@ -168,18 +196,7 @@ class VideoStream:
             RuntimeError: when the encoder is not open, or encoding failed (an
                 error of the background thread is re-raised here).
         """
-        if not isinstance(frames, torch.Tensor):
-            raise InvalidArgumentError(
-                f"Expected frames to be a Tensor, got {type(frames).__name__}"
-            )
-        if frames.dtype != torch.uint8:
-            raise InvalidArgumentError(f"Expected uint8 frames, got {frames.dtype}")
-        if frames.dim() != 4:
-            raise InvalidArgumentError(f"Expected 4-D frames (N, C, H, W), got {frames.dim()}-D")
-        if frames.shape[1] != 3:
-            raise InvalidArgumentError(
-                f"Expected 3 (RGB) channels in dimension 1, got {frames.shape[1]}"
-            )
+        check_rgb_frames(frames)
         if tuple(frames.shape[2:]) != (self._height, self._width):
             raise InvalidArgumentError(
                 f"Expected frames of height x width {self._height}x{self._width}, got "
@@ -217,7 +234,6 @@ class VideoStream:
         self._encoder._core.add_frames(
             self._index, frames, channels_last=channels_last, pts_seconds=pts, key_frames=keys
         )
-
 
     def _add_cuda_frames(self, frames: torch.Tensor, pts: List[float], keys: List[bool]) -> None:
         # Note [CUDA frames without NVENC]
@@ -258,16 +274,7 @@ class AudioStream:
             ValueError: for samples of the wrong type, dtype, shape or device.
             RuntimeError: when the encoder is not open or encoding failed.
         """
-        if not isinstance(samples, torch.Tensor):
-            raise InvalidArgumentError(
-                f"Expected samples to be a Tensor, got {type(samples).__name__}"
-            )
-        if samples.dtype != torch.float32:
-            raise InvalidArgumentError(f"Expected float32 samples, got {samples.dtype}")
-        if samples.dim() == 1:
-            samples = samples.unsqueeze(0)
-        if samples.dim() != 2:
-            raise InvalidArgumentError(f"Expected 1-D or 2-D samples (C, N), got {samples.dim()}-D")
+        samples = as_channel_samples(samples)
         if samples.shape[0] != self._num_channels:
             raise InvalidArgumentError(
                 f"Expected {self._num_channels} channels in dimension 0, got {samples.shape[0]}"

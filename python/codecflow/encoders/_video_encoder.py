@@ -8,7 +8,7 @@ import torch
 
 from codecflow._device import resolve_device
 from codecflow._errors import InvalidArgumentError
-from codecflow.encoders._encoder import Encoder, PathLike, _check_frame_rate
+from codecflow.encoders._encoder import Encoder, PathLike, _check_frame_rate, check_rgb_frames
 
 
 class VideoEncoder:
@@ -36,18 +36,7 @@ class VideoEncoder:
     """
 
     def __init__(self, frames: torch.Tensor, *, frame_rate: float):
-        if not isinstance(frames, torch.Tensor):
-            raise InvalidArgumentError(
-                f"Expected frames to be a Tensor, got {type(frames).__name__}"
-            )
-        if frames.dtype != torch.uint8:
-            raise InvalidArgumentError(f"Expected uint8 frames, got {frames.dtype}")
-        if frames.dim() != 4:
-            raise InvalidArgumentError(f"Expected 4-D frames (N, C, H, W), got {frames.dim()}-D")
-        if frames.shape[1] != 3:
-            raise InvalidArgumentError(
-                f"Expected 3 (RGB) channels in dimension 1, got {frames.shape[1]}"
-            )
+        check_rgb_frames(frames)
         if frames.shape[0] == 0 or frames.shape[2] == 0 or frames.shape[3] == 0:
             raise InvalidArgumentError(
                 f"Expected at least one non-empty frame, got shape {tuple(frames.shape)}"
