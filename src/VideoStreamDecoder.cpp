@@ -49,7 +49,6 @@ void VideoStreamDecoder::seek(int64_t timestamp) {
   av_frame_unref(pending_.get());
   hasCurrent_ = hasPending_ = false;
   currentPts_ = pendingPts_ = INT64_MIN;
-  started_ = true;
   sentEof_ = decoderEof_ = false;
 }
 
@@ -102,9 +101,6 @@ bool VideoStreamDecoder::receive(AVFrame* frame) {
 }
 
 bool VideoStreamDecoder::peekPts(int64_t& pts) {
-  if (!started_) {
-    started_ = true;
-  }
   if (!hasPending_) {
     if (!receive(pending_.get())) {
       return false;

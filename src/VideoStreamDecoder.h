@@ -40,7 +40,6 @@ class VideoStreamDecoder {
   // The frame most recently consumed (nullptr before any), and its pts.
   const AVFrame* current() const { return hasCurrent_ ? current_.get() : nullptr; }
   int64_t currentPts() const { return currentPts_; }
-  bool started() const { return started_; }
 
   // Lets the decoder drop frames that no other frame refers to
   // (AVDISCARD_NONREF) while their packet's pts lies before `pts`: rolling
@@ -71,7 +70,6 @@ class VideoStreamDecoder {
   int64_t currentPts_ = INT64_MIN;
   int64_t pendingPts_ = INT64_MIN;
   int64_t skipBefore_ = INT64_MIN;
-  bool started_ = false;
   bool sentEof_ = false;
   bool decoderEof_ = false;
 };

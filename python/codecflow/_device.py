@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional, Union
+from typing import Union
 
 import torch
 
@@ -83,10 +83,3 @@ class CpuFallbackStatus:
             f"fell_back={self._fell_back}, reason={self._reason!r})"
         )
 
-
-def default_reason(device: Optional[torch.device]) -> str:
-    return (
-        "no fallback: decoding on the CPU was asked for"
-        if device is None or device.type == "cpu"
-        else ""
-    )
