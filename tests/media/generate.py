@@ -275,11 +275,16 @@ _add(
 # ---- encoder sources -----------------------------------------------------------
 # Smooth content (no sharp chroma edges): after a 4:2:0 round trip through
 # RGB the colour conversion alone keeps it above 45 dB, so encoder quality
-# can be measured on it.
+# can be measured on it.  The filter draws random colours and end points
+# whatever its seed, so both are given: the clip is the same on every machine.
+_GRADIENTS = (
+    "gradients=size=320x240:rate=30:duration=1:speed=0.05:nb_colors=3"
+    ":c0=0x2a5fd0:c1=0xe0a040:c2=0x40c070:x0=40:y0=30:x1=280:y1=210"
+)
 _add(
     "gradients", "mp4", "video",
     "H.264 yuv420p 320x240 30 fps 1 s of slowly moving colour gradients",
-    [*_args("-f lavfi -i gradients=size=320x240:rate=30:duration=1:speed=0.05:seed=1"), *_X264],
+    [*_args(f"-f lavfi -i {_GRADIENTS}"), *_X264],
 )  # fmt: skip
 
 # ---- audio -------------------------------------------------------------------

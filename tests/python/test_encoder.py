@@ -399,8 +399,23 @@ class FailingAfter:
         return self.written
 
 
+def ffv1_mkv_size(frames: torch.Tensor) -> int:
+    """Bytes that `frames` make as FFV1 in Matroska: the failing sinks' limits
+    are fractions of it, so that they fail part-way whatever the content."""
+    out = io.BytesIO()
+    encoder = Encoder()
+    stream = encoder.add_video(
+        height=240, width=320, frame_rate=30, codec="ffv1", pixel_format="bgr0"
+    )
+    encoder.open_file_like(out, format="mkv")
+    stream.add_frames(frames)
+    encoder.close()
+    return len(out.getvalue())
+
+
 def test_background_error_is_reraised_by_the_next_call(frames):
-    sink = FailingAfter(200_000)
+    # 100 frames are sent; the sink fails after about 20 of them.
+    sink = FailingAfter(ffv1_mkv_size(frames[:5]) * 4)
     encoder = Encoder(max_queued_frames=2)
     stream = encoder.add_video(
         height=240, width=320, frame_rate=30, codec="ffv1", pixel_format="bgr0"
@@ -417,7 +432,7 @@ def test_background_error_is_reraised_by_the_next_call(frames):
 
 def test_background_error_is_reraised_by_flush_and_close(frames):
     for last_call in ("flush", "close"):
-        sink = FailingAfter(100_000)
+        sink = FailingAfter(ffv1_mkv_size(frames[:20]) // 2)
         encoder = Encoder(max_queued_frames=64)
         stream = encoder.add_video(
             height=240, width=320, frame_rate=30, codec="ffv1", pixel_format="bgr0"
@@ -433,7 +448,9 @@ def test_synchronous_write_error_is_reraised_unchanged(frames):
     stream = encoder.add_video(
         height=240, width=320, frame_rate=30, codec="ffv1", pixel_format="bgr0"
     )
-    encoder.open_file_like(FailingAfter(50_000), format="mkv")
+    # Matroska holds back at most a cluster: a quarter of the output is
+    # written long before the last frame.
+    encoder.open_file_like(FailingAfter(ffv1_mkv_size(frames) // 4), format="mkv")
     with pytest.raises(Boom):
         stream.add_frames(frames)
     with pytest.raises(RuntimeError, match="earlier error"):
