@@ -80,4 +80,13 @@ class Tensor {
 
 std::vector<int64_t> contiguousStrides(const std::vector<int64_t>& shape);
 
+// Freed CPU tensors of 1 MiB and more are kept for reuse by the next tensor
+// of the same size, up to this many bytes in all (Note [Reusing frame
+// batches] in src/Tensor.cpp). Lowering the limit frees what no longer fits;
+// 0 keeps nothing.
+size_t frameCacheLimit();
+void setFrameCacheLimit(size_t bytes);
+// Bytes kept now.
+size_t frameCacheBytes();
+
 }  // namespace codecflow

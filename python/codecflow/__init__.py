@@ -6,6 +6,7 @@ The public API follows TorchCodec's: ``import codecflow`` where code says
 
 from __future__ import annotations
 
+import numbers
 from typing import Optional, Union
 
 from codecflow import _core
@@ -54,6 +55,33 @@ def set_ffmpeg_log_level(level: Union[str, int]) -> None:
     _core.set_ffmpeg_log_level(level)
 
 
+def set_frame_cache_limit(nbytes: int) -> None:
+    """**[extra]** Sets how much freed frame memory codecflow keeps for reuse.
+
+    A batch of large frames is hundreds of MB, and memory fresh from the
+    system costs a page fault per 4 KiB; when the last tensor over a decoded
+    batch (1 MiB or more) goes away, its memory is kept and the next batch of
+    the same size is written into it. The kernel may take kept pages back
+    whenever it needs memory. The default is an eighth of the machine's
+    memory, at most 2 GiB.
+
+    Args:
+        nbytes: the most bytes kept at once; 0 keeps nothing. Lowering the
+            limit frees, oldest first, what no longer fits.
+
+    Raises:
+        ValueError: for a negative or non-integer ``nbytes``.
+    """
+    if isinstance(nbytes, bool) or not isinstance(nbytes, numbers.Integral) or nbytes < 0:
+        raise ValueError(f"nbytes must be an int >= 0, got {nbytes!r}")
+    _core.set_frame_cache_limit(int(nbytes))
+
+
+def get_frame_cache_limit() -> int:
+    """**[extra]** The limit :func:`set_frame_cache_limit` sets, in bytes."""
+    return int(_core.frame_cache_limit())
+
+
 __all__ = [
     "Frame",
     "FrameBatch",
@@ -66,4 +94,6 @@ __all__ = [
     "ffmpeg_major_version",
     "get_container_metadata",
     "set_ffmpeg_log_level",
+    "set_frame_cache_limit",
+    "get_frame_cache_limit",
 ]

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "codecflow/Error.h"
 #include "codecflow/Tensor.h"
 
@@ -43,4 +45,77 @@ TEST(TensorTest, SliceFirstIsAView) {
   EXPECT_EQ(s.shape()[0], 2);
   EXPECT_EQ(s.dataAs<int32_t>(), t.dataAs<int32_t>() + 2);
   EXPECT_THROW(t.sliceFirst(3, 5), Error);
+}
+
+// Restores the frame cache's limit when a test ends.
+class FrameCacheTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    saved_ = frameCacheLimit();
+    setFrameCacheLimit(0);  // start empty
+  }
+  void TearDown() override { setFrameCacheLimit(saved_); }
+
+ private:
+  size_t saved_ = 0;
+};
+
+TEST_F(FrameCacheTest, FreedLargeBlockIsReusedWithItsContentsWritable) {
+  setFrameCacheLimit(size_t{64} << 20);
+  void* first = nullptr;
+  {
+    Tensor t = Tensor::empty({8, 1 << 20}, DType::UInt8);
+    std::memset(t.data(), 7, static_cast<size_t>(t.nbytes()));
+    first = t.data();
+  }
+  EXPECT_GE(frameCacheBytes(), size_t{8} << 20);
+  Tensor again = Tensor::empty({8, 1 << 20}, DType::UInt8);
+  EXPECT_EQ(again.data(), first);
+  EXPECT_EQ(frameCacheBytes(), 0u);
+  // The pages were marked reclaimable while kept; writing makes them ours.
+  std::memset(again.data(), 9, static_cast<size_t>(again.nbytes()));
+  const auto* bytes = again.dataAs<uint8_t>();
+  EXPECT_EQ(bytes[0], 9);
+  EXPECT_EQ(bytes[again.nbytes() - 1], 9);
+}
+
+TEST_F(FrameCacheTest, SmallBlocksAreNotKept) {
+  setFrameCacheLimit(size_t{64} << 20);
+  { Tensor t = Tensor::empty({1000}, DType::UInt8); }
+  EXPECT_EQ(frameCacheBytes(), 0u);
+}
+
+TEST_F(FrameCacheTest, OldestBlockIsEvictedFirst) {
+  setFrameCacheLimit(size_t{5} << 20);  // room for two 2 MiB blocks
+  void* a = nullptr;
+  void* c = nullptr;
+  {
+    Tensor ta = Tensor::empty({2 << 20}, DType::UInt8);
+    Tensor tb = Tensor::empty({2 << 20}, DType::UInt8);
+    Tensor tc = Tensor::empty({2 << 20}, DType::UInt8);
+    a = ta.data();
+    c = tc.data();
+    ta = Tensor();  // freed first: evicted when the third arrives
+  }
+  EXPECT_LE(frameCacheBytes(), size_t{5} << 20);
+  Tensor x = Tensor::empty({2 << 20}, DType::UInt8);
+  Tensor y = Tensor::empty({2 << 20}, DType::UInt8);
+  EXPECT_NE(x.data(), a);
+  EXPECT_NE(y.data(), a);
+  EXPECT_TRUE(x.data() == c || y.data() == c);
+}
+
+TEST_F(FrameCacheTest, LoweringTheLimitFreesWhatNoLongerFits) {
+  setFrameCacheLimit(size_t{64} << 20);
+  { Tensor t = Tensor::empty({4 << 20}, DType::UInt8); }
+  EXPECT_GT(frameCacheBytes(), 0u);
+  setFrameCacheLimit(0);
+  EXPECT_EQ(frameCacheBytes(), 0u);
+  EXPECT_EQ(frameCacheLimit(), 0u);
+}
+
+TEST_F(FrameCacheTest, BlockLargerThanTheLimitIsNotKept) {
+  setFrameCacheLimit(size_t{2} << 20);
+  { Tensor t = Tensor::empty({3 << 20}, DType::UInt8); }
+  EXPECT_EQ(frameCacheBytes(), 0u);
 }

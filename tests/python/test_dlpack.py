@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import gc
+import os
 
 import numpy as np
+import pytest
 import torch
 
+import codecflow
 from codecflow import _core
 from codecflow.decoders import VideoDecoder
 
@@ -51,3 +54,52 @@ def test_unconsumed_capsule_is_released():
     for _ in range(100):
         _core._empty_uint8([1024, 1024])
     gc.collect()
+
+
+@pytest.fixture
+def frame_cache():
+    saved = codecflow.get_frame_cache_limit()
+    codecflow.set_frame_cache_limit(0)  # start empty
+    yield
+    codecflow.set_frame_cache_limit(saved)
+
+
+def test_frame_cache_limit_defaults_to_a_share_of_memory():
+    limit = codecflow.get_frame_cache_limit()
+    ram = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    assert limit == min(ram // 8, 2 << 30)
+
+
+def test_a_freed_batch_is_reused_by_the_next_batch_and_stays_exact(media, frame_cache):
+    codecflow.set_frame_cache_limit(256 << 20)
+    reference = media.reference_frames("h264_bframes")
+    decoder = VideoDecoder(media.clip("h264_bframes"), dimension_order="NHWC")
+    first = decoder.get_frames_in_range(0, 10).data
+    pointer = first.data_ptr()
+    del first
+    assert _core.frame_cache_bytes() >= reference[:10].nbytes
+    second = decoder.get_frames_in_range(10, 20).data
+    assert second.data_ptr() == pointer
+    np.testing.assert_array_equal(second.numpy(), reference[10:20])
+    # A batch still alive is never handed out again.
+    third = decoder.get_frames_in_range(0, 10).data
+    assert third.data_ptr() != second.data_ptr()
+    np.testing.assert_array_equal(third.numpy(), reference[:10])
+    np.testing.assert_array_equal(second.numpy(), reference[10:20])
+
+
+def test_zero_limit_keeps_nothing(media, frame_cache):
+    decoder = VideoDecoder(media.clip("h264_bframes"))
+    decoder.get_frames_in_range(0, 10)  # freed at once
+    assert _core.frame_cache_bytes() == 0
+    codecflow.set_frame_cache_limit(256 << 20)
+    decoder.get_frames_in_range(0, 10)
+    assert _core.frame_cache_bytes() > 0
+    codecflow.set_frame_cache_limit(0)
+    assert _core.frame_cache_bytes() == 0
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "1", True, None])
+def test_frame_cache_limit_rejects_bad_values(bad):
+    with pytest.raises(ValueError, match="nbytes"):
+        codecflow.set_frame_cache_limit(bad)

@@ -106,6 +106,10 @@ void bindTensor(py::module_& m) {
       "_roundtrip",
       [](const py::object& object) { return toCapsule(fromDLPackObject(object)); },
       "Imports an object through DLPack and exports it again, aliasing the same memory.");
+  m.def("frame_cache_limit", &frameCacheLimit);
+  m.def("set_frame_cache_limit", &setFrameCacheLimit, py::arg("bytes"),
+        py::call_guard<py::gil_scoped_release>());
+  m.def("frame_cache_bytes", &frameCacheBytes);
 }
 
 }  // namespace codecflow::python
