@@ -53,7 +53,7 @@ PROFILES = {
     # DataLoader workload's jobs, loader_clips the clips it runs on (None: all;
     # the quick profile runs fewer jobs on the 540p clip only, to fit in ten
     # minutes on 2 cores: each job decodes most of its clip).
-    "quick": {"clips": media.QUICK, "runs": 3, "budget": 20.0, "timeout": 45.0,
+    "quick": {"clips": media.QUICK, "runs": 3, "budget": 6.0, "timeout": 45.0,
               "loader_jobs": 10, "loader_clips": ["testsrc2_540p30_60s.mp4"],
               "libraries": ["codecflow", "torchcodec", "torchcodec-approx", "pyav", "opencv",
                             "decord"]},
@@ -116,10 +116,9 @@ def job_for(clip: media.Clip, path: Path, loader_jobs: int) -> W.Job:
                       loader_jobs=loader_jobs)
 
 
-def job_json(job: W.Job) -> str:
-    fields = {f.name: getattr(job, f.name) for f in dataclasses.fields(job)
-              if f.name not in ("encode_frames", "encode_dir")}
-    return json.dumps(fields)
+def job_fields(job: W.Job) -> Dict[str, Any]:
+    return {f.name: getattr(job, f.name) for f in dataclasses.fields(job)
+            if f.name not in ("encode_frames", "encode_dir")}
 
 
 def _pump(proc: subprocess.Popen, lines: "queue.Queue[Optional[str]]") -> None:
@@ -131,19 +130,19 @@ def _pump(proc: subprocess.Popen, lines: "queue.Queue[Optional[str]]") -> None:
 
 
 class Worker:
-    """One library's process for one clip (bench/worker.py), asked to run one
-    workload at a time; restarted after it times out or dies."""
+    """One library's process (bench/worker.py), kept for the whole run and
+    asked to run one workload on one clip at a time; restarted after it times
+    out or dies."""
 
-    def __init__(self, library: str, job: W.Job):
+    def __init__(self, library: str):
         self.library = library
-        self.job = job
         self.proc: Optional[subprocess.Popen] = None
         self.failure: Optional[Dict[str, Any]] = None
 
     def _start(self) -> None:
         self.errors = tempfile.TemporaryFile("w+")
         self.proc = subprocess.Popen(
-            [sys.executable, str(HERE / "worker.py"), self.library, job_json(self.job)],
+            [sys.executable, str(HERE / "worker.py"), self.library],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors, text=True,
             env=worker_env())
         self.lines: "queue.Queue[Optional[str]]" = queue.Queue()
@@ -166,7 +165,7 @@ class Worker:
         text = self.errors.read().strip().splitlines()
         return (text[-1] if text else "no error output")[:400]
 
-    def ask(self, workload: str, first: bool, timeout: float) -> Dict[str, Any]:
+    def ask(self, workload: str, first: bool, timeout: float, job: W.Job) -> Dict[str, Any]:
         if self.failure:
             return dict(self.failure)
         if self.proc is None:
@@ -174,7 +173,8 @@ class Worker:
             if self.failure:
                 return dict(self.failure)
         assert self.proc is not None and self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps({"workload": workload, "first": first}) + "\n")
+        self.proc.stdin.write(json.dumps({"workload": workload, "first": first,
+                                          "job": job_fields(job)}) + "\n")
         self.proc.stdin.flush()
         try:
             line = self.lines.get(timeout=timeout)
@@ -203,51 +203,62 @@ class Worker:
         self.proc = None
 
 
-def run_clip(libraries: List[str], job: W.Job, names: List[str], runs: int, budget: float,
-             timeout: float) -> List[Dict[str, Any]]:
+def supported(library: str, name: str) -> Optional[Dict[str, Any]]:
+    """None when ``library`` has ``name``; else the answer its worker would
+    give (known without starting it)."""
+    if library == "ffmpeg-cli":
+        return None
+    try:
+        W.get(library, name)
+    except W.Unsupported as error:
+        return {"status": "unsupported", "reason": str(error)}
+    return None
+
+
+def run_clip(pool: Dict[str, "Worker"], libraries: List[str], job: W.Job, names: List[str],
+             runs: int, budget: float, timeout: float) -> List[Dict[str, Any]]:
     """Every workload of ``names`` for every library, interleaved run by run
     (run k of every library, in an order rotated each run) so that a change in
-    the machine's load falls on all libraries alike."""
-    workers: Dict[str, Any] = {library: Worker(library, job) for library in libraries}
+    the machine's load falls on all libraries alike. ``pool`` holds the
+    libraries' worker processes, started on first use and kept between clips."""
+    workers: Dict[str, Any] = {}
+    for library in libraries:
+        workers[library] = pool.setdefault(library, Worker(library))
     if any(n in ("all", "audio") or n.startswith("encode_") for n in names):
         libraries = libraries + ["ffmpeg-cli"]
         workers["ffmpeg-cli"] = CliWorker(job)
     results: List[Dict[str, Any]] = []
-    try:
-        for name in names:
-            records = {lib: {"library": lib, "workload": name, "status": "ok", "seconds": [],
-                             "cpu_seconds": []} for lib in libraries}
-            active = list(libraries)
-            for run in range(runs):
-                shift = run % max(1, len(active))
-                for lib in active[shift:] + active[:shift]:
-                    answer = workers[lib].ask(name, run == 0, timeout)
-                    record = records[lib]
-                    if answer["status"] != "ok":
-                        record.update({k: v for k, v in answer.items()
-                                       if k in ("status", "reason", "timeout", "traceback")})
-                        active.remove(lib)
-                        continue
-                    record["seconds"].append(answer["seconds"])
-                    record["cpu_seconds"].append(answer["cpu_seconds"])
-                    record.update({k: answer[k] for k in ("count", "shape_ok", "fingerprint",
-                                                          "command") if k in answer})
-                    if sum(record["seconds"]) > budget:
-                        active.remove(lib)
-                if not active:
-                    break
-            for lib in libraries:
+    for name in names:
+        records = {lib: {"library": lib, "workload": name, "status": "ok", "seconds": [],
+                         "cpu_seconds": []} for lib in libraries}
+        active = list(libraries)
+        for run in range(runs):
+            shift = run % max(1, len(active))
+            for lib in active[shift:] + active[:shift]:
+                answer = supported(lib, name) or workers[lib].ask(name, run == 0, timeout, job)
                 record = records[lib]
-                if record["status"] == "ok":
-                    record["median_seconds"] = statistics.median(record["seconds"])
-                    log(f"  {name}: {lib}: {record['median_seconds']:.3f} s "
-                        f"({len(record['seconds'])} runs)")
-                else:
-                    log(f"  {name}: {lib}: {record['status']}: {record.get('reason', '')[:160]}")
-                results.append(record)
-    finally:
-        for worker in workers.values():
-            worker.close()
+                if answer["status"] != "ok":
+                    record.update({k: v for k, v in answer.items()
+                                   if k in ("status", "reason", "timeout", "traceback")})
+                    active.remove(lib)
+                    continue
+                record["seconds"].append(answer["seconds"])
+                record["cpu_seconds"].append(answer["cpu_seconds"])
+                record.update({k: answer[k] for k in ("count", "shape_ok", "fingerprint",
+                                                      "command") if k in answer})
+                if sum(record["seconds"]) > budget:
+                    active.remove(lib)
+            if not active:
+                break
+        for lib in libraries:
+            record = records[lib]
+            if record["status"] == "ok":
+                record["median_seconds"] = statistics.median(record["seconds"])
+                log(f"  {name}: {lib}: {record['median_seconds']:.3f} s "
+                    f"({len(record['seconds'])} runs)")
+            else:
+                log(f"  {name}: {lib}: {record['status']}: {record.get('reason', '')[:160]}")
+            results.append(record)
     return results
 
 
@@ -260,7 +271,9 @@ class CliWorker:
     def __init__(self, job: W.Job):
         self.job = job
 
-    def ask(self, workload: str, first: bool, timeout: float) -> Dict[str, Any]:
+    def ask(self, workload: str, first: bool, timeout: float,
+            job: Optional[W.Job] = None) -> Dict[str, Any]:
+        del job  # always self.job
         if workload not in ("all", "audio") and not workload.startswith("encode_"):
             return {"status": "unsupported", "reason": "not a CLI reference"}
         if workload.startswith("encode_") and self.job.encode_frames is None:
@@ -309,35 +322,10 @@ def _display(executable: str) -> str:
     return os.path.relpath(path, ROOT) if path.startswith(str(ROOT) + os.sep) else path
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    group = parser.add_mutually_exclusive_group()
-    group.add_argument("--quick", action="store_true", help="the quick profile (default)")
-    group.add_argument("--full", action="store_true", help="adds the long clips and more runs")
-    parser.add_argument("--runs", type=int, help="runs per figure (median reported)")
-    parser.add_argument("--libraries", help="comma-separated subset of " + ",".join(LIBRARIES))
-    parser.add_argument("--workloads", help="comma-separated subset of workloads")
-    parser.add_argument("--clips", help="comma-separated subset of clip names")
-    parser.add_argument("--no-docs", action="store_true",
-                        help="do not rewrite docs/performance.md and docs/performance.png")
-    args = parser.parse_args()
-
-    profile_name = "full" if args.full else "quick"
-    profile = dict(PROFILES[profile_name])
-    runs = args.runs or profile["runs"]
-    clips = args.clips.split(",") if args.clips else profile["clips"]
-    libraries = args.libraries.split(",") if args.libraries else profile["libraries"]
-    only = set(args.workloads.split(",")) if args.workloads else None
-
-    started = time.perf_counter()
-    info = machine()
-    log(f"{info['cpu']}, {info['cores']} cores, load {info['load_average_start']}")
-    paths = media.ensure(clips)
-    found = versions()
-    status = peer_status()
-    log("versions: " + ", ".join(f"{k} {v}" for k, v in found.items()))
-
+def run_all(clips: List[str], profile: Dict[str, Any], runs: int, libraries: List[str],
+            only: Optional[set], paths: Dict[str, Path], found: Dict[str, str],
+            status: Dict[str, str], pool: Dict[str, Worker]) -> List[Dict[str, Any]]:
+    """Every clip's workloads, one clip after the other."""
     results: List[Dict[str, Any]] = []
     for clip_name in clips:
         clip = media.CLIPS[clip_name]
@@ -369,9 +357,50 @@ def main() -> None:
             else:
                 runnable_libraries.append(library)
         log(f"{clip_name}: {','.join(runnable)} (timeout {timeout:.0f} s per run)")
-        for r in run_clip(runnable_libraries, job, runnable, runs, profile["budget"], timeout):
+        for r in run_clip(pool, runnable_libraries, job, runnable, runs, profile["budget"],
+                          timeout):
             r["clip"] = clip_name
             results.append(r)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--quick", action="store_true", help="the quick profile (default)")
+    group.add_argument("--full", action="store_true", help="adds the long clips and more runs")
+    parser.add_argument("--runs", type=int, help="runs per figure (median reported)")
+    parser.add_argument("--libraries", help="comma-separated subset of " + ",".join(LIBRARIES))
+    parser.add_argument("--workloads", help="comma-separated subset of workloads")
+    parser.add_argument("--clips", help="comma-separated subset of clip names")
+    parser.add_argument("--no-docs", action="store_true",
+                        help="do not rewrite docs/performance.md and docs/performance.png")
+    args = parser.parse_args()
+
+    profile_name = "full" if args.full else "quick"
+    profile = dict(PROFILES[profile_name])
+    runs = args.runs or profile["runs"]
+    clips = args.clips.split(",") if args.clips else profile["clips"]
+    libraries = args.libraries.split(",") if args.libraries else profile["libraries"]
+    only = set(args.workloads.split(",")) if args.workloads else None
+
+    started = time.perf_counter()
+    info = machine()
+    log(f"{info['cpu']}, {info['cores']} cores, load {info['load_average_start']}")
+    paths = media.ensure(clips)
+    found = versions()
+    status = peer_status()
+    log("versions: " + ", ".join(f"{k} {v}" for k, v in found.items()))
+
+    results: List[Dict[str, Any]] = []
+    pool: Dict[str, Worker] = {}
+    try:
+        results.extend(run_all(clips, profile, runs, libraries, only, paths, found, status,
+                               pool))
+    finally:
+        for worker in pool.values():
+            worker.close()
 
     info["load_average_end"] = os.getloadavg()
     document = {

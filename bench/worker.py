@@ -1,11 +1,11 @@
 """Runs the workloads of one library on one clip, in a process of its own.
 
-Started by ``bench/run.py`` as ``python bench/worker.py LIBRARY JOB_JSON``;
-it then reads one command per line (a workload to run once) and answers each
-with one JSON line. Each library runs in its own process
-so that the FFmpeg builds the peers bundle (PyAV, OpenCV and decord each ship
-their own) never meet codecflow's, a crash in one library is reported instead
-of ending the benchmark, and each library starts from a cold heap.
+Started by ``bench/run.py`` as ``python bench/worker.py LIBRARY``, once per
+library for the whole run; it then reads one command per line (a workload to
+run once on a clip) and answers each with one JSON line. Each library runs in
+its own process so that the FFmpeg builds the peers bundle (PyAV, OpenCV and
+decord each ship their own) never meet codecflow's, and a crash in one
+library is reported instead of ending the benchmark.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -126,14 +127,13 @@ def versions() -> Dict[str, str]:
 
 
 def main() -> None:
-    """``--versions``, or ``LIBRARY JOB_JSON``: then one JSON command per
-    stdin line, ``{"workload": NAME, "first": BOOL}``, each answered by one
-    JSON line on stdout."""
+    """``--versions``, or ``LIBRARY``: then one JSON command per stdin line,
+    ``{"workload": NAME, "first": BOOL, "job": JOB_FIELDS}``, each answered by
+    one JSON line on stdout."""
     if sys.argv[1] == "--versions":
         print(json.dumps(versions()))
         return
-    library, job_json = sys.argv[1:3]
-    job = W.Job(**json.loads(job_json))
+    library = sys.argv[1]
     try:
         importlib.import_module(MODULES[library])
     except Exception as error:
@@ -141,8 +141,14 @@ def main() -> None:
                           "reason": f"{type(error).__name__}: {error}"[:300]}), flush=True)
         return
     print(json.dumps({"event": "ready"}), flush=True)
+    job, job_fields = None, None
     for line in sys.stdin:
         command = json.loads(line)
+        if command["job"] != job_fields:  # a new clip: the last one's frames go
+            if job is not None and job.encode_dir:
+                shutil.rmtree(job.encode_dir, ignore_errors=True)
+            job_fields = command["job"]
+            job = W.Job(**job_fields)
         print(json.dumps(run_once(library, command["workload"], job, command["first"])),
               flush=True)
 
