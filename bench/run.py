@@ -20,6 +20,7 @@ import os
 import platform
 import queue
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -53,7 +54,7 @@ PROFILES = {
     # DataLoader workload's jobs, loader_clips the clips it runs on (None: all;
     # the quick profile runs fewer jobs on the 540p clip only, to fit in ten
     # minutes on 2 cores: each job decodes most of its clip).
-    "quick": {"clips": media.QUICK, "runs": 3, "budget": 6.0, "timeout": 45.0,
+    "quick": {"clips": media.QUICK, "runs": 3, "budget": 4.0, "timeout": 45.0,
               "loader_jobs": 10, "loader_clips": ["testsrc2_540p30_60s.mp4"],
               "libraries": ["codecflow", "torchcodec", "torchcodec-approx", "pyav", "opencv",
                             "decord"]},
@@ -62,8 +63,11 @@ PROFILES = {
 }
 
 
+STARTED = time.perf_counter()
+
+
 def log(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
+    print(f"[bench {time.perf_counter() - STARTED:6.1f} s] {message}", file=sys.stderr, flush=True)
 
 
 def machine() -> Dict[str, Any]:
@@ -276,8 +280,9 @@ class CliWorker:
         del job  # always self.job
         if workload not in ("all", "audio") and not workload.startswith("encode_"):
             return {"status": "unsupported", "reason": "not a CLI reference"}
-        if workload.startswith("encode_") and self.job.encode_frames is None:
-            W.load_encode_frames(self.job, self.job.path)
+        if workload.startswith("encode_") and not self.job.encode_dir:
+            W.prepare_encode_frames(self.job)
+            self.job.encode_dir = tempfile.mkdtemp(prefix="codecflow-bench-")
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         try:
@@ -361,6 +366,8 @@ def run_all(clips: List[str], profile: Dict[str, Any], runs: int, libraries: Lis
                           timeout):
             r["clip"] = clip_name
             results.append(r)
+        if job.encode_dir:
+            shutil.rmtree(job.encode_dir, ignore_errors=True)
     return results
 
 

@@ -634,20 +634,16 @@ def cli_command(workload_name: str, job: Job, out: Optional[str] = None) -> List
     if workload_name.startswith("encode_"):
         preset = workload_name.split("_", 1)[1]
         return base + ["-y", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s",
-                       f"{job.width}x{job.height}", "-r", f"{job.fps:g}", "-i", "-",
+                       f"{job.width}x{job.height}", "-r", f"{job.fps:g}",
+                       "-i", raw_frames_path(job),
                        "-c:v", "libx264", "-preset", preset, "-crf", "23",
                        "-pix_fmt", "yuv420p", out or "out.mp4"]
     raise Unsupported(f"the ffmpeg CLI is not a reference for {workload_name}")
 
 
 def run_cli(workload_name: str, job: Job, timeout: Optional[float] = None) -> None:
-    if workload_name.startswith("encode_"):
-        out = str(Path(job.encode_dir) / f"cli_{workload_name}.mp4")
-        raw = job.encode_frames.permute(0, 2, 3, 1).contiguous().numpy().tobytes()
-        subprocess.run(cli_command(workload_name, job, out), input=raw, check=True,
-                       timeout=timeout)
-    else:
-        subprocess.run(cli_command(workload_name, job), check=True, timeout=timeout)
+    out = str(Path(job.encode_dir) / f"cli_{workload_name}.mp4") if job.encode_dir else None
+    subprocess.run(cli_command(workload_name, job, out), check=True, timeout=timeout)
 
 
 def _encoded_count(out: Path, job: Job) -> torch.Tensor:
@@ -660,13 +656,35 @@ def _encoded_count(out: Path, job: Job) -> torch.Tensor:
     return torch.empty((int(probe.stdout.strip()), 0))
 
 
+def raw_frames_path(job: Job, count: int = ENCODE_FRAMES) -> str:
+    """Where the encode workloads' input frames are kept as raw RGB24."""
+    return f"{job.path}.{count}frames.rgb"
+
+
+def prepare_encode_frames(job: Job, count: int = ENCODE_FRAMES) -> str:
+    """Writes the first ``count`` frames of the clip as raw RGB24 (decoded by
+    the ffmpeg CLI) next to the clip, once; the libraries read them from
+    there, and the CLI encodes straight from the file."""
+    path = Path(raw_frames_path(job, count))
+    size = count * job.width * job.height * 3
+    if not path.exists() or path.stat().st_size != size:
+        partial = path.with_name(path.name + ".partial")
+        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", job.path,
+                        "-frames:v", str(count), "-pix_fmt", "rgb24", "-f", "rawvideo",
+                        str(partial)], check=True)
+        if partial.stat().st_size != size:
+            raise RuntimeError(f"{partial}: {partial.stat().st_size} bytes, expected {size}")
+        partial.rename(path)
+    return str(path)
+
+
 def load_encode_frames(job: Job, source: str, count: int = ENCODE_FRAMES) -> None:
     """Fills job.encode_frames with the first ``count`` frames of ``source``
-    (decoded by the ffmpeg CLI, untimed) and a scratch directory."""
-    raw = subprocess.run(
-        ["ffmpeg", "-nostdin", "-v", "error", "-i", source, "-frames:v", str(count),
-         "-pix_fmt", "rgb24", "-f", "rawvideo", "-"], check=True, capture_output=True).stdout
-    frames = torch.frombuffer(bytearray(raw), dtype=torch.uint8)
-    frames = frames.view(count, job.height, job.width, 3)
+    (untimed) and makes a scratch directory for the encoded files."""
+    import numpy as np
+
+    del source  # the frames come from the clip's raw frame file
+    raw = np.fromfile(prepare_encode_frames(job, count), dtype=np.uint8)
+    frames = torch.from_numpy(raw).view(count, job.height, job.width, 3)
     job.encode_frames = frames.permute(0, 3, 1, 2)
     job.encode_dir = tempfile.mkdtemp(prefix="codecflow-bench-")
