@@ -48,18 +48,19 @@ DISTRIBUTIONS = {"torchcodec": "torchcodec", "torchcodec-approx": "torchcodec", 
 PROFILES = {
     # budget: a figure stops repeating once its runs took this long (at
     # least one run); timeout: a workload still running after this long is
-    # stopped and reported as timed out.
-    # timeout is scaled up on a slow or busy machine: at least 10 times what
-    # the ffmpeg CLI takes to decode the whole clip. loader_jobs: the
-    # DataLoader workload's jobs, loader_clips the clips it runs on (None: all;
-    # the quick profile runs fewer jobs on the 540p clip only, to fit in ten
-    # minutes on 2 cores: each job decodes most of its clip).
-    "quick": {"clips": media.QUICK, "runs": 3, "budget": 4.0, "timeout": 45.0,
-              "loader_jobs": 10, "loader_clips": ["testsrc2_540p30_60s.mp4"],
+    # stopped and reported as timed out. calibrate: the timeout grows to at
+    # least 10 times what the ffmpeg CLI takes to decode the whole clip (on a
+    # slow or busy machine). loader_jobs: the DataLoader workload's jobs,
+    # loader_clips the clips it runs on (None: all). The quick profile trims
+    # all three (a 3 s budget, 8 jobs on the 540p clip only, no calibration)
+    # to fit in ten minutes on 2 cores: each DataLoader job decodes most of
+    # its clip, and the slowest peers' seeks take over 10 s a run.
+    "quick": {"clips": media.QUICK, "runs": 3, "budget": 3.0, "timeout": 45.0,
+              "calibrate": False, "loader_jobs": 8, "loader_clips": ["testsrc2_540p30_60s.mp4"],
               "libraries": ["codecflow", "torchcodec", "torchcodec-approx", "pyav", "opencv",
                             "decord"]},
     "full": {"clips": media.FULL, "runs": 5, "budget": 120.0, "timeout": 600.0,
-             "loader_jobs": 50, "loader_clips": None, "libraries": LIBRARIES},
+             "calibrate": True, "loader_jobs": 50, "loader_clips": None, "libraries": LIBRARIES},
 }
 
 
@@ -142,15 +143,23 @@ class Worker:
         self.library = library
         self.proc: Optional[subprocess.Popen] = None
         self.failure: Optional[Dict[str, Any]] = None
+        self.ready = False
 
-    def _start(self) -> None:
+    def spawn(self) -> None:
+        """Starts the process without waiting for it to be ready, so that
+        several libraries can import at once."""
         self.errors = tempfile.TemporaryFile("w+")
         self.proc = subprocess.Popen(
             [sys.executable, str(HERE / "worker.py"), self.library],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors, text=True,
             env=worker_env())
+        self.ready = False
         self.lines: "queue.Queue[Optional[str]]" = queue.Queue()
         threading.Thread(target=_pump, args=(self.proc, self.lines), daemon=True).start()
+
+    def _start(self) -> None:
+        if self.proc is None:
+            self.spawn()
         try:
             line = self.lines.get(timeout=300)
         except queue.Empty:
@@ -161,6 +170,7 @@ class Worker:
         elif message["event"] != "ready":
             self.failure = {"status": "error", "reason": "worker failed to start: "
                             + self._stderr_tail()}
+        self.ready = True
         if self.failure:
             self.close()
 
@@ -172,7 +182,7 @@ class Worker:
     def ask(self, workload: str, first: bool, timeout: float, job: W.Job) -> Dict[str, Any]:
         if self.failure:
             return dict(self.failure)
-        if self.proc is None:
+        if self.proc is None or not self.ready:
             self._start()
             if self.failure:
                 return dict(self.failure)
@@ -347,7 +357,7 @@ def run_all(clips: List[str], profile: Dict[str, Any], runs: int, libraries: Lis
         if not runnable:
             continue
         timeout = profile["timeout"]
-        if clip.kind == "video" and "all" in runnable:
+        if profile["calibrate"] and clip.kind == "video" and "all" in runnable:
             # Calibration: the per-run timeout grows with the machine's load.
             calibration = CliWorker(job).ask("all", False, 600)
             if calibration["status"] == "ok":
@@ -396,12 +406,17 @@ def main() -> None:
     info = machine()
     log(f"{info['cpu']}, {info['cores']} cores, load {info['load_average_start']}")
     paths = media.ensure(clips)
-    found = versions()
     status = peer_status()
+    # The libraries' workers import while the versions are collected.
+    pool: Dict[str, Worker] = {}
+    for library in libraries:
+        if status.get(DISTRIBUTIONS.get(library, ""), "ok") == "ok":
+            pool[library] = Worker(library)
+            pool[library].spawn()
+    found = versions()
     log("versions: " + ", ".join(f"{k} {v}" for k, v in found.items()))
 
     results: List[Dict[str, Any]] = []
-    pool: Dict[str, Worker] = {}
     try:
         results.extend(run_all(clips, profile, runs, libraries, only, paths, found, status,
                                pool))

@@ -38,12 +38,13 @@ MODULES = {
 
 
 def _fingerprint(outputs: List[torch.Tensor], limit: int = 2000) -> List[float]:
-    """Mean value of each frame (first ``limit``), to compare libraries' pixels."""
+    """Mean value of each frame (first ``limit``) over every 4th row and
+    column, to compare libraries' pixels (every library is sampled alike)."""
     means: List[float] = []
     for batch in outputs:
         if batch.dtype != torch.uint8 or batch.ndim != 4:
             continue
-        means.extend(batch.float().mean(dim=(1, 2, 3)).tolist())
+        means.extend(batch[:, :, ::4, ::4].float().mean(dim=(1, 2, 3)).tolist())
         if len(means) >= limit:
             break
     return [round(m, 3) for m in means[:limit]]
