@@ -229,6 +229,12 @@ def supported(library: str, name: str) -> Optional[Dict[str, Any]]:
     return None
 
 
+# Runs this short vary the most (a page fault storm, another process): a
+# figure whose runs took less than SHORT_SECONDS together gets up to
+# SHORT_EXTRA_RUNS more.
+SHORT_SECONDS = 1.0
+SHORT_EXTRA_RUNS = 4
+
 # The rows whose ratio to the ffmpeg CLI is reported: there codecflow and the
 # CLI get at least two runs whatever the budget, so that one slow run does not
 # decide the ratio.
@@ -259,7 +265,7 @@ def run_clip(pool: Dict[str, "Worker"], libraries: List[str], job: W.Job, names:
         records = {lib: {"library": lib, "workload": name, "status": "ok", "seconds": [],
                          "cpu_seconds": []} for lib in libraries}
         active = list(libraries)
-        for run in range(runs):
+        for run in range(runs + SHORT_EXTRA_RUNS):
             shift = run % max(1, len(active))
             for lib in active[shift:] + active[:shift]:
                 answer = supported(lib, name) or workers[lib].ask(name, run == 0, timeout, job)
@@ -273,8 +279,9 @@ def run_clip(pool: Dict[str, "Worker"], libraries: List[str], job: W.Job, names:
                 record["cpu_seconds"].append(answer["cpu_seconds"])
                 record.update({k: answer[k] for k in ("count", "shape_ok", "fingerprint",
                                                       "command") if k in answer})
-                if sum(record["seconds"]) > budget and len(record["seconds"]) >= min_runs(
-                        lib, name, runs):
+                n, total = len(record["seconds"]), sum(record["seconds"])
+                if (total > budget and n >= min_runs(lib, name, runs)) or (
+                        n >= runs and total >= SHORT_SECONDS):
                     active.remove(lib)
             if not active:
                 break

@@ -64,16 +64,10 @@ class BlockCache {
     // Before the block is visible to take(): once another thread has it,
     // marking its pages would let the kernel drop what that thread wrote.
     releasePages(block, size);
-    std::vector<void*> evicted;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
+    changeThenEvict([&] {
       blocks_.push_back({block, size});
       cached_ += size;
-      evictLocked(evicted);
-    }
-    for (void* p : evicted) {
-      std::free(p);
-    }
+    });
   }
 
   size_t limit() {
@@ -82,15 +76,7 @@ class BlockCache {
   }
 
   void setLimit(size_t limit) {
-    std::vector<void*> evicted;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      limit_ = limit;
-      evictLocked(evicted);
-    }
-    for (void* p : evicted) {
-      std::free(p);
-    }
+    changeThenEvict([&] { limit_ = limit; });
   }
 
   size_t cached() {
@@ -116,12 +102,22 @@ class BlockCache {
     return std::min(cap, static_cast<size_t>(pages) * static_cast<size_t>(pageSize) / 8);
   }
 
-  // Oldest first, until the kept blocks fit the limit.
-  void evictLocked(std::vector<void*>& evicted) {
-    while (cached_ > limit_ && !blocks_.empty()) {
-      evicted.push_back(blocks_.front().data);
-      cached_ -= blocks_.front().size;
-      blocks_.pop_front();
+  // Applies `change` under the lock, then drops the oldest blocks until the
+  // kept ones fit the limit (freed outside the lock).
+  template <typename Change>
+  void changeThenEvict(Change change) {
+    std::vector<void*> evicted;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      change();
+      while (cached_ > limit_ && !blocks_.empty()) {
+        evicted.push_back(blocks_.front().data);
+        cached_ -= blocks_.front().size;
+        blocks_.pop_front();
+      }
+    }
+    for (void* p : evicted) {
+      std::free(p);
     }
   }
 
