@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import threading
 
 import numpy as np
 import pytest
@@ -103,3 +104,26 @@ def test_zero_limit_keeps_nothing(media, frame_cache):
 def test_frame_cache_limit_rejects_bad_values(bad):
     with pytest.raises(ValueError, match="nbytes"):
         codecflow.set_frame_cache_limit(bad)
+
+
+def test_threads_reusing_batch_memory_get_exact_frames(media, frame_cache):
+    # Two threads free and take same-sized blocks from the cache at once;
+    # every batch must hold exactly its frames.
+    codecflow.set_frame_cache_limit(64 << 20)
+    reference = media.reference_frames("h264_bframes")
+    errors = []
+
+    def work(offset: int) -> None:
+        decoder = VideoDecoder(media.clip("h264_bframes"), dimension_order="NHWC")
+        for round_ in range(12):
+            start = (offset + 3 * round_) % (len(reference) - 8)
+            batch = decoder.get_frames_in_range(start, start + 8).data
+            if not np.array_equal(batch.numpy(), reference[start : start + 8]):
+                errors.append((offset, start))
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in (0, 5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
