@@ -117,7 +117,7 @@ def _cell(cell: Optional[Dict[str, Any]], notes: List[str], label: str) -> str:
             text += f" ⚠{len(notes)}"
         return text
     status = cell["status"]
-    if status == "unsupported":
+    if status in ("unsupported", "skipped"):
         return "–"
     if status == "timed out" and cell.get("bound"):
         return f"< {cell['bound']:.2g} (timed out)"
