@@ -10,12 +10,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VENV=.peers/venv
-TORCH_VERSION=2.13.0
 TORCH_WHEELS="${TORCH_WHEELS:-${PIP_FIND_LINKS:-/opt/wheels}}"
 REQS=bench/peers-requirements.txt
 STATUS=.peers/status.txt
 
 log() { echo "[setup_peers] $*" >&2; }
+# shellcheck source=tools/torch_pin.sh
+source tools/torch_pin.sh
 
 mkdir -p .peers
 if [ ! -x "$VENV/bin/python" ]; then
@@ -25,10 +26,6 @@ fi
 PY="$PWD/$VENV/bin/python"
 PIP=("$PY" -m pip install -q --disable-pip-version-check)
 
-torch_ok() {
-  "$PY" -c "import torch, sys; sys.exit(0 if torch.__version__.split('+')[0] == '$TORCH_VERSION' else 1)" \
-    2>/dev/null
-}
 if ! torch_ok; then
   log "installing torch==$TORCH_VERSION from $TORCH_WHEELS"
   "${PIP[@]}" --no-index --no-deps --find-links "$TORCH_WHEELS" "torch==$TORCH_VERSION" >&2
@@ -78,13 +75,6 @@ while IFS= read -r line; do
   fi
 done < "$REQS"
 
-if ! torch_ok; then
-  log "ERROR: pip replaced torch==$TORCH_VERSION; check tools/constraints.txt"
-  exit 1
-fi
-if "$PY" -m pip list 2>/dev/null | grep -qi '^nvidia-'; then
-  log "ERROR: CUDA packages (nvidia-*) were installed; torch must be the CPU build"
-  exit 1
-fi
+check_torch_intact
 echo "$want" > "$stamp"
 echo "$PY"

@@ -9,10 +9,11 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(pkg-config ffmpeg libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
   libswresample-dev libavfilter-dev libgtest-dev libdlpack-dev)
-TORCH_VERSION=2.13.0
 TORCH_WHEELS="${TORCH_WHEELS:-${PIP_FIND_LINKS:-/opt/wheels}}"
 
 log() { echo "[bootstrap] $*" >&2; }
+# shellcheck source=tools/torch_pin.sh
+source tools/torch_pin.sh
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -36,10 +37,6 @@ else
   PY="$PWD/.venv/bin/python"
 fi
 
-torch_ok() {
-  "$PY" -c "import torch, sys; sys.exit(0 if torch.__version__.split('+')[0] == '$TORCH_VERSION' else 1)" \
-    2>/dev/null
-}
 
 if ! torch_ok; then
   log "installing torch==$TORCH_VERSION from the local wheel in $TORCH_WHEELS"
@@ -57,14 +54,7 @@ want=$(cat tools/constraints.txt tools/requirements-dev.txt | sha256sum | cut -d
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   log "installing Python build and test tools"
   "$PY" -m pip install -q -c tools/constraints.txt -r tools/requirements-dev.txt >&2
-  if ! torch_ok; then
-    log "ERROR: pip replaced torch==$TORCH_VERSION; check tools/constraints.txt"
-    exit 1
-  fi
-  if "$PY" -m pip list 2>/dev/null | grep -qi '^nvidia-'; then
-    log "ERROR: CUDA packages (nvidia-*) were installed; torch must be the CPU build"
-    exit 1
-  fi
+  check_torch_intact
   echo "$want" > "$stamp"
 fi
 echo "$PY"
