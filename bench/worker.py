@@ -68,7 +68,7 @@ def run_once(library: str, workload: str, job: W.Job, first: bool) -> Dict[str, 
         return {**result, "status": "unsupported", "reason": str(error)}
     try:
         if workload.startswith("encode_") and job.encode_frames is None:
-            W.load_encode_frames(job, job.path)
+            W.load_encode_frames(job)
         start = time.perf_counter()
         cpu_start = time.process_time()
         outputs = fn(job)

@@ -678,12 +678,11 @@ def prepare_encode_frames(job: Job, count: int = ENCODE_FRAMES) -> str:
     return str(path)
 
 
-def load_encode_frames(job: Job, source: str, count: int = ENCODE_FRAMES) -> None:
-    """Fills job.encode_frames with the first ``count`` frames of ``source``
+def load_encode_frames(job: Job, count: int = ENCODE_FRAMES) -> None:
+    """Fills job.encode_frames with the first ``count`` frames of the clip
     (untimed) and makes a scratch directory for the encoded files."""
     import numpy as np
 
-    del source  # the frames come from the clip's raw frame file
     raw = np.fromfile(prepare_encode_frames(job, count), dtype=np.uint8)
     frames = torch.from_numpy(raw).view(count, job.height, job.width, 3)
     job.encode_frames = frames.permute(0, 3, 1, 2)
