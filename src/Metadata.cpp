@@ -38,6 +38,9 @@ StreamMetadata Demuxer::streamMetadata(int index) const {
     // single stream it is that stream's.
     m.durationSecondsFromHeader = static_cast<double>(format_->duration) / AV_TIME_BASE;
   }
+  if (format_->duration != AV_NOPTS_VALUE && format_->duration > 0) {
+    m.durationSecondsFromContainer = static_cast<double>(format_->duration) / AV_TIME_BASE;
+  }
   if (st->start_time != AV_NOPTS_VALUE) {
     m.beginStreamSecondsFromHeader = toSeconds(st->start_time, st->time_base);
   }

@@ -19,6 +19,20 @@ namespace codecflow {
 
 namespace {
 
+std::string seconds(double value) {
+  std::string text = std::to_string(value);
+  return text + " s";
+}
+
+// Python's slice.indices() for one bound and a positive step.
+int64_t clampSliceBound(int64_t bound, int64_t count) {
+  if (bound < 0) {
+    bound += count;
+    return bound < 0 ? 0 : bound;
+  }
+  return bound > count ? count : bound;
+}
+
 std::string describeIndexRange(int64_t index, int64_t count) {
   return "frame index " + std::to_string(index) + " is out of range; the video has " +
          std::to_string(count) + " frames (valid: 0 to " + std::to_string(count - 1) + ")";
@@ -67,8 +81,22 @@ struct VideoDecoder::Impl {
       for (const FrameEntry& f : frames) {
         end = std::max(end, f.pts + f.duration);
       }
+      endTimestamp = end;
       metadata.endStreamSecondsFromContent = toSeconds(end, timeBase);
     }
+  }
+
+  // Approximate mode's duration: the stream header's, else its frame count
+  // over its frame rate, else the container's (as TorchCodec falls back).
+  std::optional<double> approximateDuration() const {
+    if (metadata.durationSecondsFromHeader) {
+      return metadata.durationSecondsFromHeader;
+    }
+    if (metadata.numFramesFromHeader && metadata.averageFpsFromHeader &&
+        *metadata.averageFpsFromHeader > 0) {
+      return static_cast<double>(*metadata.numFramesFromHeader) / *metadata.averageFpsFromHeader;
+    }
+    return metadata.durationSecondsFromContainer;
   }
 
   int64_t numFrames() const {
@@ -78,11 +106,124 @@ struct VideoDecoder::Impl {
     if (metadata.numFramesFromHeader) {
       return *metadata.numFramesFromHeader;
     }
-    if (metadata.durationSecondsFromHeader && metadata.averageFpsFromHeader) {
-      return static_cast<int64_t>(
-          std::floor(*metadata.durationSecondsFromHeader * *metadata.averageFpsFromHeader));
+    std::optional<double> duration = approximateDuration();
+    if (duration && metadata.averageFpsFromHeader) {
+      double count = std::floor(*duration * *metadata.averageFpsFromHeader);
+      if (count > 0 && count < 1e15) {
+        return static_cast<int64_t>(count);
+      }
     }
     return 0;
+  }
+
+  double beginStreamSeconds() const {
+    if (exact) {
+      return metadata.beginStreamSecondsFromContent.value_or(0.0);
+    }
+    return beginSeconds();
+  }
+
+  std::optional<double> endStreamSeconds() const {
+    if (exact) {
+      return metadata.endStreamSecondsFromContent;
+    }
+    std::optional<double> duration = approximateDuration();
+    if (!duration) {
+      return std::nullopt;
+    }
+    return beginSeconds() + *duration;
+  }
+
+  // The first and one-past-the-last tick at which a frame is shown; no end
+  // when the stream's end is unknown (approximate mode without a duration).
+  int64_t beginTimestamp() const {
+    if (exact) {
+      return index.empty() ? 0 : index.frames().front().pts;
+    }
+    return toTimestamp(beginSeconds());
+  }
+
+  std::optional<int64_t> endTimestampOrNone() const {
+    if (exact) {
+      return index.empty() ? std::optional<int64_t>(0) : std::optional<int64_t>(endTimestamp);
+    }
+    std::optional<double> end = endStreamSeconds();
+    if (!end) {
+      return std::nullopt;
+    }
+    return toTimestamp(*end);
+  }
+
+  std::string describeStreamSpan() const {
+    std::optional<double> end = endStreamSeconds();
+    return "the video plays from " + seconds(beginStreamSeconds()) + " to " +
+           (end ? seconds(*end) : std::string("an unknown end"));
+  }
+
+  // Exact mode: the position of the frame shown at tick `ts` (the last with
+  // pts <= ts), or -1 before the first frame.
+  int64_t shownAt(int64_t ts) const {
+    const auto& frames = index.frames();
+    auto it = std::upper_bound(frames.begin(), frames.end(), ts,
+                               [](int64_t v, const FrameEntry& f) { return v < f.pts; });
+    return static_cast<int64_t>(it - frames.begin()) - 1;
+  }
+
+  // Exact mode: the position of the first frame whose pts is at or after
+  // tick `ts` (the end of a half-open range).
+  int64_t firstAtOrAfter(int64_t ts) const {
+    const auto& frames = index.frames();
+    auto it = std::lower_bound(frames.begin(), frames.end(), ts,
+                               [](const FrameEntry& f, int64_t v) { return f.pts < v; });
+    return static_cast<int64_t>(it - frames.begin());
+  }
+
+  DecodedFrames framesAtIndices(const std::vector<int64_t>& indices) {
+    int64_t count = numFrames();
+    std::vector<int64_t> targets;
+    targets.reserve(indices.size());
+    for (int64_t i : indices) {
+      if (i < 0 || i >= count) {
+        fail(ErrorKind::OutOfRange, describeIndexRange(i, count));
+      }
+      if (exact) {
+        targets.push_back(index.frames()[i].pts);
+      } else {
+        // Aim at the middle of the frame's nominal interval: containers round
+        // pts (WebM to milliseconds), so its start may fall just before the
+        // frame's stored pts.
+        double at = beginSeconds() + (static_cast<double>(i) + 0.5) / approximateFps();
+        targets.push_back(toTimestamp(at));
+      }
+    }
+    return decodeTargets(targets, exact, indices);
+  }
+
+  // The decode targets of the frames shown at `times`, checked against the
+  // stream's span (OutOfRange outside it) unless `clampToStream`, which maps
+  // a time past the last frame to the last frame.
+  DecodedFrames framesShownAt(const std::vector<double>& times, bool clampToStream) {
+    std::vector<int64_t> targets;
+    std::vector<int64_t> indices;
+    targets.reserve(times.size());
+    int64_t begin = beginTimestamp();
+    std::optional<int64_t> end = endTimestampOrNone();
+    for (double t : times) {
+      int64_t ts = toTimestamp(t);
+      if ((exact && index.empty()) || (!clampToStream && (ts < begin || (end && ts >= *end)))) {
+        fail(ErrorKind::OutOfRange, "no frame is shown at " + seconds(t) + ": " +
+                                        describeStreamSpan() + " (the end excluded)");
+      }
+      if (exact) {
+        int64_t position = std::clamp<int64_t>(shownAt(ts), 0, index.size() - 1);
+        targets.push_back(index.frames()[position].pts);
+        indices.push_back(position);
+      } else {
+        targets.push_back(ts);
+        indices.push_back(-1);
+      }
+    }
+    return decodeTargets(targets, exact, indices);
   }
 
   double approximateFps() const {
@@ -98,10 +239,25 @@ struct VideoDecoder::Impl {
     return metadata.beginStreamSecondsFromHeader.value_or(0.0);
   }
 
-  // The tick a time falls in. A time that is a tick's start up to float
-  // error (31 / 30 s, say) belongs to that tick, not the one before.
+  // Note [Times to timestamps]
+  // Times in seconds are compared with frames in the stream's own time base:
+  // a time becomes the tick it falls in once moved half a microsecond later
+  // (half a tick in time bases finer than a microsecond). So a frame's pts
+  // converted to seconds and back (31 / 30 s, say) is that pts again, and so
+  // is the pts as ffprobe prints it, rounded to microseconds: 8.333333 s is
+  // tick 750000 of 1/90000 though 750000 / 90000 s is 8.3333333... Frame
+  // selection then works on ticks only: the frame shown at tick t is the
+  // last with pts <= t, and a range [a, b) holds the frames with pts < b.
   int64_t toTimestamp(double seconds) const {
-    return static_cast<int64_t>(std::floor(seconds / av_q2d(timeBase) + 1e-6));
+    double tick = av_q2d(timeBase);
+    double ticks = std::floor(seconds / tick + std::min(0.5, 5e-7 / tick));
+    if (!(ticks > -9.0e18)) {
+      return INT64_MIN / 2;
+    }
+    if (ticks > 9.0e18) {
+      return INT64_MAX / 2;
+    }
+    return static_cast<int64_t>(ticks);
   }
 
   // Positions the decoder on the frame shown at `target` (stream time base):
@@ -232,6 +388,7 @@ struct VideoDecoder::Impl {
   VideoDecoderOptions options;
   Demuxer demuxer;
   int stream = -1;
+  int64_t endTimestamp = 0;  // exact mode: max(pts + duration) of the frames
   AVRational timeBase{1, 1};
   StreamMetadata metadata;
   FrameIndex index;
@@ -286,58 +443,118 @@ std::vector<bool> VideoDecoder::indexKeyFrames() const {
   return out;
 }
 
-DecodedFrames VideoDecoder::framesAt(const std::vector<int64_t>& indices) {
-  std::lock_guard<std::mutex> lock(impl_->mutex);
-  int64_t count = impl_->numFrames();
-  std::vector<int64_t> targets;
-  targets.reserve(indices.size());
-  for (int64_t i : indices) {
-    if (i < 0 || i >= count) {
-      fail(ErrorKind::OutOfRange, describeIndexRange(i, count));
-    }
-    if (impl_->exact) {
-      targets.push_back(impl_->index.frames()[i].pts);
-    } else {
-      // Aim at the middle of the frame's nominal interval: containers round
-      // pts (WebM to milliseconds), so its start may fall just before the
-      // frame's stored pts.
-      double seconds =
-          impl_->beginSeconds() + (static_cast<double>(i) + 0.5) / impl_->approximateFps();
-      targets.push_back(impl_->toTimestamp(seconds));
+std::vector<int64_t> VideoDecoder::keyFrameIndices() const {
+  if (!impl_->exact) {
+    fail(ErrorKind::Runtime,
+         "key frame indices come from the exact-mode scan; this decoder was opened with "
+         "seek_mode='approximate'");
+  }
+  std::vector<int64_t> out;
+  const auto& frames = impl_->index.frames();
+  for (size_t i = 0; i < frames.size(); ++i) {
+    if (frames[i].keyFrame) {
+      out.push_back(static_cast<int64_t>(i));
     }
   }
-  return impl_->decodeTargets(targets, impl_->exact, indices);
+  return out;
+}
+
+double VideoDecoder::beginSeconds() const { return impl_->beginStreamSeconds(); }
+std::optional<double> VideoDecoder::endSeconds() const { return impl_->endStreamSeconds(); }
+
+DecodedFrames VideoDecoder::framesAt(const std::vector<int64_t>& indices) {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return impl_->framesAtIndices(indices);
+}
+
+DecodedFrames VideoDecoder::framesInRange(int64_t start, std::optional<int64_t> stop,
+                                          int64_t step) {
+  if (step <= 0) {
+    fail(ErrorKind::InvalidArgument,
+         "step must be a positive number of frames, got " + std::to_string(step));
+  }
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  int64_t count = impl_->numFrames();
+  int64_t first = clampSliceBound(start, count);
+  int64_t last = stop ? clampSliceBound(*stop, count) : count;
+  std::vector<int64_t> indices;
+  for (int64_t i = first; i < last; i += step) {
+    indices.push_back(i);
+    if (last - i <= step) {
+      break;
+    }
+  }
+  return impl_->framesAtIndices(indices);
 }
 
 DecodedFrames VideoDecoder::framesPlayedAt(const std::vector<double>& seconds) {
   std::lock_guard<std::mutex> lock(impl_->mutex);
-  std::vector<int64_t> targets;
-  std::vector<int64_t> indices;
-  targets.reserve(seconds.size());
-  for (double t : seconds) {
-    if (impl_->exact) {
-      const auto& frames = impl_->index.frames();
-      int64_t ts = impl_->toTimestamp(t);
-      // The frame shown at t: the last frame with pts <= t.
-      auto it = std::upper_bound(frames.begin(), frames.end(), ts,
-                                 [](int64_t v, const FrameEntry& f) { return v < f.pts; });
-      bool pastEnd = it == frames.end() && !frames.empty() &&
-                     ts >= frames.back().pts + frames.back().duration;
-      if (frames.empty() || it == frames.begin() || pastEnd) {
-        double begin = frames.empty() ? 0.0 : toSeconds(frames.front().pts, impl_->timeBase);
-        double end = *impl_->metadata.endStreamSecondsFromContent;
-        fail(ErrorKind::OutOfRange, "no frame is shown at " + std::to_string(t) +
-                                        " s: the video plays from " + std::to_string(begin) +
-                                        " s to " + std::to_string(end) + " s");
-      }
-      targets.push_back((it - 1)->pts);
-      indices.push_back(it - 1 - frames.begin());
-    } else {
-      targets.push_back(impl_->toTimestamp(t));
-      indices.push_back(-1);
-    }
+  return impl_->framesShownAt(seconds, false);
+}
+
+DecodedFrames VideoDecoder::framesPlayedInRange(double start, double stop,
+                                                std::optional<double> fps) {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  Impl& d = *impl_;
+  if (std::isnan(start) || std::isnan(stop)) {
+    fail(ErrorKind::InvalidArgument, "a time range cannot have a NaN bound");
   }
-  return impl_->decodeTargets(targets, impl_->exact, indices);
+  if (start > stop) {
+    fail(ErrorKind::InvalidArgument, "start_seconds (" + seconds(start) +
+                                         ") must not be greater than stop_seconds (" +
+                                         seconds(stop) + ")");
+  }
+  int64_t first = d.toTimestamp(start);
+  int64_t last = d.toTimestamp(stop);
+  std::optional<int64_t> end = d.endTimestampOrNone();
+  if (first < d.beginTimestamp() || (end && first >= *end)) {
+    fail(ErrorKind::InvalidArgument, "start_seconds (" + seconds(start) +
+                                         ") is outside the video: " + d.describeStreamSpan());
+  }
+  if (end && last > *end) {
+    fail(ErrorKind::InvalidArgument, "stop_seconds (" + seconds(stop) +
+                                         ") is after the end of the video: " +
+                                         d.describeStreamSpan());
+  }
+  if (fps && !(*fps > 0 && std::isfinite(*fps))) {
+    fail(ErrorKind::InvalidArgument,
+         "fps must be a positive number of frames per second, got " + std::to_string(*fps));
+  }
+  if (start == stop) {
+    return d.framesAtIndices({});
+  }
+  if (fps) {
+    double count = std::round((stop - start) * *fps);
+    std::vector<double> times;
+    for (int64_t i = 0; i < static_cast<int64_t>(count); ++i) {
+      times.push_back(start + static_cast<double>(i) / *fps);
+    }
+    DecodedFrames frames = d.framesShownAt(times, true);
+    frames.ptsSeconds = times;
+    frames.durationSeconds.assign(times.size(), 1.0 / *fps);
+    return frames;
+  }
+  std::vector<int64_t> indices;
+  int64_t lo = 0;
+  int64_t hi = 0;
+  if (d.exact) {
+    lo = std::max<int64_t>(d.shownAt(first), 0);
+    hi = d.firstAtOrAfter(last);
+  } else {
+    // Frame i of approximate mode is shown from begin + i / fps.
+    double rate = d.approximateFps();
+    double begin = d.beginSeconds();
+    lo = static_cast<int64_t>(std::max(0.0, std::floor((start - begin) * rate + 1e-6)));
+    hi = static_cast<int64_t>(std::max(0.0, std::ceil((stop - begin) * rate - 1e-6)));
+    hi = std::min(hi, d.numFrames());
+  }
+  // A range that starts inside a frame holds that frame, however short.
+  hi = std::max(hi, lo + 1);
+  hi = std::min(hi, d.numFrames());
+  for (int64_t i = lo; i < hi; ++i) {
+    indices.push_back(i);
+  }
+  return d.framesAtIndices(indices);
 }
 
 }  // namespace codecflow

@@ -18,6 +18,9 @@ struct StreamMetadata {
   std::optional<double> durationSecondsFromHeader;
   std::optional<double> beginStreamSecondsFromHeader;
   std::optional<int64_t> bitRate;
+  // The container's duration (all streams), for streams whose header has
+  // none of their own (Matroska with several streams, say).
+  std::optional<double> durationSecondsFromContainer;
 
   // Video. width/height are as displayed, after rotation.
   int width = 0;

@@ -99,11 +99,22 @@ class VideoDecoder {
   // Whether frames come out as float32 (after resolving OutputDType::Auto).
   bool floatOutput() const;
 
+  // Where the stream starts and stops being shown (seconds): the scanned
+  // frames' span in exact mode; in approximate mode the header's start (or
+  // 0) and that plus the duration (header, else frames / fps, else the
+  // container's), or nullopt when no duration is known.
+  double beginSeconds() const;
+  std::optional<double> endSeconds() const;
+
   // Per-frame pts/duration (in the stream's time base) of the index; empty
   // in approximate mode.
   std::vector<int64_t> indexPts() const;
   std::vector<int64_t> indexDurations() const;
   std::vector<bool> indexKeyFrames() const;
+  // Indices of the shown frames that are key frames, ascending. A key frame
+  // that an edit list discards is no shown frame, so it is not listed.
+  // Throws Runtime in approximate mode, which has no index.
+  std::vector<int64_t> keyFrameIndices() const;
 
   // Whether a decoder on a CUDA device fell back to CPU decoding.
   CpuFallback cpuFallback() const;
@@ -113,9 +124,25 @@ class VideoDecoder {
   // [0, numFrames()).
   DecodedFrames framesAt(const std::vector<int64_t>& indices);
 
-  // The frames shown at these times (seconds): pts <= t < next pts. Throws
-  // OutOfRange for a time outside the stream.
+  // Frames start, start + step, ... before stop, the bounds normalized as
+  // Python's slice(start, stop, step).indices(numFrames()) does: negative
+  // bounds count from the end, both clamp to [0, numFrames()], no stop means
+  // the end, and start >= stop gives no frames. Throws InvalidArgument for
+  // step <= 0.
+  DecodedFrames framesInRange(int64_t start, std::optional<int64_t> stop, int64_t step);
+
+  // The frames shown at these times (seconds): pts <= t < next pts, times
+  // compared in the stream's time base (Note [Times to timestamps]). Throws
+  // OutOfRange for a time outside [beginSeconds(), endSeconds()).
   DecodedFrames framesPlayedAt(const std::vector<double>& seconds);
+
+  // The frames on screen during [start, stop): the one shown at start, then
+  // every later frame whose pts is before stop; none when start == stop.
+  // With fps: round((stop - start) * fps) frames, the i-th the one shown at
+  // start + i / fps, with that time as its pts and 1 / fps as its duration.
+  // Throws InvalidArgument when start > stop, start lies outside
+  // [beginSeconds(), endSeconds()), stop after endSeconds(), or fps <= 0.
+  DecodedFrames framesPlayedInRange(double start, double stop, std::optional<double> fps);
 
  private:
   struct Impl;

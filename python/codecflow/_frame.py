@@ -53,7 +53,9 @@ class FrameBatch:
             leading dimensions of ``data``.
         duration_seconds: float64 tensor of durations, same shape.
 
-    Indexing, slicing and iteration take the same entries of all three.
+    Indexing, slicing and iteration take the same entries of all three and
+    give FrameBatch objects, as TorchCodec's do: ``batch[i]`` of a 4-D batch
+    holds 3-D data and 0-d tensor timestamps.
     """
 
     data: torch.Tensor
@@ -80,17 +82,12 @@ class FrameBatch:
     def __len__(self) -> int:
         return len(self.data)
 
-    def __iter__(self) -> Iterator[Union["Frame", "FrameBatch"]]:
+    def __iter__(self) -> Iterator["FrameBatch"]:
         for i in range(len(self)):
             yield self[i]
 
-    def __getitem__(self, key: object) -> Union["Frame", "FrameBatch"]:
-        data = self.data[key]
-        pts = self.pts_seconds[key]
-        duration = self.duration_seconds[key]
-        if data.ndim == 3 and pts.ndim == 0:
-            return Frame(data, float(pts), float(duration))
-        return FrameBatch(data, pts, duration)
+    def __getitem__(self, key: object) -> "FrameBatch":
+        return FrameBatch(self.data[key], self.pts_seconds[key], self.duration_seconds[key])
 
     def __repr__(self) -> str:
         inner = ", ".join(_format(f.name, getattr(self, f.name)) for f in dataclasses.fields(self))

@@ -20,6 +20,8 @@ void bindMetadata(py::module_& m) {
       .def_readonly("begin_stream_seconds_from_header",
                     &StreamMetadata::beginStreamSecondsFromHeader)
       .def_readonly("bit_rate", &StreamMetadata::bitRate)
+      .def_readonly("duration_seconds_from_container",
+                    &StreamMetadata::durationSecondsFromContainer)
       .def_readonly("width", &StreamMetadata::width)
       .def_readonly("height", &StreamMetadata::height)
       .def_readonly("num_frames_from_header", &StreamMetadata::numFramesFromHeader)

@@ -111,6 +111,9 @@ void bindVideoDecoder(py::module_& m) {
       .def("index_pts", &VideoDecoder::indexPts)
       .def("index_durations", &VideoDecoder::indexDurations)
       .def("index_key_frames", &VideoDecoder::indexKeyFrames)
+      .def("key_frame_indices", &VideoDecoder::keyFrameIndices)
+      .def_property_readonly("begin_seconds", &VideoDecoder::beginSeconds)
+      .def_property_readonly("end_seconds", &VideoDecoder::endSeconds)
       .def(
           "frames_at",
           [](VideoDecoder& self, const std::vector<int64_t>& indices) {
@@ -133,7 +136,29 @@ void bindVideoDecoder(py::module_& m) {
             }
             return toPython(std::move(frames));
           },
-          py::arg("seconds"));
+          py::arg("seconds"))
+      .def(
+          "frames_in_range",
+          [](VideoDecoder& self, int64_t start, std::optional<int64_t> stop, int64_t step) {
+            DecodedFrames frames;
+            {
+              py::gil_scoped_release release;
+              frames = self.framesInRange(start, stop, step);
+            }
+            return toPython(std::move(frames));
+          },
+          py::arg("start"), py::arg("stop"), py::arg("step"))
+      .def(
+          "frames_played_in_range",
+          [](VideoDecoder& self, double start, double stop, std::optional<double> fps) {
+            DecodedFrames frames;
+            {
+              py::gil_scoped_release release;
+              frames = self.framesPlayedInRange(start, stop, fps);
+            }
+            return toPython(std::move(frames));
+          },
+          py::arg("start"), py::arg("stop"), py::arg("fps"));
 }
 
 }  // namespace codecflow::python

@@ -4,13 +4,49 @@ from __future__ import annotations
 
 import dataclasses
 import fractions
-from typing import List, Optional, Union
+from typing import Any, ClassVar, List, Optional, Union
 
 from codecflow import _core
 from codecflow._source import SourceLike, make_source
 
 
-@dataclasses.dataclass
+class _Computed:
+    """The default of a computed field: "work it out from the other fields"."""
+
+    def __repr__(self) -> str:
+        return "<computed>"
+
+
+_COMPUTED: Any = _Computed()
+
+
+def _computed_field(cls: type, name: str) -> None:
+    """Turns the dataclass field ``name`` of ``cls`` into a computed one.
+
+    It stays a field (``dataclasses.fields``, ``asdict``, ``replace``, ``==``
+    and the constructor see it, as with TorchCodec's metadata), but unless a
+    value was given or assigned its value is ``cls._compute_<name>()`` of the
+    current field values, so it follows later changes to the fields it is
+    computed from. Assigning a value (None included) pins it.
+    """
+    key = f"_pinned_{name}"
+    compute = f"_compute_{name}"
+
+    def get(self: Any) -> Any:
+        if key in self.__dict__:
+            return self.__dict__[key]
+        return getattr(self, compute)()
+
+    def set_(self: Any, value: Any) -> None:
+        if value is _COMPUTED:
+            self.__dict__.pop(key, None)
+        else:
+            self.__dict__[key] = value
+
+    setattr(cls, name, property(get, set_))
+
+
+@dataclasses.dataclass(repr=False)
 class StreamMetadata:
     """What every stream's header says.
 
@@ -20,6 +56,14 @@ class StreamMetadata:
         bit_rate: bits per second, or None.
         codec: FFmpeg's codec name, e.g. ``"h264"``.
         stream_index: the stream's index in the container.
+        duration_seconds: computed: the header's duration, else (for video)
+            the header's frame count over its frame rate, else the
+            container's duration; a scan's span when there was one.
+        begin_stream_seconds: computed: the scanned first pts, else the
+            header's start time, else 0.
+
+    The computed attributes are dataclass fields, as in TorchCodec, and may
+    be assigned; until they are, they follow the fields they come from.
     """
 
     duration_seconds_from_header: Optional[float]
@@ -27,26 +71,29 @@ class StreamMetadata:
     bit_rate: Optional[float]
     codec: Optional[str]
     stream_index: int
+    duration_seconds: Optional[float] = _COMPUTED
+    begin_stream_seconds: Optional[float] = _COMPUTED
 
-    @property
-    def duration_seconds(self) -> Optional[float]:
-        """The duration: from the content when it was scanned, else the header's."""
-        return self.duration_seconds_from_header
+    # Not a field: the container's duration, the last fallback of duration.
+    _duration_seconds_from_container: ClassVar[Optional[float]] = None
 
-    @property
-    def begin_stream_seconds(self) -> float:
-        """The start time: from the content when scanned, else the header's, else 0."""
-        return self.begin_stream_seconds_from_header or 0.0
+    def _compute_duration_seconds(self) -> Optional[float]:
+        if self.duration_seconds_from_header is not None:
+            return self.duration_seconds_from_header
+        return self._duration_seconds_from_container
+
+    def _compute_begin_stream_seconds(self) -> Optional[float]:
+        if self.begin_stream_seconds_from_header is not None:
+            return self.begin_stream_seconds_from_header
+        return 0.0
 
     def __repr__(self) -> str:
         lines = [f"  {f.name}: {getattr(self, f.name)}" for f in dataclasses.fields(self)]
-        for name in _computed(type(self)):
-            lines.append(f"  {name}: {getattr(self, name)}")
         return f"{type(self).__name__}:\n" + "\n".join(lines)
 
 
-def _computed(cls: type) -> List[str]:
-    return [name for name in dir(cls) if isinstance(getattr(cls, name, None), property)]
+_computed_field(StreamMetadata, "duration_seconds")
+_computed_field(StreamMetadata, "begin_stream_seconds")
 
 
 @dataclasses.dataclass(repr=False)
@@ -55,8 +102,11 @@ class VideoStreamMetadata(StreamMetadata):
 
     ``width`` and ``height`` are as displayed, after rotation. The
     ``*_from_content`` fields come from the packet scan of exact seek mode
-    (or custom frame mappings) and are None otherwise; the computed
-    properties prefer them and fall back to the header.
+    (or custom frame mappings) and are None otherwise. The computed fields
+    (``duration_seconds``, ``begin_stream_seconds``, ``end_stream_seconds``,
+    ``num_frames``, ``average_fps``) prefer them and fall back to the header
+    as TorchCodec does: ``num_frames`` to ``int(duration * fps)``, the
+    duration to ``num_frames_from_header / fps`` and then to the container's.
     """
 
     begin_stream_seconds_from_content: Optional[float] = None
@@ -68,54 +118,67 @@ class VideoStreamMetadata(StreamMetadata):
     average_fps_from_header: Optional[float] = None
     pixel_aspect_ratio: Optional[fractions.Fraction] = None
     rotation: Optional[float] = None
+    end_stream_seconds: Optional[float] = _COMPUTED
+    num_frames: Optional[int] = _COMPUTED
+    average_fps: Optional[float] = _COMPUTED
     color_primaries: Optional[str] = None
     color_space: Optional[str] = None
     color_transfer_characteristic: Optional[str] = None
     pixel_format: Optional[str] = None
 
-    @property
-    def duration_seconds(self) -> Optional[float]:
+    def _content_span(self) -> Optional[float]:
         if (
             self.end_stream_seconds_from_content is not None
             and self.begin_stream_seconds_from_content is not None
         ):
             return self.end_stream_seconds_from_content - self.begin_stream_seconds_from_content
-        return self.duration_seconds_from_header
+        return None
 
-    @property
-    def begin_stream_seconds(self) -> float:
+    def _compute_duration_seconds(self) -> Optional[float]:
+        span = self._content_span()
+        if span is not None:
+            return span
+        if self.duration_seconds_from_header is not None:
+            return self.duration_seconds_from_header
+        if self.num_frames_from_header is not None and self.average_fps_from_header:
+            return self.num_frames_from_header / self.average_fps_from_header
+        return self._duration_seconds_from_container
+
+    def _compute_begin_stream_seconds(self) -> Optional[float]:
         if self.begin_stream_seconds_from_content is not None:
             return self.begin_stream_seconds_from_content
-        return self.begin_stream_seconds_from_header or 0.0
+        return super()._compute_begin_stream_seconds()
 
-    @property
-    def end_stream_seconds(self) -> Optional[float]:
+    def _compute_end_stream_seconds(self) -> Optional[float]:
         """Where the last frame stops being shown."""
         if self.end_stream_seconds_from_content is not None:
             return self.end_stream_seconds_from_content
-        if self.duration_seconds_from_header is None:
+        duration = self.duration_seconds
+        begin = self.begin_stream_seconds
+        if duration is None or begin is None:
             return None
-        return self.begin_stream_seconds + self.duration_seconds_from_header
+        return begin + duration
 
-    @property
-    def num_frames(self) -> Optional[int]:
-        """Frames in the stream: counted by the scan when there was one."""
+    def _compute_num_frames(self) -> Optional[int]:
         if self.num_frames_from_content is not None:
             return self.num_frames_from_content
-        return self.num_frames_from_header
+        if self.num_frames_from_header is not None:
+            return self.num_frames_from_header
+        duration = self.duration_seconds
+        if duration is not None and self.average_fps_from_header is not None:
+            return int(duration * self.average_fps_from_header)
+        return None
 
-    @property
-    def average_fps(self) -> Optional[float]:
-        """Frames per second: from the scanned frames when there was a scan."""
-        if (
-            self.num_frames_from_content is not None
-            and self.end_stream_seconds_from_content is not None
-            and self.begin_stream_seconds_from_content is not None
-        ):
-            span = self.end_stream_seconds_from_content - self.begin_stream_seconds_from_content
-            if span > 0:
-                return self.num_frames_from_content / span
+    def _compute_average_fps(self) -> Optional[float]:
+        span = self._content_span()
+        if self.num_frames_from_content is not None and span:
+            return self.num_frames_from_content / span
         return self.average_fps_from_header
+
+
+_computed_field(VideoStreamMetadata, "end_stream_seconds")
+_computed_field(VideoStreamMetadata, "num_frames")
+_computed_field(VideoStreamMetadata, "average_fps")
 
 
 @dataclasses.dataclass(repr=False)
@@ -148,12 +211,17 @@ def _common(core: _core.StreamMetadata) -> dict:
     )
 
 
+def _with_container(metadata: Any, core: _core.StreamMetadata) -> Any:
+    metadata._duration_seconds_from_container = core.duration_seconds_from_container
+    return metadata
+
+
 def video_metadata_from_core(core: _core.StreamMetadata) -> VideoStreamMetadata:
     """Builds the public video metadata from the core's."""
     aspect = None
     if core.sample_aspect_num is not None and core.sample_aspect_den:
         aspect = fractions.Fraction(core.sample_aspect_num, core.sample_aspect_den)
-    return VideoStreamMetadata(
+    return _with_container(VideoStreamMetadata(
         **_common(core),
         begin_stream_seconds_from_content=core.begin_stream_seconds_from_content,
         end_stream_seconds_from_content=core.end_stream_seconds_from_content,
@@ -168,17 +236,17 @@ def video_metadata_from_core(core: _core.StreamMetadata) -> VideoStreamMetadata:
         color_space=core.color_space,
         color_transfer_characteristic=core.color_transfer_characteristic,
         pixel_format=core.pixel_format,
-    )
+    ), core)
 
 
 def audio_metadata_from_core(core: _core.StreamMetadata) -> AudioStreamMetadata:
     """Builds the public audio metadata from the core's."""
-    return AudioStreamMetadata(
+    return _with_container(AudioStreamMetadata(
         **_common(core),
         sample_rate=core.sample_rate,
         num_channels=core.num_channels,
         sample_format=core.sample_format,
-    )
+    ), core)
 
 
 def _stream_from_core(core: _core.StreamMetadata) -> StreamMetadata:
@@ -186,7 +254,7 @@ def _stream_from_core(core: _core.StreamMetadata) -> StreamMetadata:
         return video_metadata_from_core(core)
     if core.media_type == _core.MediaType.AUDIO:
         return audio_metadata_from_core(core)
-    return StreamMetadata(**_common(core))
+    return _with_container(StreamMetadata(**_common(core)), core)
 
 
 def get_container_metadata(source: SourceLike) -> ContainerMetadata:

@@ -134,13 +134,6 @@ class VideoDecoder:
         self.metadata: VideoStreamMetadata = video_metadata_from_core(self._decoder.metadata)
         self.cpu_fallback = CpuFallbackStatus()
         self._num_frames = self._decoder.num_frames
-        tb_num, tb_den = self._decoder.time_base
-        self._time_base = tb_num / tb_den
-        self._pts_seconds: Optional[torch.Tensor] = None
-        if self._decoder.exact:
-            self._pts_seconds = (
-                torch.tensor(self._decoder.index_pts(), dtype=torch.float64) * self._time_base
-            )
         # What reopening needs (pickling, forked processes): see _decoder.
         self._open_args = dict(
             stream_index=self.stream_index,
@@ -280,121 +273,156 @@ class VideoDecoder:
             raise TypeError(f"decoder keys must be ints or slices, got {type(key).__name__}")
         return self._frames_at([self._normalize_index(key)]).data[0]
 
+    @property
+    def key_frame_indices(self) -> torch.Tensor:
+        """[extra] The indices of the key frames, an int64 tensor, ascending.
+
+        Only shown frames count: a key frame that an edit list discards is
+        not listed, and the shown frames decoded from it are not key frames.
+
+        Raises:
+            RuntimeError: in ``seek_mode="approximate"``, which has no index.
+        """
+        return torch.tensor(self._decoder.key_frame_indices(), dtype=torch.int64)
+
+    def _get_key_frame_indices(self) -> torch.Tensor:
+        """The indices of the key frames (int64 tensor), as TorchCodec has it."""
+        return self.key_frame_indices
+
     def get_frame_at(self, index: int) -> Frame:
         """The frame at ``index`` (negative indices wrap).
 
         Raises:
             IndexError: for an index outside the video.
         """
-        return self._frames_at([self._normalize_index(index)])[0]  # type: ignore[return-value]
+        return _single(self._frames_at([self._normalize_index(index)]))
 
     def get_frames_at(self, indices: Union[Sequence[int], torch.Tensor]) -> FrameBatch:
-        """The frames at ``indices``, in that order; duplicates allowed, each
-        distinct frame decoded once.
+        """The frames at ``indices`` (a list of ints, or an int or float
+        tensor, whose values are truncated to ints), in that order; duplicates
+        allowed, each distinct frame decoded once.
 
         Raises:
             IndexError: for an index outside the video.
+            RuntimeError: for a list holding something other than ints (a
+                ``ValueError`` too).
         """
-        values = _as_list(indices, "indices")
+        if isinstance(indices, torch.Tensor):
+            values = _as_list(indices.to(torch.int64), "indices")
+        else:
+            values = _as_list(indices, "indices")
+            for value in values:
+                if isinstance(value, bool) or not hasattr(value, "__index__"):
+                    raise InvalidArgumentError(
+                        f"frame indices must be integers, got {value!r} "
+                        f"({type(value).__name__})"
+                    )
         return self._frames_at([self._normalize_index(i) for i in values])
 
-    def get_frames_in_range(self, start: int, stop: int, step: int = 1) -> FrameBatch:
+    def get_frames_in_range(
+        self, start: int, stop: Optional[int] = None, step: int = 1
+    ) -> FrameBatch:
         """Frames ``start, start + step, ...`` before ``stop`` (half-open).
 
-        Negative bounds count from the end, and ``stop`` past the end stops at
-        the end, as with slices.
+        The bounds are normalized as ``slice(start, stop, step).indices(len)``
+        does: negative bounds count from the end, both clamp to the video,
+        ``stop=None`` means the end, and ``start >= stop`` (``start`` past the
+        end, say) gives an empty batch.
 
         Raises:
-            IndexError: when ``start`` lies outside the video.
-            ValueError: for ``step <= 0``.
+            RuntimeError: for ``step <= 0`` (a ``ValueError`` too).
+            TypeError: for bounds that are not ints.
         """
-        n = self._num_frames
         for name, value in (("start", start), ("stop", stop), ("step", step)):
+            if value is None and name == "stop":
+                continue
             if isinstance(value, bool) or not hasattr(value, "__index__"):
                 raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-        if step <= 0:
-            raise ValueError(f"step must be positive, got {step}")
-        first = start + n if start < 0 else start
-        if not 0 <= first < n:
-            raise OutOfRangeError(f"start {start} is out of range for a video of {n} frames")
-        last = min(stop + n if stop < 0 else stop, n)
-        if last < first:
-            raise OutOfRangeError(f"stop {stop} lies before start {start}")
-        return self._frames_at(list(range(first, last, step)))
+        bound = None if stop is None else operator.index(stop)
+        return self._to_batch(
+            self._decoder.frames_in_range(operator.index(start), bound, operator.index(step))
+        )
 
     def get_frame_played_at(self, seconds: float) -> Frame:
-        """The frame on screen at ``seconds``: pts <= t, before the next pts.
+        """The frame on screen at ``seconds``: pts <= t, before the next pts,
+        compared in the stream's time base (a time within half a tick of a
+        frame's start is that start).
 
         Raises:
-            IndexError: for a time before the first frame or at/after the end.
+            IndexError: for a time before the first frame or at/after the end
+                (a ``RuntimeError`` too), in both seek modes.
         """
-        return self._frames_played_at([_as_seconds(seconds)])[0]  # type: ignore[return-value]
+        return _single(self._frames_played_at([_as_seconds(seconds)]))
 
     def get_frames_played_at(self, seconds: Union[Sequence[float], torch.Tensor]) -> FrameBatch:
-        """The frames on screen at each time of ``seconds``, in that order.
+        """The frames on screen at each time of ``seconds`` (a list of numbers
+        or an int or float tensor), in that order.
 
         Raises:
-            IndexError: for a time outside the video.
+            RuntimeError: for a time outside the video (an ``IndexError`` too).
+            ValueError: for an entry that is not a number.
         """
-        return self._frames_played_at([_as_seconds(t) for t in _as_list(seconds, "seconds")])
+        if isinstance(seconds, torch.Tensor):
+            values = _as_list(seconds.to(torch.float64), "seconds")
+        else:
+            values = _as_list(seconds, "seconds")
+        times = []
+        for value in values:
+            try:
+                times.append(_as_seconds(value))
+            except TypeError:
+                raise InvalidArgumentError(
+                    f"times must be numbers of seconds, got {value!r} ({type(value).__name__})"
+                ) from None
+        return self._frames_played_at(times)
 
     def get_frames_played_in_range(
         self, start_seconds: float, stop_seconds: float, fps: Optional[float] = None
     ) -> FrameBatch:
-        """Frames whose pts lies in ``[start_seconds, stop_seconds)``.
+        """The frames on screen during ``[start_seconds, stop_seconds)``.
 
-        With ``fps``, returns the frames on screen at ``start_seconds``,
-        ``start_seconds + 1/fps``, ... before ``stop_seconds``: frames repeat
-        or are dropped to reach that rate.
+        That is the frame shown at ``start_seconds`` (even when the range is
+        shorter than a frame) and every later frame whose pts is before
+        ``stop_seconds``; an empty batch when the two are equal. Times are
+        compared in the stream's time base, rounded to the nearest tick, so a
+        pts as ffprobe prints it selects its frame.
+
+        With ``fps``, returns ``round((stop - start) * fps)`` frames: the
+        ``i``-th is the frame on screen at ``start + i / fps``, with that time
+        as its pts and ``1 / fps`` as its duration (frames repeat or are
+        dropped to reach the rate).
 
         Raises:
-            ValueError: when start > stop, start lies outside the video, or
-                fps <= 0.
+            ValueError: when start > stop, start lies outside the video, stop
+                is after its end, or fps <= 0 (a ``RuntimeError`` too).
         """
         start = _as_seconds(start_seconds)
         stop = _as_seconds(stop_seconds)
-        begin = self.metadata.begin_stream_seconds
-        end = self.metadata.end_stream_seconds
-        if start > stop:
-            raise InvalidArgumentError(
-                f"start_seconds ({start}) must not be greater than stop_seconds ({stop})"
-            )
-        if start < begin or (end is not None and start >= end):
-            raise InvalidArgumentError(
-                f"start_seconds ({start}) is outside the video, which plays from {begin} s "
-                f"to {end} s"
-            )
+        rate = None
         if fps is not None:
-            if not isinstance(fps, (int, float)) or isinstance(fps, bool) or not fps > 0:
+            if isinstance(fps, bool) or not isinstance(fps, (int, float)):
                 raise InvalidArgumentError(f"fps must be a positive number, got {fps!r}")
-            if end is not None:
-                stop = min(stop, end)
-            count = max(0, math.ceil((stop - start) * fps - 1e-9))
-            times = [start + i / fps for i in range(count)]
-            return self._frames_played_at(times)
-        return self._frames_at(self._indices_with_pts_in(start, stop))
+            rate = float(fps)
+        return self._to_batch(self._decoder.frames_played_in_range(start, stop, rate))
 
     def get_all_frames(self, fps: Optional[float] = None) -> FrameBatch:
-        """Every frame, or with ``fps`` the frames resampled to that rate."""
-        if fps is not None:
-            begin = self.metadata.begin_stream_seconds
-            end = self.metadata.end_stream_seconds
-            return self.get_frames_played_in_range(begin, end, fps=fps)
-        return self._frames_at(list(range(self._num_frames)))
+        """Every frame, or with ``fps`` the frames on screen at
+        ``begin + i / fps`` over the whole stream (see
+        ``get_frames_played_in_range``).
 
-    def _indices_with_pts_in(self, start: float, stop: float) -> List[int]:
-        if self._pts_seconds is not None:
-            pts = self._pts_seconds
-            lo = int(torch.searchsorted(pts, torch.tensor(start, dtype=torch.float64) - 1e-9))
-            hi = int(torch.searchsorted(pts, torch.tensor(stop, dtype=torch.float64) - 1e-9))
-            return list(range(lo, hi))
-        fps = self.metadata.average_fps_from_header
-        if not fps:
-            raise RuntimeError("the header gives no frame rate; use seek_mode='exact'")
-        begin = self.metadata.begin_stream_seconds
-        lo = max(0, math.ceil((start - begin) * fps - 1e-6))
-        hi = min(self._num_frames, math.ceil((stop - begin) * fps - 1e-6))
-        return list(range(lo, max(lo, hi)))
+        Raises:
+            ValueError: for fps <= 0, or with fps when the stream's end is
+                unknown (approximate mode without a duration).
+        """
+        if fps is not None:
+            end = self._decoder.end_seconds
+            if end is None:
+                raise InvalidArgumentError(
+                    "the end of the stream is unknown (no duration in its header); "
+                    "use seek_mode='exact' to resample with fps"
+                )
+            return self.get_frames_played_in_range(self._decoder.begin_seconds, end, fps=fps)
+        return self._frames_at(list(range(self._num_frames)))
 
 
 SimpleVideoDecoder = VideoDecoder
@@ -408,6 +436,10 @@ def _pick_video_stream(header: Any, index: int) -> Any:
         if stream.stream_index == chosen and stream.media_type == _core.MediaType.VIDEO:
             return stream
     raise ValueError(f"stream index {index} is not a video stream")
+
+
+def _single(batch: FrameBatch) -> Frame:
+    return Frame(batch.data[0], float(batch.pts_seconds[0]), float(batch.duration_seconds[0]))
 
 
 def _as_list(values: Any, name: str) -> list:
