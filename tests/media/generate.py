@@ -220,6 +220,23 @@ _add(
     ["-ss", "0.6", "-i", "{dep:h264_bframes}", "-c", "copy"],
     deps=("h264_bframes",),
 )  # fmt: skip
+# The first pts, 750000 in 1/90000, is 8.3333333... s; ffprobe prints
+# 8.333333, a little before it.  The muxer adds no delay of its own.
+_add(
+    "nonzero_start", "ts", "video",
+    "H.264 160x120 30 fps 1 s in MPEG-TS starting at 8.333 s (pts 750000 of 1/90000)",
+    [*_video_src(size="160x120"), "-vf", "settb=1/90000,setpts=N*3000+750000",
+     *_args("-fps_mode passthrough -enc_time_base 1/90000"), *_X264,
+     *_args("-bf 2 -g 10 -muxdelay 0 -muxpreload 0")],
+)  # fmt: skip
+# Matroska gives the duration of the whole segment only, which libavformat
+# leaves unassigned to streams when there are several.
+_add(
+    "mkv_audio_video", "mkv", "video",
+    "H.264 160x120 30 fps 1 s + PCM mono 16 kHz 1 s in Matroska: no per-stream duration",
+    [*_video_src(size="160x120"), *_sines((440,), 16000, 1, "mono"), "-map", "0:v",
+     "-map", "1:a", *_X264, *_args("-bf 2 -g 10 -c:a pcm_s16le")],
+)  # fmt: skip
 _add(
     "rot0", "mp4", "video",
     "H.264 320x240 30 fps 1 s, no rotation (the source of the rot* clips)",
