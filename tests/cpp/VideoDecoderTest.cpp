@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <functional>
 #include <numeric>
 #include <random>
 
@@ -61,4 +63,74 @@ TEST(VideoDecoderTest, AudioStreamIsNotAVideoStream) {
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::InvalidArgument);
   }
+}
+
+namespace {
+
+std::vector<int64_t> ptsIndices(const DecodedFrames& frames, double fps) {
+  std::vector<int64_t> out;
+  for (double t : frames.ptsSeconds) {
+    out.push_back(std::llround(t * fps));
+  }
+  return out;
+}
+
+ErrorKind kindOf(const std::function<void()>& call) {
+  try {
+    call();
+  } catch (const Error& e) {
+    return e.kind();
+  }
+  return ErrorKind::Runtime;
+}
+
+}  // namespace
+
+TEST(VideoDecoderTest, IndexRangesClampAsSlicesDo) {
+  VideoDecoder decoder(Source::fromPath(mediaPath("h264_bframes.mp4")), {});
+  EXPECT_EQ(ptsIndices(decoder.framesInRange(57, 1000, 1), 30), (std::vector<int64_t>{57, 58, 59}));
+  EXPECT_EQ(ptsIndices(decoder.framesInRange(-3, std::nullopt, 1), 30),
+            (std::vector<int64_t>{57, 58, 59}));
+  EXPECT_EQ(ptsIndices(decoder.framesInRange(-1000, 5, 2), 30), (std::vector<int64_t>{0, 2, 4}));
+  EXPECT_EQ(decoder.framesInRange(60, 61, 1).ptsSeconds.size(), 0u);
+  EXPECT_EQ(decoder.framesInRange(10, 5, 1).ptsSeconds.size(), 0u);
+  EXPECT_EQ(ptsIndices(decoder.framesInRange(0, INT64_MAX, INT64_MAX), 30),
+            (std::vector<int64_t>{0}));
+  EXPECT_EQ(kindOf([&] { decoder.framesInRange(0, 10, 0); }), ErrorKind::InvalidArgument);
+  EXPECT_EQ(kindOf([&] { decoder.framesInRange(0, 10, -1); }), ErrorKind::InvalidArgument);
+}
+
+TEST(VideoDecoderTest, TimeRangesHoldTheFrameShownAtTheirStart) {
+  VideoDecoder decoder(Source::fromPath(mediaPath("h264_bframes.mp4")), {});
+  double pts35 = 35.0 / 30.0;
+  EXPECT_EQ(ptsIndices(decoder.framesPlayedInRange(pts35, pts35 + 1e-10, std::nullopt), 30),
+            (std::vector<int64_t>{35}));
+  EXPECT_EQ(ptsIndices(decoder.framesPlayedInRange(8.0 / 30 - 0.01, 8.0 / 30 + 0.01,
+                                                   std::nullopt),
+                       30),
+            (std::vector<int64_t>{7, 8}));
+  EXPECT_EQ(decoder.framesPlayedInRange(0.5, 0.5, std::nullopt).ptsSeconds.size(), 0u);
+  DecodedFrames resampled = decoder.framesPlayedInRange(0.0, 1.0, 5.0);
+  ASSERT_EQ(resampled.ptsSeconds.size(), 5u);
+  EXPECT_DOUBLE_EQ(resampled.ptsSeconds[4], 0.8);
+  EXPECT_DOUBLE_EQ(resampled.durationSeconds[0], 0.2);
+  EXPECT_EQ(kindOf([&] { decoder.framesPlayedInRange(1.0, 0.5, std::nullopt); }),
+            ErrorKind::InvalidArgument);
+  EXPECT_EQ(kindOf([&] { decoder.framesPlayedInRange(0.0, 2.5, std::nullopt); }),
+            ErrorKind::InvalidArgument);
+  EXPECT_EQ(kindOf([&] { decoder.framesPlayedInRange(0.0, 1.0, 0.0); }),
+            ErrorKind::InvalidArgument);
+  EXPECT_EQ(kindOf([&] { decoder.framesPlayedAt({2.0}); }), ErrorKind::OutOfRange);
+}
+
+TEST(VideoDecoderTest, KeyFramesAreShownFrames) {
+  VideoDecoder plain(Source::fromPath(mediaPath("h264_bframes.mp4")), {});
+  EXPECT_EQ(plain.keyFrameIndices(), (std::vector<int64_t>{0, 15, 30, 45}));
+  VideoDecoder edited(Source::fromPath(mediaPath("edit_list.mp4")), {});
+  EXPECT_EQ(edited.keyFrameIndices(), (std::vector<int64_t>{12, 27}));
+  VideoDecoderOptions approximate;
+  approximate.seekMode = SeekMode::Approximate;
+  VideoDecoder header(Source::fromPath(mediaPath("h264_bframes.mp4")), approximate);
+  EXPECT_EQ(kindOf([&] { header.keyFrameIndices(); }), ErrorKind::Runtime);
+  EXPECT_EQ(kindOf([&] { header.framesPlayedAt({2.0}); }), ErrorKind::OutOfRange);
 }
