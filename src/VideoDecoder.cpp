@@ -525,7 +525,14 @@ DecodedFrames VideoDecoder::framesPlayedInRange(double start, double stop,
   }
   if (fps) {
     double count = std::round((stop - start) * *fps);
+    if (!(count <= 2147483647.0)) {
+      fail(ErrorKind::InvalidArgument, "fps " + std::to_string(*fps) + " over " +
+                                           seconds(stop - start) + " asks for " +
+                                           std::to_string(count) +
+                                           " frames, more than a batch can hold");
+    }
     std::vector<double> times;
+    times.reserve(static_cast<size_t>(count));
     for (int64_t i = 0; i < static_cast<int64_t>(count); ++i) {
       times.push_back(start + static_cast<double>(i) / *fps);
     }

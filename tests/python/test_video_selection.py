@@ -149,6 +149,9 @@ def test_frames_in_range_normalizes_bounds_as_slices_do(media, ref, mode):
             decoder.get_frames_in_range(0, 10, step)
     with pytest.raises(TypeError):
         decoder.get_frames_in_range(0.5, 10)
+    # Bounds and steps far beyond any video clamp, as with slices.
+    _assert_frames(decoder.get_frames_in_range(-(10**30), 10**30, 10**30), ref, [0])
+    assert len(decoder.get_frames_in_range(10**30, None)) == 0
 
 
 # ---- input types --------------------------------------------------------
@@ -241,6 +244,10 @@ def test_fps_resampling(media, ref, mode):
             decoder.get_frames_played_in_range(0.0, 1.0, fps=fps)
     with pytest.raises(ValueError):
         decoder.get_frames_played_in_range(0.0, 2.5, fps=10)
+    # More frames than any batch can hold: an error, not an allocation.
+    for fps in (1e12, 10**400, float("inf")):
+        with pytest.raises(ValueError):
+            decoder.get_frames_played_in_range(0.0, 1.0, fps=fps)
 
 
 def test_fps_resampling_of_a_variable_rate_stream(media):

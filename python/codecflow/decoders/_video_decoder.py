@@ -22,6 +22,7 @@ from codecflow.decoders._metadata import VideoStreamMetadata, video_metadata_fro
 from codecflow.transforms._transforms import make_steps
 
 _DIMENSION_ORDERS = ("NCHW", "NHWC")
+_BOUND_LIMIT = 2**62
 _SEEK_MODES = ("exact", "approximate")
 
 
@@ -338,10 +339,12 @@ class VideoDecoder:
                 continue
             if isinstance(value, bool) or not hasattr(value, "__index__"):
                 raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-        bound = None if stop is None else operator.index(stop)
-        return self._to_batch(
-            self._decoder.frames_in_range(operator.index(start), bound, operator.index(step))
-        )
+        # Bounds beyond any video clamp alike; keep them in the core's range.
+        def clamp(value: Any) -> int:
+            return max(-_BOUND_LIMIT, min(_BOUND_LIMIT, operator.index(value)))
+
+        bound = None if stop is None else clamp(stop)
+        return self._to_batch(self._decoder.frames_in_range(clamp(start), bound, clamp(step)))
 
     def get_frame_played_at(self, seconds: float) -> Frame:
         """The frame on screen at ``seconds``: pts <= t, before the next pts,
@@ -402,7 +405,10 @@ class VideoDecoder:
         if fps is not None:
             if isinstance(fps, bool) or not isinstance(fps, (int, float)):
                 raise InvalidArgumentError(f"fps must be a positive number, got {fps!r}")
-            rate = float(fps)
+            try:
+                rate = float(fps)
+            except OverflowError:
+                raise InvalidArgumentError(f"fps is too large: {fps!r}") from None
         return self._to_batch(self._decoder.frames_played_in_range(start, stop, rate))
 
     def get_all_frames(self, fps: Optional[float] = None) -> FrameBatch:
