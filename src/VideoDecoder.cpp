@@ -19,10 +19,7 @@ namespace codecflow {
 
 namespace {
 
-std::string seconds(double value) {
-  std::string text = std::to_string(value);
-  return text + " s";
-}
+std::string describeSeconds(double value) { return std::to_string(value) + " s"; }
 
 // Python's slice.indices() for one bound and a positive step.
 int64_t clampSliceBound(int64_t bound, int64_t count) {
@@ -156,8 +153,8 @@ struct VideoDecoder::Impl {
 
   std::string describeStreamSpan() const {
     std::optional<double> end = endStreamSeconds();
-    return "the video plays from " + seconds(beginStreamSeconds()) + " to " +
-           (end ? seconds(*end) : std::string("an unknown end"));
+    return "the video plays from " + describeSeconds(beginStreamSeconds()) + " to " +
+           (end ? describeSeconds(*end) : std::string("an unknown end"));
   }
 
   // Exact mode: the position of the frame shown at tick `ts` (the last with
@@ -211,7 +208,7 @@ struct VideoDecoder::Impl {
     for (double t : times) {
       int64_t ts = toTimestamp(t);
       if ((exact && index.empty()) || (!clampToStream && (ts < begin || (end && ts >= *end)))) {
-        fail(ErrorKind::OutOfRange, "no frame is shown at " + seconds(t) + ": " +
+        fail(ErrorKind::OutOfRange, "no frame is shown at " + describeSeconds(t) + ": " +
                                         describeStreamSpan() + " (the end excluded)");
       }
       if (exact) {
@@ -500,19 +497,19 @@ DecodedFrames VideoDecoder::framesPlayedInRange(double start, double stop,
     fail(ErrorKind::InvalidArgument, "a time range cannot have a NaN bound");
   }
   if (start > stop) {
-    fail(ErrorKind::InvalidArgument, "start_seconds (" + seconds(start) +
+    fail(ErrorKind::InvalidArgument, "start_seconds (" + describeSeconds(start) +
                                          ") must not be greater than stop_seconds (" +
-                                         seconds(stop) + ")");
+                                         describeSeconds(stop) + ")");
   }
   int64_t first = d.toTimestamp(start);
   int64_t last = d.toTimestamp(stop);
   std::optional<int64_t> end = d.endTimestampOrNone();
   if (first < d.beginTimestamp() || (end && first >= *end)) {
-    fail(ErrorKind::InvalidArgument, "start_seconds (" + seconds(start) +
+    fail(ErrorKind::InvalidArgument, "start_seconds (" + describeSeconds(start) +
                                          ") is outside the video: " + d.describeStreamSpan());
   }
   if (end && last > *end) {
-    fail(ErrorKind::InvalidArgument, "stop_seconds (" + seconds(stop) +
+    fail(ErrorKind::InvalidArgument, "stop_seconds (" + describeSeconds(stop) +
                                          ") is after the end of the video: " +
                                          d.describeStreamSpan());
   }
@@ -527,7 +524,7 @@ DecodedFrames VideoDecoder::framesPlayedInRange(double start, double stop,
     double count = std::round((stop - start) * *fps);
     if (!(count <= 2147483647.0)) {
       fail(ErrorKind::InvalidArgument, "fps " + std::to_string(*fps) + " over " +
-                                           seconds(stop - start) + " asks for " +
+                                           describeSeconds(stop - start) + " asks for " +
                                            std::to_string(count) +
                                            " frames, more than a batch can hold");
     }
@@ -551,9 +548,11 @@ DecodedFrames VideoDecoder::framesPlayedInRange(double start, double stop,
     // Frame i of approximate mode is shown from begin + i / fps.
     double rate = d.approximateFps();
     double begin = d.beginSeconds();
-    lo = static_cast<int64_t>(std::max(0.0, std::floor((start - begin) * rate + 1e-6)));
-    hi = static_cast<int64_t>(std::max(0.0, std::ceil((stop - begin) * rate - 1e-6)));
-    hi = std::min(hi, d.numFrames());
+    auto frameIndex = [&](double value) {
+      return static_cast<int64_t>(std::clamp(value, 0.0, static_cast<double>(d.numFrames())));
+    };
+    lo = frameIndex(std::floor((start - begin) * rate + 1e-6));
+    hi = frameIndex(std::ceil((stop - begin) * rate - 1e-6));
   }
   // A range that starts inside a frame holds that frame, however short.
   hi = std::max(hi, lo + 1);
