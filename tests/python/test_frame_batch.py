@@ -10,7 +10,7 @@ from codecflow import FrameBatch
 
 def _clips() -> FrameBatch:
     clips, frames = 4, 5
-    data = torch.arange(clips * frames * 3 * 2 * 2, dtype=torch.uint8).reshape(clips, frames, 3, 2, 2)
+    data = torch.arange(clips * frames * 12, dtype=torch.uint8).reshape(clips, frames, 3, 2, 2)
     pts = torch.arange(clips * frames, dtype=torch.float64).reshape(clips, frames) / 10
     return FrameBatch(data, pts, pts / 100)
 

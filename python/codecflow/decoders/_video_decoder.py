@@ -348,8 +348,9 @@ class VideoDecoder:
 
     def get_frame_played_at(self, seconds: float) -> Frame:
         """The frame on screen at ``seconds``: pts <= t, before the next pts,
-        compared in the stream's time base (a time within half a tick of a
-        frame's start is that start).
+        compared in the stream's time base: a time up to half a microsecond
+        (half a tick in finer time bases) before a frame's pts counts as that
+        pts, so a pts as ffprobe prints it selects its frame.
 
         Raises:
             IndexError: for a time before the first frame or at/after the end
@@ -387,8 +388,8 @@ class VideoDecoder:
         That is the frame shown at ``start_seconds`` (even when the range is
         shorter than a frame) and every later frame whose pts is before
         ``stop_seconds``; an empty batch when the two are equal. Times are
-        compared in the stream's time base, rounded to the nearest tick, so a
-        pts as ffprobe prints it selects its frame.
+        compared in the stream's time base as in ``get_frame_played_at``, so
+        a pts as ffprobe prints it selects its frame.
 
         With ``fps``, returns ``round((stop - start) * fps)`` frames: the
         ``i``-th is the frame on screen at ``start + i / fps``, with that time
