@@ -285,6 +285,9 @@ struct VideoDecoder::Impl {
       bool landed = decoder->current() != nullptr &&
                     (exactPts ? decoder->currentPts() == target : decoder->currentPts() <= target);
       if (landed) {
+        if (!exactPts && !decoder->peekPts(next)) {
+          failIfPastLastFrame(target, indexForErrors);
+        }
         return;
       }
       if (decoder->current() == nullptr && !exactPts && attempt > 0 &&
@@ -310,6 +313,28 @@ struct VideoDecoder::Impl {
         decoder->seek(INT64_MIN);
       }
     }
+  }
+
+  // Approximate mode trusts the header's frame count and duration; past the
+  // last frame that really decodes, no frame is shown at `target`, which is
+  // an error rather than the last frame again.
+  void failIfPastLastFrame(int64_t target, int64_t indexForErrors) const {
+    int64_t duration = compat::frameDuration(decoder->current());
+    if (duration <= 0 && metadata.averageFpsFromHeader && *metadata.averageFpsFromHeader > 0) {
+      duration = toTimestamp(1.0 / *metadata.averageFpsFromHeader);
+    }
+    int64_t end = decoder->currentPts() + std::max<int64_t>(duration, 1);
+    if (target < end) {
+      return;
+    }
+    std::string what = indexForErrors >= 0 ? "frame " + std::to_string(indexForErrors)
+                                           : "a frame at " +
+                                                 describeSeconds(toSeconds(target, timeBase));
+    fail(ErrorKind::OutOfRange,
+         "'" + demuxer.source().description() + "' has no " + what +
+             ": its frames end at " + describeSeconds(toSeconds(end, timeBase)) +
+             ", before what its header says (seek_mode='approximate' trusts the header; "
+             "seek_mode='exact' counts the frames)");
   }
 
   // Note [Seeking to a key frame's pts]

@@ -294,6 +294,17 @@ def test_key_frames_when_an_edit_list_discards_the_first_one(media):
     np.testing.assert_array_equal(everything.numpy(), ref)
     for i in (0, 4, 11, 12, 13, 27, 41, 2):
         np.testing.assert_array_equal(decoder.get_frame_at(i).data.numpy(), ref[i])
+    # The header counts the discarded packets too: approximate mode believes
+    # it, and asking for a frame past the last shown one is an error, not the
+    # last frame again.
+    approximate = VideoDecoder(
+        media.clip("edit_list"), seek_mode="approximate", dimension_order="NHWC"
+    )
+    assert len(approximate) == approximate.metadata.num_frames_from_header == 45
+    np.testing.assert_array_equal(approximate[41].numpy(), ref[41])
+    for call in (lambda: approximate[42], lambda: approximate[:]):
+        with pytest.raises(RuntimeError, match="frames end at 1.4"):
+            call()
 
 
 def test_key_frame_indices_need_the_scan(media):
