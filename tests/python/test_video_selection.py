@@ -100,6 +100,7 @@ def test_stream_starting_at_8_333_seconds(media, mode):
     frames = decoder.get_frames_at([0, 1, 2])
     np.testing.assert_allclose(frames.pts_seconds.numpy(), probed[:3], rtol=0, atol=1e-9)
     _assert_frames(frames, ref, [0, 1, 2])
+    _assert_frames(decoder.get_frames_at([29, 5, 17, 0, 12]), ref, [29, 5, 17, 0, 12])
     ranged = decoder.get_frames_in_range(0, 3)
     np.testing.assert_allclose(ranged.pts_seconds.numpy(), probed[:3], rtol=0, atol=1e-9)
     at_start = decoder.get_frame_played_at(printed[0])
