@@ -21,9 +21,10 @@ namespace codecflow {
 
 class VideoStreamEncoder : public StreamEncoder {
  public:
-  // Picks the codec and pixel format, sets and checks every option and
-  // opens the codec; creates no output. Throws InvalidArgument.
-  VideoStreamEncoder(const VideoStreamOptions& options, const Muxer& muxer, int index);
+  // Picks the codec and pixel format, sets and checks every option (those
+  // of extraOptions the container knows on `muxer`) and opens the codec;
+  // creates no output. Throws InvalidArgument.
+  VideoStreamEncoder(const VideoStreamOptions& options, Muxer& muxer, int index);
 
   // Checks a frames tensor and per-frame options against this stream.
   // Throws InvalidArgument.
