@@ -176,7 +176,11 @@ VideoStreamEncoder::VideoStreamEncoder(const VideoStreamOptions& options, Muxer&
   c->pix_fmt = choosePixelFormat(codec, options.pixelFormat);
   AVRational rate{exact.num, exact.den};
   int ticks = 1;
-  if (storesTimestamps(muxer.container())) {
+  // FFmpeg's MPEG-video family (mpeg4, flv, h263, mpeg2video, ...: the
+  // encoders with an mpv_flags option) spends its bits by the time base:
+  // with several ticks per frame it encodes differently from the ffmpeg
+  // CLI, which gives them one tick per frame.
+  if (storesTimestamps(muxer.container()) && !hasOption(c, "mpv_flags")) {
     for (int k : {1000, 100, 10}) {
       if (static_cast<int64_t>(rate.num) * k <= 65535) {
         ticks = k;
