@@ -182,7 +182,7 @@ VideoStreamEncoder::VideoStreamEncoder(const VideoStreamOptions& options, Muxer&
   // CLI, which gives them one tick per frame.
   if (storesTimestamps(muxer.container()) && !hasOption(c, "mpv_flags")) {
     for (int k : {1000, 100, 10}) {
-      if (static_cast<int64_t>(rate.num) * k <= 65535) {
+      if (static_cast<int64_t>(rate.num) * k <= INT32_MAX) {
         ticks = k;
         break;
       }
