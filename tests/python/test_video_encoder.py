@@ -231,6 +231,7 @@ def test_failing_to_file_removes_the_partial_file(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "True" in result.stdout
     assert not (tmp_path / "big.mkv").exists()
+    assert list(tmp_path.iterdir()) == []  # nor the temporary file beside it
 
 
 # ---- errors ---------------------------------------------------------------------------------
