@@ -175,6 +175,11 @@ void Muxer::prepareTarget() {
       if (errno == EEXIST) {
         continue;
       }
+      if (exists && (errno == EACCES || errno == EPERM || errno == EROFS)) {
+        // A writable file in a directory we may not add to: in place.
+        target_ = path_;
+        return;
+      }
       failCreate(path_, errno);
     }
     ::close(fd);

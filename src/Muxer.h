@@ -15,7 +15,8 @@
 // an existing file's permission bits are kept. Written in place are
 // outputs that are not regular files (FIFOs, /dev/stdout, URLs) and
 // fragmented mp4/mov (movflags with frag_* or empty_moov, frag_duration,
-// frag_size), which is readable while it is written and after a cut.
+// frag_size), which is readable while it is written and after a cut, and
+// an existing file in a directory where no file can be created.
 #pragma once
 
 #include <memory>

@@ -138,3 +138,11 @@ def test_a_killed_process_leaves_only_the_temporary_file(tmp_path):
     assert not dest.exists()
     (temporary,) = partials(tmp_path)
     assert temporary.startswith(".killed.mkv.")
+
+
+def test_a_missing_directory_is_a_file_not_found_error(tmp_path):
+    dest = tmp_path / "missing" / "out.mp4"
+    with pytest.raises(FileNotFoundError, match="make sure it is a valid, writable path") as info:
+        VideoEncoder(FRAMES, frame_rate=30).to_file(dest)
+    assert isinstance(info.value, RuntimeError)  # as TorchCodec raises
+    assert list(tmp_path.iterdir()) == []
