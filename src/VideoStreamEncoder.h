@@ -4,13 +4,13 @@
 // Note [Video time base]
 // Frames get timestamps in a codec time base of 1/(K * frame rate): K
 // ticks per frame, so that per-frame times (variable frame rate) keep
-// millisecond-level precision where the container stores timestamps (mp4,
-// mov, mkv, webm, ...). Containers that count frames instead (avi), and
-// FFmpeg's MPEG-video encoders (mpeg4, flv, ...: their rate control spends
-// bits by the time base, and the ffmpeg CLI gives them K = 1), get K = 1;
-// per-frame times there are rounded to frames. The mpeg4 limit of 65535 on the time base's denominator caps
-// K. libvpx and libaom take a frame's duration from ticks_per_frame, which
-// is therefore K too.
+// sub-millisecond precision where the container stores timestamps (mp4,
+// mov, mkv, webm, ...). K is 1000 (less where the time base's denominator
+// would not fit in 32 bits). Containers that count frames instead (avi),
+// and FFmpeg's MPEG-video encoders (mpeg4, flv, ...: their rate control
+// spends bits by the time base, and the ffmpeg CLI gives them K = 1), get
+// K = 1; per-frame times there are rounded to frames. libvpx and libaom
+// take a frame's duration from ticks_per_frame, which is therefore K too.
 #pragma once
 
 #include <vector>

@@ -135,7 +135,11 @@ def test_crf_below_the_codecs_range_fails_before_any_output(tmp_path):
 
 @pytest.mark.parametrize("ext", ["mp4", "mov"])
 @pytest.mark.parametrize(
-    "options", [{"movflags": "+frag_keyframe+empty_moov"}, {"movflags": "+empty_moov", "frag_duration": 100000}]
+    "options",
+    [
+        {"movflags": "+frag_keyframe+empty_moov"},
+        {"movflags": "+empty_moov", "frag_duration": 100000},
+    ],
 )
 def test_fragmented_output_decodes_also_when_truncated(tmp_path, ext, options, source):
     dest = tmp_path / f"frag.{ext}"
@@ -302,8 +306,11 @@ def test_file_like_without_write_or_seek(bad, method):
 # ---- non-finite samples -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("ext, rate", [("wav", 48000), ("flac", 48000), ("mp3", 44100),
-                                       ("m4a", 44100), ("ogg", 44100), ("opus", 48000)])  # fmt: skip
+AUDIO_FORMATS = [("wav", 48000), ("flac", 48000), ("mp3", 44100), ("m4a", 44100),
+                 ("ogg", 44100), ("opus", 48000)]  # fmt: skip
+
+
+@pytest.mark.parametrize("ext, rate", AUDIO_FORMATS)
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
 def test_non_finite_samples_fail_before_any_output(tmp_path, ext, rate, value):
     samples = sines(rate, 0.2)

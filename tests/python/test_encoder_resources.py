@@ -19,7 +19,9 @@ from _encoding import generate
 
 from codecflow.encoders import AudioEncoder, Encoder, VideoEncoder
 
-FRAMES = torch.randint(0, 256, (5, 3, 64, 64), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+FRAMES = torch.randint(
+    0, 256, (5, 3, 64, 64), dtype=torch.uint8, generator=torch.Generator().manual_seed(0)
+)
 SAMPLES = torch.rand(2, 4800, generator=torch.Generator().manual_seed(1)) * 2 - 1
 
 

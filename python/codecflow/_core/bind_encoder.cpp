@@ -80,7 +80,8 @@ void bindEncoder(py::module_& m) {
         FrameRate rate = exactFrameRate(fps);
         return std::make_pair(rate.num, rate.den);
       },
-      py::arg("fps"), "The exact (num, den) a stream gets for `fps`; ValueError outside (0, 1000].");
+      py::arg("fps"),
+      "The exact (num, den) a stream gets for `fps`; ValueError outside (0, 1000].");
   m.def(
       "exact_frame_rate_fraction",
       [](int64_t num, int64_t den) {
