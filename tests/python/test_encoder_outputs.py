@@ -146,3 +146,12 @@ def test_a_missing_directory_is_a_file_not_found_error(tmp_path):
         VideoEncoder(FRAMES, frame_rate=30).to_file(dest)
     assert isinstance(info.value, RuntimeError)  # as TorchCodec raises
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_device_is_written_in_place(tmp_path):
+    # A link named like a video, to /dev/null: written through, no temporary file.
+    link = tmp_path / "discard.mkv"
+    link.symlink_to("/dev/null")
+    VideoEncoder(FRAMES, frame_rate=30).to_file(link, codec="ffv1")
+    assert link.is_symlink() and stat.S_ISCHR(link.stat().st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["discard.mkv"]
