@@ -175,6 +175,8 @@ void AudioStreamEncoder::check(const Tensor& samples) const {
   if (samples.size(1) > 1 && samples.strides()[1] != 1) {
     fail(ErrorKind::InvalidArgument, where + " must have contiguous channels (rows)");
   }
+  // Non-finite samples make some encoders (libmp3lame) abort the process.
+  checkFiniteSamples(samples, where);
 }
 
 void AudioStreamEncoder::resample(const uint8_t** input, int count) {

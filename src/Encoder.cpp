@@ -105,6 +105,14 @@ class Encoder::Impl {
     muxer = std::move(newMuxer);
     encoders = std::move(newEncoders);
     reusable.resize(encoders.size());
+    infos.clear();
+    for (const auto& encoder : encoders) {
+      if (const auto* video = dynamic_cast<const VideoStreamEncoder*>(encoder.get())) {
+        infos.push_back(video->info());
+      } else {
+        infos.push_back(static_cast<const AudioStreamEncoder&>(*encoder).info());
+      }
+    }
     if (maxQueued > 0) {
       setQueue(std::make_shared<EncodeQueue>(
           maxQueued, [this](EncodeJob& job) { encoders[job.stream]->encode(job.frame.get()); }));
@@ -134,6 +142,7 @@ class Encoder::Impl {
       discard();
       throw;
     }
+    release();
   }
 
   void discard() noexcept {
@@ -142,6 +151,19 @@ class Encoder::Impl {
       muxer->abort();
     }
     state = State::Closed;
+    release();
+  }
+
+  // Frees every native resource (codec contexts and their threads, the
+  // scalers, the output) now, rather than when the owner happens to be
+  // destroyed: a Python wrapper caught in a reference cycle lives until the
+  // cyclic garbage collector runs, and libx264 alone keeps threads and
+  // megabytes per encoder.
+  void release() noexcept {
+    setQueue(nullptr);
+    reusable.clear();
+    encoders.clear();
+    muxer.reset();
   }
 
   std::mutex mutex;
@@ -152,6 +174,7 @@ class Encoder::Impl {
   std::unique_ptr<Muxer> muxer;
   std::vector<std::unique_ptr<StreamEncoder>> encoders;
   std::vector<UniqueAVFrame> reusable;  // per stream, synchronous mode
+  std::vector<EncoderInfo> infos;       // per stream, from open on
   // Replaces the queue and joins the old one's worker here, once the
   // readers of queuedFrames() (who hold it for an instant) let go.
   void setQueue(std::shared_ptr<EncodeQueue> next) noexcept {
@@ -202,9 +225,10 @@ int Encoder::addVideo(VideoStreamOptions options) {
                                          std::to_string(options.height) +
                                          ": height and width must be > 0");
   }
-  if (!(options.frameRate > 0) || !std::isfinite(options.frameRate)) {
-    fail(ErrorKind::InvalidArgument, "invalid frame_rate: must be > 0");
-  }
+  options.exactRate = options.exactRate.den > 0
+                          ? exactFrameRate(options.exactRate.num, options.exactRate.den)
+                          : exactFrameRate(options.frameRate);
+  options.frameRate = static_cast<double>(options.exactRate.num) / options.exactRate.den;
   impl_->configs.emplace_back(std::move(options));
   return static_cast<int>(impl_->configs.size()) - 1;
 }
@@ -219,6 +243,13 @@ int Encoder::addAudio(AudioStreamOptions options) {
                                          std::to_string(options.sampleRate) + " and num_channels=" +
                                          std::to_string(options.numChannels) +
                                          " must be > 0");
+  }
+  for (int channels : {options.numChannels, options.outNumChannels.value_or(1)}) {
+    if (channels > kMaxAudioChannels) {
+      fail(ErrorKind::InvalidArgument,
+           "Trying to encode " + std::to_string(channels) + " channels, but at most " +
+               std::to_string(kMaxAudioChannels) + " channels per stream are supported");
+    }
   }
   impl_->configs.emplace_back(std::move(options));
   return static_cast<int>(impl_->configs.size()) - 1;
@@ -323,13 +354,13 @@ bool Encoder::isOpen() const {
 
 EncoderInfo Encoder::streamInfo(int stream) const {
   std::lock_guard<std::mutex> lock(impl_->mutex);
-  if (impl_->encoders.empty()) {
+  if (impl_->infos.empty()) {
     fail(ErrorKind::Runtime, "stream information is known once the encoder is open");
   }
-  if (auto* video = dynamic_cast<VideoStreamEncoder*>(impl_->encoders.at(stream).get())) {
-    return video->info();
+  if (stream < 0 || stream >= static_cast<int>(impl_->infos.size())) {
+    fail(ErrorKind::InvalidArgument, "no stream " + std::to_string(stream));
   }
-  return impl_->encoderAt<AudioStreamEncoder>(stream, "audio").info();
+  return impl_->infos[stream];
 }
 
 }  // namespace codecflow

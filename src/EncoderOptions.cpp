@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "codecflow/Encoder.h"
 #include "codecflow/Error.h"
 
 extern "C" {
@@ -95,18 +96,6 @@ std::vector<std::string> optionConstants(void* object, const AVOption* option) {
   return names;
 }
 
-// Ranges FFmpeg leaves unbounded but the library enforces (by clamping).
-struct KnownRange {
-  const char* encoder;
-  const char* option;
-  double min;
-  double max;
-};
-constexpr std::array<KnownRange, 2> kKnownRanges{{
-    {"libx264", "crf", 0, 51},
-    {"libx265", "crf", 0, 51},
-}};
-
 constexpr std::array<const char*, 10> kX26xPresets{
     "ultrafast", "superfast", "veryfast", "faster", "fast",
     "medium",    "slow",      "slower",   "veryslow", "placebo"};
@@ -190,12 +179,6 @@ void setEncoderOption(AVCodecContext* context, const std::string& key, const std
     if (end != value.c_str() && *end == '\0') {
       double min = option->min;
       double max = option->max;
-      for (const auto& known : kKnownRanges) {
-        if (encoder == known.encoder && key == known.option) {
-          min = std::max(min, known.min);
-          max = std::min(max, known.max);
-        }
-      }
       if (!(number >= min && number <= max)) {
         fail(ErrorKind::InvalidArgument, "invalid " + label + "=" + value + " for encoder " +
                                              encoder + ": allowed range [" + formatNumber(min) +
@@ -213,6 +196,13 @@ void setEncoderOption(AVCodecContext* context, const std::string& key, const std
     }
     fail(ErrorKind::InvalidArgument, message);
   }
+}
+
+bool hasOption(AVCodecContext* context, const std::string& key) {
+  void* target = nullptr;
+  const AVOption* option =
+      av_opt_find2(context, key.c_str(), nullptr, 0, AV_OPT_SEARCH_CHILDREN, &target);
+  return option != nullptr && target != nullptr && option->type != AV_OPT_TYPE_CONST;
 }
 
 void setCrf(AVCodecContext* context, double crf) {
@@ -251,6 +241,93 @@ void setPreset(AVCodecContext* context, const std::string& preset) {
                                          encoder + "`)");
   }
   setEncoderOption(context, "preset", preset, "preset");
+}
+
+}  // namespace codecflow
+
+namespace codecflow {
+
+namespace {
+
+std::string rateText(double fps) {
+  std::ostringstream out;
+  out.precision(17);
+  out << fps;
+  return out.str();
+}
+
+// Below one frame per hour, frame durations overflow the containers'
+// timestamps (mp4's 32-bit sample durations).
+constexpr double kMinFrameRate = 1.0 / 3600;
+
+[[noreturn]] void failFrameRate(const std::string& value, const std::string& why) {
+  fail(ErrorKind::InvalidArgument, "invalid frame_rate=" + value + ": " + why +
+                                       " (frames per second in (0, 1000], at least one frame "
+                                       "per hour)");
+}
+
+}  // namespace
+
+FrameRate exactFrameRate(double fps) {
+  if (!(fps > 0) || !(fps <= 1000)) {
+    failFrameRate(rateText(fps), "out of range");
+  }
+  // NTSC-style rates: N * 1000 / 1001 for the N nearest to fps * 1.001.
+  double n = std::round(fps * 1001.0 / 1000.0);
+  if (n >= 1 && std::fabs(fps - n * 1000.0 / 1001.0) <= 0.001) {
+    return exactFrameRate(static_cast<int64_t>(n) * 1000, 1001);
+  }
+  if (fps < kMinFrameRate * (1 - 1e-9)) {
+    failFrameRate(rateText(fps), "too small");
+  }
+  AVRational q = av_d2q(fps, 1001000);
+  return exactFrameRate(q.num, q.den);
+}
+
+FrameRate exactFrameRate(int64_t num, int64_t den) {
+  std::string text = std::to_string(num) + "/" + std::to_string(den);
+  if (num <= 0 || den <= 0 || num / 1000 > den || (num / 1000 == den && num % 1000 != 0)) {
+    failFrameRate(text, "out of range");
+  }
+  if (den / 3600 > num || (den / 3600 == num && den % 3600 != 0)) {
+    failFrameRate(text, "too small");
+  }
+  int rn = 0;
+  int rd = 0;
+  if (!av_reduce(&rn, &rd, num, den, INT32_MAX) || rn <= 0 || rd <= 0) {
+    failFrameRate(text, "the reduced fraction must fit in 32-bit integers");
+  }
+  return FrameRate{rn, rd};
+}
+
+void checkFiniteSamples(const Tensor& samples, const std::string& what) {
+  if (samples.dtype() != DType::Float32 || !samples.device().isCpu() || samples.dim() != 2) {
+    return;  // the shape and type checks report those
+  }
+  const auto* base = samples.dataAs<const float>();
+  const auto& s = samples.strides();
+  // The first in time; between channels at the same time, the lowest.
+  int64_t badChannel = -1;
+  int64_t badIndex = samples.size(1);
+  for (int64_t c = 0; c < samples.size(0); ++c) {
+    const float* row = base + c * s[0];
+    for (int64_t i = 0; i < badIndex; ++i) {
+      if (!std::isfinite(row[i * s[1]])) {
+        badChannel = c;
+        badIndex = i;
+        break;
+      }
+    }
+  }
+  if (badChannel >= 0) {
+    std::ostringstream value;
+    value << base[badChannel * s[0] + badIndex * s[1]];
+    fail(ErrorKind::InvalidArgument,
+         what + " must be finite: sample " + std::to_string(badIndex) + " of channel " +
+             std::to_string(badChannel) + " (index [" + std::to_string(badChannel) + ", " +
+             std::to_string(badIndex) + "]) is " + value.str() +
+             ", the first NaN or infinite one");
+  }
 }
 
 }  // namespace codecflow

@@ -33,7 +33,11 @@ std::vector<std::string> encodersFor(AVMediaType type, const AVOutputFormat* con
 void setEncoderOption(AVCodecContext* context, const std::string& key, const std::string& value,
                       const std::string& label);
 
-// Sets the crf and preset options the way the public API describes them.
+// Whether the encoder (its context or its private options) has `key`.
+bool hasOption(AVCodecContext* context, const std::string& key);
+
+// Sets the crf and preset options the way the public API describes them:
+// crf within the range of the encoder's own option, a preset by name.
 void setCrf(AVCodecContext* context, double crf);
 void setPreset(AVCodecContext* context, const std::string& preset);
 

@@ -1,11 +1,47 @@
 #include "Muxer.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <utility>
+
 #include "codecflow/Error.h"
 
+extern "C" {
+#include <libavutil/opt.h>
+}
+
 namespace codecflow {
+
+namespace {
+
+bool isUrl(const std::string& path) { return path.find("://") != std::string::npos; }
+
+std::string randomTag() {
+  static thread_local std::mt19937_64 engine{std::random_device{}()};
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string tag;
+  uint64_t bits = engine();
+  for (int i = 0; i < 12; ++i) {
+    tag += kDigits[bits & 15];
+    bits >>= 4;
+  }
+  return tag;
+}
+
+[[noreturn]] void failCreate(const std::string& path, int error) {
+  fail(error == ENOENT ? ErrorKind::NotFound : ErrorKind::Io,
+       "could not create '" + path + "' (make sure it is a valid, writable path): " +
+           std::strerror(error));
+}
+
+}  // namespace
 
 Muxer::Muxer(std::string path, const std::string& format, std::shared_ptr<ByteSink> sink)
     : path_(std::move(path)), sink_(std::move(sink)) {
@@ -58,6 +94,102 @@ AVStream* Muxer::addStream(const AVCodecContext* codec) {
   return stream;
 }
 
+bool Muxer::hasOption(const std::string& key) const {
+  void* target = nullptr;
+  const AVOption* option = av_opt_find2(format_.get(), key.c_str(), nullptr, 0,
+                                        AV_OPT_SEARCH_CHILDREN, &target);
+  return option != nullptr && target != nullptr && option->type != AV_OPT_TYPE_CONST &&
+         (option->flags & AV_OPT_FLAG_ENCODING_PARAM) != 0;
+}
+
+void Muxer::setOption(const std::string& key, const std::string& value,
+                      const std::string& label) {
+  int rc = av_opt_set(format_.get(), key.c_str(), value.c_str(), AV_OPT_SEARCH_CHILDREN);
+  if (rc < 0) {
+    fail(ErrorKind::InvalidArgument, "invalid " + label + "='" + value + "' for container '" +
+                                         format_->oformat->name + "': " + ffmpegErrorText(rc));
+  }
+}
+
+bool Muxer::isFragmented() const {
+  void* priv = format_->priv_data;
+  if (priv == nullptr || format_->oformat->priv_class == nullptr) {
+    return false;
+  }
+  int64_t flags = 0;
+  if (av_opt_get_int(priv, "movflags", 0, &flags) >= 0) {
+    for (const char* name :
+         {"frag_keyframe", "frag_custom", "frag_every_frame", "empty_moov", "frag_discont"}) {
+      const AVOption* flag = av_opt_find(priv, name, "movflags", 0, 0);
+      if (flag != nullptr && (flags & flag->default_val.i64) != 0) {
+        return true;
+      }
+    }
+  }
+  for (const char* name : {"frag_duration", "frag_size"}) {
+    int64_t value = 0;
+    if (av_opt_get_int(priv, name, 0, &value) >= 0 && value > 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void Muxer::prepareTarget() {
+  target_ = path_;
+  temporary_.clear();
+  if (isUrl(path_)) {
+    return;
+  }
+  struct stat info {};
+  bool exists = ::stat(path_.c_str(), &info) == 0;
+  if (exists && S_ISDIR(info.st_mode)) {
+    fail(ErrorKind::IsDirectory, "cannot write to '" + path_ + "': it is a directory");
+  }
+  if (exists && !S_ISREG(info.st_mode)) {
+    return;  // a FIFO, a device (/dev/stdout): written in place
+  }
+  if (!exists) {
+    struct stat link {};
+    if (::lstat(path_.c_str(), &link) == 0) {
+      return;  // a dangling symbolic link: the link's own business
+    }
+  }
+  if (isFragmented()) {
+    return;
+  }
+  if (exists) {
+    char* real = ::realpath(path_.c_str(), nullptr);
+    if (real != nullptr) {
+      target_ = real;
+      std::free(real);
+    }
+  }
+  size_t slash = target_.rfind('/');
+  std::string dir = slash == std::string::npos ? "" : target_.substr(0, slash + 1);
+  std::string name = slash == std::string::npos ? target_ : target_.substr(slash + 1);
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    std::string candidate = dir + "." + name + "." + randomTag() + ".partial";
+    int fd = ::open(candidate.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0) {
+      if (errno == EEXIST) {
+        continue;
+      }
+      if (exists && (errno == EACCES || errno == EPERM || errno == EROFS)) {
+        // A writable file in a directory we may not add to: in place.
+        target_ = path_;
+        return;
+      }
+      failCreate(path_, errno);
+    }
+    ::close(fd);
+    keptMode_ = exists ? static_cast<int>(info.st_mode & 07777) : -1;
+    temporary_ = candidate;
+    return;
+  }
+  failCreate(path_, EEXIST);
+}
+
 void Muxer::failWith(const std::string& what, int averror) {
   if (writer_ && writer_->hasPending()) {
     writer_->rethrowPending();
@@ -71,14 +203,14 @@ void Muxer::open() {
     format_->pb = writer_->context();
     format_->flags |= AVFMT_FLAG_CUSTOM_IO;
   } else if (!(format_->oformat->flags & AVFMT_NOFILE)) {
-    struct stat info {};
-    if (path_.find("://") == std::string::npos && ::stat(path_.c_str(), &info) == 0 &&
-        S_ISDIR(info.st_mode)) {
-      fail(ErrorKind::IsDirectory, "cannot write to '" + path_ + "': it is a directory");
-    }
-    int rc = avio_open(&format_->pb, path_.c_str(), AVIO_FLAG_WRITE);
+    prepareTarget();
+    const std::string& written = temporary_.empty() ? path_ : temporary_;
+    int rc = avio_open(&format_->pb, written.c_str(), AVIO_FLAG_WRITE);
     if (rc < 0) {
-      failFFmpeg(ErrorKind::Io,
+      if (!temporary_.empty()) {
+        ::unlink(temporary_.c_str());
+      }
+      failFFmpeg(rc == AVERROR(ENOENT) ? ErrorKind::NotFound : ErrorKind::Io,
                  "could not create '" + path_ + "' (make sure it is a valid, writable path)", rc);
     }
   }
@@ -120,7 +252,19 @@ void Muxer::finish() {
       writer_->rethrowPending();
     }
   }
+  bool flushed = format_->pb == nullptr || format_->pb->error >= 0;
   closeOutput();
+  if (!temporary_.empty()) {
+    std::string written = std::exchange(temporary_, std::string());
+    if (keptMode_ >= 0) {
+      (void)::chmod(written.c_str(), static_cast<mode_t>(keptMode_));
+    }
+    if (!flushed || ::rename(written.c_str(), target_.c_str()) != 0) {
+      int error = flushed ? errno : EIO;
+      ::unlink(written.c_str());
+      fail(ErrorKind::Io, "could not write " + description_ + ": " + std::strerror(error));
+    }
+  }
 }
 
 void Muxer::closeOutput() noexcept {
@@ -139,11 +283,15 @@ void Muxer::abort() noexcept {
     return;
   }
   closeOutput();
-  // Only a regular file is ours to remove (never a device such as
-  // /dev/null).
+  if (!temporary_.empty()) {
+    ::unlink(temporary_.c_str());
+    temporary_.clear();
+    return;
+  }
+  // Written in place: only a regular file is ours to remove (never a
+  // device such as /dev/null, nor a FIFO).
   struct stat info {};
-  if (!sink_ && path_.find("://") == std::string::npos && ::stat(path_.c_str(), &info) == 0 &&
-      S_ISREG(info.st_mode)) {
+  if (!sink_ && !isUrl(path_) && ::stat(path_.c_str(), &info) == 0 && S_ISREG(info.st_mode)) {
     ::unlink(path_.c_str());
   }
 }

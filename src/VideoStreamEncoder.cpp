@@ -6,6 +6,10 @@
 #include <cstring>
 
 #include "EncoderOptions.h"
+
+extern "C" {
+#include <libavutil/cpu.h>
+}
 #include "codecflow/Error.h"
 #include "ffmpeg/Compat.h"
 
@@ -68,6 +72,60 @@ AVPixelFormat choosePixelFormat(const AVCodec* codec, const std::string& request
   return format;
 }
 
+// Note [libx264 without AVX-512]
+// On CPUs with AVX-512, libx264's AVX-512 code (its macroblock-tree
+// look-ahead) reads memory it never wrote: the same frames and options
+// give different bitstreams depending on what the heap held before (the
+// ffmpeg CLI shows it too, with MALLOC_PERTURB_). Without AVX-512 the
+// output depends on the input only, so libx264 is told the CPU's other
+// features and not that one, unless the caller chose x264-params asm.
+void avoidX264Avx512(AVCodecContext* c) {
+  int flags = av_get_cpu_flags();
+  if (!(flags & AV_CPU_FLAG_AVX512) || std::strncmp(c->codec->name, "libx264", 7) != 0) {
+    return;
+  }
+  struct Name {
+    int flag;
+    const char* name;
+  };
+  static constexpr std::array<Name, 14> kNames{{{AV_CPU_FLAG_MMXEXT, "MMX2"},
+                                                {AV_CPU_FLAG_SSE, "SSE"},
+                                                {AV_CPU_FLAG_SSE2, "SSE2"},
+                                                {AV_CPU_FLAG_SSE3, "SSE3"},
+                                                {AV_CPU_FLAG_SSSE3, "SSSE3"},
+                                                {AV_CPU_FLAG_SSE4, "SSE4.1"},
+                                                {AV_CPU_FLAG_SSE42, "SSE4.2"},
+                                                {AV_CPU_FLAG_AVX, "AVX"},
+                                                {AV_CPU_FLAG_XOP, "XOP"},
+                                                {AV_CPU_FLAG_FMA4, "FMA4"},
+                                                {AV_CPU_FLAG_FMA3, "FMA3"},
+                                                {AV_CPU_FLAG_BMI1, "BMI1,LZCNT"},
+                                                {AV_CPU_FLAG_BMI2, "BMI2"},
+                                                {AV_CPU_FLAG_AVX2, "AVX2"}}};
+  std::string asmFlags = "Cache64";
+  for (const Name& n : kNames) {
+    if (flags & n.flag) {
+      asmFlags.push_back(',');
+      asmFlags.append(n.name);
+    }
+  }
+  uint8_t* current = nullptr;
+  std::string params;
+  if (av_opt_get(c, "x264-params", AV_OPT_SEARCH_CHILDREN, &current) >= 0 && current != nullptr) {
+    params = reinterpret_cast<const char*>(current);
+  }
+  av_free(current);
+  if (params.find("asm") != std::string::npos) {
+    return;
+  }
+  if (!params.empty()) {
+    params.push_back(':');
+  }
+  params.append("asm=");
+  params.append(asmFlags);
+  av_opt_set(c, "x264-params", params.c_str(), AV_OPT_SEARCH_CHILDREN);
+}
+
 }  // namespace
 
 UniqueSwsContext VideoStreamEncoder::makeScaler(AVPixelFormat srcFormat) const {
@@ -96,7 +154,7 @@ UniqueSwsContext VideoStreamEncoder::makeScaler(AVPixelFormat srcFormat) const {
   return scaler;
 }
 
-VideoStreamEncoder::VideoStreamEncoder(const VideoStreamOptions& options, const Muxer& muxer,
+VideoStreamEncoder::VideoStreamEncoder(const VideoStreamOptions& options, Muxer& muxer,
                                        int index)
     : options_(options), index_(index) {
   if (options.height <= 0 || options.width <= 0) {
@@ -104,10 +162,9 @@ VideoStreamEncoder::VideoStreamEncoder(const VideoStreamOptions& options, const 
                                          std::to_string(options.height) +
                                          ": height and width must be > 0");
   }
-  if (!(options.frameRate > 0) || !std::isfinite(options.frameRate)) {
-    fail(ErrorKind::InvalidArgument,
-         "invalid frame_rate=" + std::to_string(options.frameRate) + ": must be > 0");
-  }
+  FrameRate exact = options.exactRate.den > 0
+                        ? exactFrameRate(options.exactRate.num, options.exactRate.den)
+                        : exactFrameRate(options.frameRate);
   const AVCodec* codec = findEncoder(options.codec, AVMEDIA_TYPE_VIDEO, muxer.container());
   context_.reset(avcodec_alloc_context3(codec));
   if (!context_) {
@@ -117,11 +174,15 @@ VideoStreamEncoder::VideoStreamEncoder(const VideoStreamOptions& options, const 
   c->width = options.width;
   c->height = options.height;
   c->pix_fmt = choosePixelFormat(codec, options.pixelFormat);
-  AVRational rate = av_d2q(options.frameRate, 1001000);
+  AVRational rate{exact.num, exact.den};
   int ticks = 1;
-  if (storesTimestamps(muxer.container())) {
+  // FFmpeg's MPEG-video family (mpeg4, flv, h263, mpeg2video, ...: the
+  // encoders with an mpv_flags option) spends its bits by the time base:
+  // with several ticks per frame it encodes differently from the ffmpeg
+  // CLI, which gives them one tick per frame.
+  if (storesTimestamps(muxer.container()) && !hasOption(c, "mpv_flags")) {
     for (int k : {1000, 100, 10}) {
-      if (static_cast<int64_t>(rate.num) * k <= 65535) {
+      if (static_cast<int64_t>(rate.num) * k <= INT32_MAX) {
         ticks = k;
         break;
       }
@@ -138,15 +199,28 @@ VideoStreamEncoder::VideoStreamEncoder(const VideoStreamOptions& options, const 
   if (muxer.wantsGlobalHeader()) {
     c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
   }
-  if (options.crf) {
+  // Where the encoder has no crf or preset option (mpeg4, flv, ...) they
+  // are ignored, as the ffmpeg CLI and TorchCodec do.
+  if (options.crf && hasOption(c, "crf")) {
     setCrf(c, *options.crf);
   }
-  if (options.preset) {
+  if (options.preset && hasOption(c, "preset")) {
     setPreset(c, *options.preset);
   }
+  // A key the container knows (movflags, frag_duration, flush_packets)
+  // goes to the muxer, one the encoder knows to the encoder (both when
+  // both know it).
   for (const auto& [key, value] : options.extraOptions) {
-    setEncoderOption(c, key, value, "extra_options['" + key + "']");
+    std::string label = "extra_options['" + key + "']";
+    bool forMuxer = muxer.hasOption(key);
+    if (forMuxer) {
+      muxer.setOption(key, value, label);
+    }
+    if (!forMuxer || hasOption(c, key)) {
+      setEncoderOption(c, key, value, label);
+    }
   }
+  avoidX264Avx512(c);
   openCodec("video stream " + std::to_string(index));
 }
 

@@ -4,11 +4,13 @@
 // Note [Video time base]
 // Frames get timestamps in a codec time base of 1/(K * frame rate): K
 // ticks per frame, so that per-frame times (variable frame rate) keep
-// millisecond-level precision where the container stores timestamps (mp4,
-// mov, mkv, webm, ...). Containers that count frames instead (avi) get
-// K = 1, and the mpeg4 limit of 65535 on the time base's denominator caps
-// K. libvpx and libaom take a frame's duration from ticks_per_frame, which
-// is therefore K too.
+// sub-millisecond precision where the container stores timestamps (mp4,
+// mov, mkv, webm, ...). K is 1000 (less where the time base's denominator
+// would not fit in 32 bits). Containers that count frames instead (avi),
+// and FFmpeg's MPEG-video encoders (mpeg4, flv, ...: their rate control
+// spends bits by the time base, and the ffmpeg CLI gives them K = 1), get
+// K = 1; per-frame times there are rounded to frames. libvpx and libaom
+// take a frame's duration from ticks_per_frame, which is therefore K too.
 #pragma once
 
 #include <vector>
@@ -21,9 +23,10 @@ namespace codecflow {
 
 class VideoStreamEncoder : public StreamEncoder {
  public:
-  // Picks the codec and pixel format, sets and checks every option and
-  // opens the codec; creates no output. Throws InvalidArgument.
-  VideoStreamEncoder(const VideoStreamOptions& options, const Muxer& muxer, int index);
+  // Picks the codec and pixel format, sets and checks every option (those
+  // of extraOptions the container knows on `muxer`) and opens the codec;
+  // creates no output. Throws InvalidArgument.
+  VideoStreamEncoder(const VideoStreamOptions& options, Muxer& muxer, int index);
 
   // Checks a frames tensor and per-frame options against this stream.
   // Throws InvalidArgument.

@@ -61,10 +61,35 @@ class MemorySink : public ByteSink {
 // Encoder options, as name/value strings, in the order given.
 using OptionList = std::vector<std::pair<std::string, std::string>>;
 
+// A frame rate as an exact fraction of frames per second.
+struct FrameRate {
+  int num = 0;
+  int den = 1;
+};
+
+// The exact rate a video stream gets for `fps`: within 0.001 of
+// N * 1000 / 1001 (23.976, 29.97, 59.94, ...) it is exactly that,
+// otherwise the nearest fraction with a denominator up to 1,001,000.
+// Throws InvalidArgument outside (0, 1000] fps, or for a rate too small
+// for such a fraction.
+FrameRate exactFrameRate(double fps);
+// The same check for a rate given as a fraction, which is kept as given
+// (reduced).
+FrameRate exactFrameRate(int64_t num, int64_t den);
+
+// Throws InvalidArgument naming the first NaN or infinite sample of a
+// float32 (C, N) CPU tensor; `what` names the samples in the message.
+void checkFiniteSamples(const Tensor& samples, const std::string& what);
+
+// The most channels an audio stream may have, in and out.
+inline constexpr int kMaxAudioChannels = 8;
+
 struct VideoStreamOptions {
   int height = 0;
   int width = 0;
   double frameRate = 0;
+  // When den > 0: the rate as a fraction, used instead of frameRate.
+  FrameRate exactRate{0, 0};
   std::string codec;        // encoder or codec name; empty: the container's default
   std::string pixelFormat;  // empty: yuv420p when the codec has it, else its first
   std::optional<double> crf;

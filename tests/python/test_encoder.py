@@ -255,7 +255,9 @@ def test_bad_add_video(kwargs, message):
     [
         (dict(sample_rate=0, num_channels=1), "sample_rate"),
         (dict(sample_rate=16000, num_channels=0), "num_channels"),
-        (dict(sample_rate=16000, num_channels=1, bit_rate=-1), "bit_rate"),
+        (dict(sample_rate=16000, num_channels=1, bit_rate=1.5), "bit_rate"),
+        (dict(sample_rate=16000, num_channels=9), "Trying to encode 9 channels"),
+        (dict(sample_rate=16000, num_channels=2, out_num_channels=10), "10 channels"),
         (dict(sample_rate=16000, num_channels=1, out_sample_rate=0), "out_sample_rate"),
     ],
 )
@@ -289,7 +291,8 @@ def test_bad_frames(tmp_path, frames, make, message):
     [
         (lambda s: s.tolist(), "Tensor"),
         (lambda s: s.double(), "float32"),
-        (lambda s: s[None], "2-D"),
+        (lambda s: s[None], "2 dimensions"),
+        (lambda s: s[0], "2 dimensions"),
         (lambda s: s[:1], "2 channels"),
     ],
 )

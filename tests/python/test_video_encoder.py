@@ -29,6 +29,22 @@ def sharp_frames() -> torch.Tensor:
     return VideoDecoder(generate.clip("h264_bframes")).get_frames_in_range(0, 20).data
 
 
+def _x264_asm_without_avx512() -> str:
+    """The CPU's features as libx264 names them, AVX-512 left out."""
+    with open("/proc/cpuinfo") as f:
+        flags = set(next(line for line in f if line.startswith("flags")).split())
+    names = [
+        ("sse", "MMX2"), ("sse", "SSE"), ("sse2", "SSE2"), ("pni", "SSE3"), ("ssse3", "SSSE3"),
+        ("sse4_1", "SSE4.1"), ("sse4_2", "SSE4.2"), ("avx", "AVX"), ("xop", "XOP"),
+        ("fma4", "FMA4"), ("fma", "FMA3"), ("bmi1", "BMI1,LZCNT"), ("bmi2", "BMI2"),
+        ("avx2", "AVX2"),
+    ]  # fmt: skip
+    return ",".join(["Cache64"] + [name for flag, name in names if flag in flags])
+
+
+X264_ASM = _x264_asm_without_avx512()
+
+
 def decode(source) -> torch.Tensor:
     return VideoDecoder(source).get_all_frames().data
 
@@ -88,7 +104,9 @@ def test_lossless_rgb_is_bit_exact_on_sharp_content(sharp_frames, tmp_path):
 
 def test_x264_matches_the_ffmpeg_cli(sharp_frames, tmp_path):
     # Same conversion (swscale, bicubic) and encoder settings as the CLI:
-    # the decoded frames are identical.
+    # the decoded frames are identical. Both run libx264 without its
+    # AVX-512 code, which makes the output depend on the heap's earlier
+    # contents.
     ours = tmp_path / "ours.mp4"
     VideoEncoder(sharp_frames, frame_rate=30).to_file(ours, crf=18, extra_options={"threads": 1})
     cli = tmp_path / "cli.mp4"
@@ -96,7 +114,7 @@ def test_x264_matches_the_ffmpeg_cli(sharp_frames, tmp_path):
     subprocess.run(
         ["ffmpeg", "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "320x240",
          "-r", "30", "-i", "-", "-c:v", "libx264", "-crf", "18", "-threads", "1",
-         "-pix_fmt", "yuv420p", str(cli)],
+         "-x264-params", f"asm={X264_ASM}", "-pix_fmt", "yuv420p", str(cli)],
         input=raw, check=True,
     )  # fmt: skip
     assert torch.equal(decode(ours), decode(cli))
@@ -213,6 +231,7 @@ def test_failing_to_file_removes_the_partial_file(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "True" in result.stdout
     assert not (tmp_path / "big.mkv").exists()
+    assert list(tmp_path.iterdir()) == []  # nor the temporary file beside it
 
 
 # ---- errors ---------------------------------------------------------------------------------
@@ -247,14 +266,11 @@ def test_bad_frame_rate(rate):
         ("out.mp4", dict(codec="pcm_s16le"), "not a video encoder"),
         ("out.mp4", dict(pixel_format="yuv999p"), "allowed: yuv420p"),
         ("out.mp4", dict(codec="mpeg4", pixel_format="yuv444p"), "allowed: yuv420p"),
-        ("out.mp4", dict(crf=60), r"crf=60.*\[0, 51\]"),
-        ("out.mp4", dict(crf=-3), r"\[0, 51\]"),
+        ("out.mp4", dict(crf=-3), r"crf=-3 for encoder libx264: allowed range \[-1, "),
         ("out.webm", dict(crf=70), r"\[-1, 63\]"),
         ("out.webm", dict(crf=20.5), "integer"),
-        ("out.avi", dict(crf=20), "mpeg4 has no crf option"),
         ("out.mp4", dict(preset="quick"), "allowed: ultrafast, superfast"),
         ("out.mp4", dict(codec="libsvtav1", preset=14), r"\[-1, 13\]"),
-        ("out.avi", dict(preset="fast"), "no preset option"),
         ("out.mp4", dict(extra_options={"no_such_option": 1}), "no option 'no_such_option'"),
         ("out.mp4", dict(extra_options={"qmin": 100}), r"qmin.*allowed range \[-1, 69\]"),
         ("out.webm", dict(extra_options={"deadline": "soon"}), "allowed: .*realtime"),

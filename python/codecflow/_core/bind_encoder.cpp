@@ -74,6 +74,29 @@ py::dict infoDict(const EncoderInfo& info) {
 }  // namespace
 
 void bindEncoder(py::module_& m) {
+  m.def(
+      "exact_frame_rate",
+      [](double fps) {
+        FrameRate rate = exactFrameRate(fps);
+        return std::make_pair(rate.num, rate.den);
+      },
+      py::arg("fps"),
+      "The exact (num, den) a stream gets for `fps`; ValueError outside (0, 1000].");
+  m.def(
+      "exact_frame_rate_fraction",
+      [](int64_t num, int64_t den) {
+        FrameRate rate = exactFrameRate(num, den);
+        return std::make_pair(rate.num, rate.den);
+      },
+      py::arg("num"), py::arg("den"), "The reduced (num, den) of a rate given as a fraction.");
+  m.def(
+      "check_finite_samples",
+      [](const py::object& samples) {
+        Tensor tensor = fromDLPackObject(samples);
+        py::gil_scoped_release release;
+        checkFiniteSamples(tensor, "samples");
+      },
+      py::arg("samples"), "ValueError naming the first NaN or infinite sample.");
   py::class_<ByteSink, std::shared_ptr<ByteSink>>(m, "ByteSink");
   py::class_<MemorySink, ByteSink, std::shared_ptr<MemorySink>>(m, "MemorySink")
       .def(py::init<>())
@@ -87,11 +110,16 @@ void bindEncoder(py::module_& m) {
           "add_video",
           [](Encoder& self, int height, int width, double frameRate, const std::string& codec,
              const std::string& pixelFormat, std::optional<double> crf,
-             std::optional<std::string> preset, OptionList extraOptions) {
+             std::optional<std::string> preset, OptionList extraOptions,
+             std::optional<std::pair<int64_t, int64_t>> frameRateFraction) {
             VideoStreamOptions options;
             options.height = height;
             options.width = width;
             options.frameRate = frameRate;
+            if (frameRateFraction) {
+              FrameRate exact = exactFrameRate(frameRateFraction->first, frameRateFraction->second);
+              options.exactRate = exact;
+            }
             options.codec = codec;
             options.pixelFormat = pixelFormat;
             options.crf = crf;
@@ -101,7 +129,8 @@ void bindEncoder(py::module_& m) {
           },
           py::arg("height"), py::arg("width"), py::arg("frame_rate"), py::arg("codec") = "",
           py::arg("pixel_format") = "", py::arg("crf") = std::nullopt,
-          py::arg("preset") = std::nullopt, py::arg("extra_options") = OptionList{})
+          py::arg("preset") = std::nullopt, py::arg("extra_options") = OptionList{},
+          py::arg("frame_rate_fraction") = std::nullopt)
       .def(
           "add_audio",
           [](Encoder& self, int sampleRate, int numChannels, std::optional<int64_t> bitRate,

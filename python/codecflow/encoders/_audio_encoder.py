@@ -7,6 +7,7 @@ from typing import Any, Dict, Optional
 
 import torch
 
+from codecflow import _core
 from codecflow._errors import InvalidArgumentError
 from codecflow.encoders._encoder import Encoder, PathLike, as_channel_samples
 
@@ -30,7 +31,10 @@ class AudioEncoder:
 
     Raises:
         ValueError: for samples of the wrong type, dtype or dims, or a
-            sample_rate that is not > 0.
+            sample_rate that is not > 0. The ``to_*`` methods raise ValueError
+            (also a RuntimeError) naming the first NaN or infinite sample,
+            before any output exists, and RuntimeError for more than 8
+            channels.
     """
 
     def __init__(self, samples: torch.Tensor, *, sample_rate: int):
@@ -54,6 +58,9 @@ class AudioEncoder:
         sample_rate: Optional[int],
         codec: Optional[str],
     ) -> None:
+        # Before any output exists: NaN or infinite samples (which make
+        # libmp3lame abort the process).
+        _core.check_finite_samples(self._samples)
         encoder = Encoder()
         stream = encoder.add_audio(
             sample_rate=self._sample_rate,

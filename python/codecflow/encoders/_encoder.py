@@ -5,13 +5,13 @@ from __future__ import annotations
 import io
 import numbers
 import os
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 
 from codecflow import _core
 from codecflow._device import CpuFallbackStatus, DeviceLike, resolve_device
-from codecflow._errors import InvalidArgumentError
+from codecflow._errors import CodecflowError, InvalidArgumentError
 from codecflow._fork import track
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -23,12 +23,21 @@ def _check_positive_int(name: str, value: Any) -> int:
     return int(value)
 
 
-def _check_frame_rate(frame_rate: Any) -> float:
+def _check_frame_rate(frame_rate: Any) -> Tuple[int, int]:
+    """The exact (num, den) frames per second a stream gets for ``frame_rate``.
+
+    A ``fractions.Fraction`` (or another ``numbers.Rational``) is used as
+    given; a float within 0.001 of N * 1000 / 1001 becomes exactly that, any
+    other the nearest fraction with a denominator up to 1,001,000. The core
+    raises ValueError outside (0, 1000].
+    """
     if isinstance(frame_rate, bool) or not isinstance(frame_rate, numbers.Real):
         raise InvalidArgumentError(f"frame_rate must be a number > 0, got {frame_rate!r}")
-    if not float(frame_rate) > 0 or float(frame_rate) == float("inf"):
-        raise InvalidArgumentError(f"frame_rate = {frame_rate} must be > 0 and finite")
-    return float(frame_rate)
+    if isinstance(frame_rate, numbers.Rational) and not isinstance(frame_rate, numbers.Integral):
+        return _core.exact_frame_rate_fraction(
+            int(frame_rate.numerator), int(frame_rate.denominator)
+        )
+    return _core.exact_frame_rate(float(frame_rate))
 
 
 def _option_text(value: Any) -> str:
@@ -72,13 +81,20 @@ def _video_options(
     )
 
 
+class FileLikeError(TypeError, CodecflowError):
+    """An object that cannot be written as a binary file: a ``TypeError``
+    and, as TorchCodec raises then, a ``RuntimeError``."""
+
+
 def _check_file_like(dest: Any) -> None:
     if isinstance(dest, io.TextIOBase) or "b" not in getattr(dest, "mode", "b"):
-        raise TypeError("the file object is in text mode; open it in binary mode ('wb')")
-    if not (callable(getattr(dest, "write", None)) and callable(getattr(dest, "seek", None))):
-        raise TypeError(
-            f"expected a binary file-like object with write() and seek(), got {type(dest).__name__}"
-        )
+        raise FileLikeError("the file object is in text mode; open it in binary mode ('wb')")
+    for method in ("write", "seek"):
+        if not callable(getattr(dest, method, None)):
+            raise FileLikeError(
+                f"the file-like object must implement a {method} method: expected a binary "
+                f"file-like object with write() and seek(), got {type(dest).__name__}"
+            )
 
 
 def _check_format(format: Any) -> str:
@@ -264,16 +280,23 @@ class AudioStream:
         self._num_channels = num_channels
 
     def add_samples(self, samples: torch.Tensor) -> None:
-        """Encodes float32 samples ``(num_channels, N)`` (1-D for one channel), in [-1, 1].
+        """Encodes float32 samples ``(num_channels, N)``, in [-1, 1].
 
         Samples are resampled and remixed as the stream was configured and cut
         into the codec's frame size; what does not fill a frame waits for the
         next call or :meth:`Encoder.close`.
 
         Raises:
-            ValueError: for samples of the wrong type, dtype, shape or device.
+            ValueError: for samples of the wrong type, dtype, shape (they must
+                be 2-D, as in TorchCodec) or device, or NaN or infinite
+                samples (naming the first); also a ``RuntimeError``.
             RuntimeError: when the encoder is not open or encoding failed.
         """
+        if isinstance(samples, torch.Tensor) and samples.dim() != 2:
+            raise InvalidArgumentError(
+                f"samples must have 2 dimensions (num_channels, num_samples), got "
+                f"{samples.dim()}-D of shape {tuple(samples.shape)}"
+            )
         samples = as_channel_samples(samples)
         if samples.shape[0] != self._num_channels:
             raise InvalidArgumentError(
@@ -350,31 +373,47 @@ class Encoder:
 
         Args:
             height, width: size of the frames that will be added.
-            frame_rate: frames per second of the input, and of the output.
+            frame_rate: frames per second of the input, and of the output, in
+                (0, 1000]: a float within 0.001 of N * 1000 / 1001 (23.976,
+                29.97, 59.94) is exactly that, another float the nearest
+                fraction with a denominator up to 1,001,000, and a
+                ``fractions.Fraction`` **[extra]** is used as given.
             device: where frames will be (None: torch's default device). This
                 build encodes on the CPU; a CUDA device raises RuntimeError.
             codec: an encoder ("libx264") or codec ("h264", "hevc") name; None
                 picks the container's default (mp4/mov/mkv: H.264, webm: VP9).
             pixel_format: e.g. "yuv420p" (the default where the codec has it),
                 "yuv444p", or a codec's own such as ffv1's "bgr0" (lossless RGB).
-            crf: constant rate factor; the range depends on the encoder (0-51
-                for libx264/libx265, 0-63 for libvpx-vp9 and AV1 encoders).
+            crf: constant rate factor, within the range of the encoder's own
+                option (-1 and up for libx264/libx265, -1-63 for libvpx-vp9);
+                ignored by encoders without one (mpeg4, flv), as the ffmpeg
+                CLI does.
             preset: speed/size trade-off, e.g. "ultrafast" ... "veryslow" for
-                libx264/libx265, an int for libsvtav1.
-            extra_options: more encoder options, e.g. ``{"g": 50, "bf": 0,
-                "tune": "film", "threads": 4}``.
+                libx264/libx265, an int for libsvtav1; ignored by encoders
+                without one.
+            extra_options: more options, e.g. ``{"g": 50, "bf": 0, "tune":
+                "film", "threads": 4}``. A key the container knows (``movflags``,
+                ``frag_duration``, ``flush_packets``) goes to the muxer, the
+                rest to the encoder.
 
         Raises:
-            ValueError: for a bad size, frame rate or option type.
+            ValueError: for a bad size, a frame rate outside (0, 1000] or an
+                option of the wrong type.
             RuntimeError: for a CUDA device where the build or machine has no CUDA.
         """
         self._check_not_open("add_video")
         height = _check_positive_int("height", height)
         width = _check_positive_int("width", width)
-        rate = _check_frame_rate(frame_rate)
+        num, den = _check_frame_rate(frame_rate)
         resolved = resolve_device(device)
         options = _video_options(codec, pixel_format, crf, preset, extra_options)
-        index = self._core.add_video(height=height, width=width, frame_rate=rate, **options)
+        index = self._core.add_video(
+            height=height,
+            width=width,
+            frame_rate=num / den,
+            frame_rate_fraction=(num, den),
+            **options,
+        )
         stream = VideoStream(self, index, height, width, resolved)
         self._streams.append(stream)
         return stream
@@ -394,7 +433,8 @@ class Encoder:
         Args:
             sample_rate, num_channels: of the samples that will be added.
             bit_rate: output bit rate (the encoder may round it to one it
-                supports); None lets FFmpeg choose.
+                supports); None lets FFmpeg choose. A negative one raises
+                ValueError (also a RuntimeError) when the encoder is opened.
             out_num_channels, out_sample_rate: of the encoded output (default:
                 the input's); converted with swresample.
             codec: **[extra]** an encoder name such as "pcm_f32le" (float WAV)
@@ -409,9 +449,9 @@ class Encoder:
         sample_rate = _check_positive_int("sample_rate", sample_rate)
         num_channels = _check_positive_int("num_channels", num_channels)
         if bit_rate is not None and (
-            isinstance(bit_rate, bool) or not isinstance(bit_rate, numbers.Integral) or bit_rate < 0
+            isinstance(bit_rate, bool) or not isinstance(bit_rate, numbers.Integral)
         ):
-            raise InvalidArgumentError(f"bit_rate={bit_rate!r} must be an int >= 0")
+            raise InvalidArgumentError(f"bit_rate must be an int, got {bit_rate!r}")
         if out_num_channels is not None:
             out_num_channels = _check_positive_int("out_num_channels", out_num_channels)
         if out_sample_rate is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any, Dict, Optional, Union
 
 import torch
@@ -18,7 +19,9 @@ class VideoEncoder:
         frames: uint8 RGB frames, shape ``(N, 3, H, W)``. The tensor's device
             chooses CPU or GPU encoding; this build encodes on the CPU (CUDA
             frames raise RuntimeError naming what is missing).
-        frame_rate: frames per second of the input, and of the output.
+        frame_rate: frames per second of the input, and of the output, in
+            (0, 1000]; see :meth:`Encoder.add_video` for how a float becomes
+            an exact fraction (29.97 is 30000/1001).
 
     Each ``to_*`` method is a thin wrapper over :class:`Encoder` with one
     video stream. The codec defaults from the container (mp4, mov, mkv:
@@ -31,7 +34,7 @@ class VideoEncoder:
 
     Raises:
         ValueError: for frames of the wrong type, dtype or shape, or a frame
-            rate that is not > 0.
+            rate outside (0, 1000].
         RuntimeError: for CUDA frames in this CPU-only build.
     """
 
@@ -50,7 +53,7 @@ class VideoEncoder:
         stream = encoder.add_video(
             height=self._frames.shape[2],
             width=self._frames.shape[3],
-            frame_rate=self._frame_rate,
+            frame_rate=Fraction(*self._frame_rate),
             device=self._device,
             **options,
         )
