@@ -2,23 +2,45 @@
 
 from __future__ import annotations
 
-from typing import Union
+import re
+from typing import Any, Optional, Union
 
-import torch
+from codecflow import _backend, _core
 
-from codecflow import _core
-
-DeviceLike = Union[None, str, torch.device]
+DeviceLike = Union[None, str, Any]  # or a torch.device
 
 
-def resolve_device(device: DeviceLike) -> torch.device:
-    """The torch.device to decode on.
+class CpuDevice:
+    """The device of NumPy arrays (codecflow without torch): ``type`` "cpu"."""
 
-    None means torch's default device. Raises ValueError for a device string
-    torch does not know or a device type other than cpu and cuda, and
-    RuntimeError naming what is missing when CUDA is asked for where this
-    build or machine has none.
+    type = "cpu"
+    index: Optional[int] = None
+
+    def __str__(self) -> str:
+        return "cpu"
+
+    def __repr__(self) -> str:
+        return "device(type='cpu')"
+
+    def __eq__(self, other: object) -> bool:
+        return str(other) == "cpu"
+
+    def __hash__(self) -> int:
+        return hash("cpu")
+
+
+def resolve_device(device: DeviceLike) -> Any:
+    """The torch.device to decode on (a :class:`CpuDevice` without torch).
+
+    None means torch's default device (the CPU without torch). Raises
+    ValueError for a device string torch does not know or a device type
+    other than cpu and cuda, and RuntimeError naming what is missing when
+    CUDA is asked for where this build or machine (or, without torch, the
+    environment) has none.
     """
+    torch = _backend.torch()
+    if torch is None:
+        return _resolve_without_torch(device)
     if device is None:
         device = torch.get_default_device()
     try:
@@ -51,6 +73,19 @@ def resolve_device(device: DeviceLike) -> torch.device:
             f"device(s) (valid: cuda:0 to cuda:{count - 1})"
         )
     return torch.device("cuda", index)
+
+
+def _resolve_without_torch(device: DeviceLike) -> CpuDevice:
+    text = "cpu" if device is None else str(device)  # a str, CpuDevice or torch.device
+    if text == "cpu":
+        return CpuDevice()
+    if re.fullmatch(r"cuda(:\d+)?", text):
+        raise RuntimeError(
+            f"device {text!r} was asked for, but CUDA decoding and encoding need torch, "
+            "which is not installed (or CODECFLOW_ARRAY_BACKEND=numpy): without it codecflow "
+            "works on the CPU with NumPy arrays"
+        )
+    raise ValueError(f"invalid device {device!r}; supported: 'cpu', 'cuda', 'cuda:N'")
 
 
 class CpuFallbackStatus:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Iterator, Union
+from typing import Any, Iterator, Union
 
-import torch
+from codecflow import _backend
 
 
 def _format(name: str, value: object) -> str:
-    if isinstance(value, torch.Tensor):
+    if _backend.is_array(value):
         return f"{name}: {tuple(value.shape)} {value.dtype}"
     return f"{name}: {value}"
 
@@ -24,7 +24,7 @@ class Frame:
         duration_seconds: how long the frame is shown, in seconds.
     """
 
-    data: torch.Tensor
+    data: Any
     pts_seconds: float
     duration_seconds: float
 
@@ -34,7 +34,7 @@ class Frame:
         self.pts_seconds = float(self.pts_seconds)
         self.duration_seconds = float(self.duration_seconds)
 
-    def __iter__(self) -> Iterator[Union[torch.Tensor, float]]:
+    def __iter__(self) -> Iterator[Union[Any, float]]:
         for field in dataclasses.fields(self):
             yield getattr(self, field.name)
 
@@ -49,7 +49,8 @@ class FrameBatch:
 
     Attributes:
         data: ``(N, C, H, W)`` or ``(N, H, W, C)`` frames (5-D for clips).
-        pts_seconds: float64 tensor of presentation times, shaped like the
+        pts_seconds: float64 tensor (NumPy array without torch) of
+            presentation times, shaped like the
             leading dimensions of ``data``.
         duration_seconds: float64 tensor of durations, same shape.
 
@@ -58,9 +59,9 @@ class FrameBatch:
     holds 3-D data and 0-d tensor timestamps.
     """
 
-    data: torch.Tensor
-    pts_seconds: torch.Tensor
-    duration_seconds: torch.Tensor
+    data: Any
+    pts_seconds: Any
+    duration_seconds: Any
 
     def __post_init__(self) -> None:
         if self.data.ndim < 3:
@@ -70,8 +71,8 @@ class FrameBatch:
         leading = tuple(self.data.shape[:-3])
         for name in ("pts_seconds", "duration_seconds"):
             value = getattr(self, name)
-            if not isinstance(value, torch.Tensor):
-                value = torch.as_tensor(value, dtype=torch.float64)
+            if not _backend.is_native(value):
+                value = _backend.as_float64(value)
                 setattr(self, name, value)
             if tuple(value.shape) != leading:
                 raise ValueError(
@@ -105,7 +106,7 @@ class AudioSamples:
         sample_rate: samples per second.
     """
 
-    data: torch.Tensor
+    data: Any
     pts_seconds: float
     duration_seconds: float
     sample_rate: int

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import torch
+from typing import Any
 
-from codecflow import _core
+from codecflow import _backend, _core
 
 
 def rgb_to_nv12(
-    frame: torch.Tensor, *, matrix: str = "bt601", full_range: bool = False
-) -> torch.Tensor:
+    frame: Any, *, matrix: str = "bt601", full_range: bool = False
+) -> Any:
     """Converts one RGB frame to NV12 on the frame's device (GPU for CUDA).
 
     For encoders given CUDA frames: the result is a ``(H * 3 // 2, W)``
@@ -31,15 +31,21 @@ def rgb_to_nv12(
     Raises:
         ValueError: for other shapes, dtypes, odd sizes or matrix names.
     """
-    if not isinstance(frame, torch.Tensor) or frame.dtype != torch.uint8 or frame.ndim != 3:
+    if (
+        not _backend.is_array(frame)
+        or _backend.dtype_name(frame.dtype) != "uint8"
+        or frame.ndim != 3
+    ):
         raise ValueError(
             "rgb_to_nv12 needs a uint8 (3, H, W) or (H, W, 3) tensor, got "
             f"{getattr(frame, 'dtype', type(frame).__name__)} with shape "
             f"{tuple(getattr(frame, 'shape', ()))}"
         )
-    hwc = frame.permute(1, 2, 0) if frame.shape[0] == 3 and frame.shape[2] != 3 else frame
-    if hwc.stride(2) != 1 or hwc.stride(1) != 3:
-        hwc = hwc.contiguous()
-    if hwc.is_cuda:
-        torch.cuda.current_stream(hwc.device).synchronize()
-    return torch.from_dlpack(_core.rgb_to_nv12(hwc, matrix, full_range))
+    frame = _backend.as_input(frame)
+    hwc = _backend.permute(frame, 1, 2, 0) if frame.shape[0] == 3 and frame.shape[2] != 3 else frame
+    stride = _backend.strides(hwc)
+    if stride[2] != 1 or stride[1] != 3:
+        hwc = _backend.contiguous(hwc)
+    if _backend.device_type(hwc) == "cuda":
+        _backend.torch().cuda.current_stream(hwc.device).synchronize()
+    return _backend.from_dlpack(_core.rgb_to_nv12(_backend.for_core(hwc), matrix, full_range))

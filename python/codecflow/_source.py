@@ -7,18 +7,18 @@ import os
 import pathlib
 from typing import Any, Union
 
-import torch
+import numpy as np
 
-from codecflow import _core
+from codecflow import _backend, _core
 
-SourceLike = Union[str, pathlib.Path, bytes, bytearray, memoryview, torch.Tensor, Any]
+SourceLike = Union[str, pathlib.Path, bytes, bytearray, memoryview, Any]
 
 
 def make_source(source: SourceLike) -> _core.Source:
     """Builds a core Source.
 
     Accepts a path (``str`` or ``os.PathLike``), ``bytes``-like data, a 1-D
-    uint8 tensor of encoded bytes (aliased, not copied) or a binary file-like
+    uint8 tensor or NumPy array of encoded bytes (aliased, not copied) or a binary file-like
     object with ``read`` and ``seek`` (read on demand).
 
     Raises:
@@ -33,14 +33,16 @@ def make_source(source: SourceLike) -> _core.Source:
         return _core.Source.from_bytes(source)
     if isinstance(source, (bytearray, memoryview)):
         return _core.Source.from_bytes(bytes(source))
-    if isinstance(source, torch.Tensor):
-        if source.dtype != torch.uint8 or source.dim() != 1:
+    if _backend.is_array(source):
+        if _backend.dtype_name(source.dtype) != "uint8" or source.ndim != 1:
             raise ValueError(
                 "a tensor source must be a 1-D uint8 tensor of encoded bytes, got "
                 f"dtype={source.dtype} and shape={tuple(source.shape)}"
             )
-        if source.device.type != "cpu":
+        if _backend.device_type(source) != "cpu":
             raise ValueError(f"a tensor source must be on the CPU, got {source.device}")
+        if isinstance(source, np.ndarray):
+            return _core.Source.from_tensor(_backend.for_core(np.ascontiguousarray(source)))
         return _core.Source.from_tensor(source.contiguous())
     if isinstance(source, io.TextIOBase):
         raise TypeError(

@@ -5,9 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import torch
-
-from codecflow import _core
+from codecflow import _backend, _core
 from codecflow._errors import InvalidArgumentError
 from codecflow._fork import track
 from codecflow._frame import AudioSamples
@@ -17,7 +15,7 @@ from codecflow.decoders._metadata import AudioStreamMetadata, audio_metadata_fro
 
 class AudioDecoder:
     """Decodes one audio stream into float32 ``(num_channels, num_samples)``
-    tensors with values in [-1, 1].
+    tensors (NumPy arrays without torch) with values in [-1, 1].
 
     Args:
         source: a path (``str`` or ``pathlib.Path``), ``bytes``, a 1-D uint8
@@ -141,7 +139,7 @@ def _seconds(value: Any, name: str) -> float:
 
 def _to_samples(result: tuple[Any, float, int]) -> AudioSamples:
     capsule, pts, sample_rate = result
-    data = torch.from_dlpack(capsule)
+    data = _backend.from_dlpack(capsule)
     return AudioSamples(
         data=data,
         pts_seconds=float(pts),

@@ -14,8 +14,6 @@ import contextvars
 from collections.abc import Iterator
 from typing import Any
 
-import torch
-
 from codecflow import _core
 from codecflow._device import CpuFallbackStatus
 
@@ -80,14 +78,14 @@ def set_nvdec_cache_capacity(capacity: int) -> None:
     _core.set_nvdec_cache_capacity(capacity)
 
 
-def core_device_kwargs(device: torch.device) -> dict[str, Any]:
+def core_device_kwargs(device: Any) -> dict[str, Any]:
     """Keyword arguments of ``_core.VideoDecoder`` for a resolved device."""
     if device.type != "cuda":
         return {}
     return {"cuda_device": device.index or 0, "cuda_backend": _backend.get()}
 
 
-def update_cpu_fallback(status: CpuFallbackStatus, core_decoder: Any, device: torch.device) -> None:
+def update_cpu_fallback(status: CpuFallbackStatus, core_decoder: Any, device: Any) -> None:
     """Fills ``status`` from the core decoder once it knows (after a decode)."""
     if status.status_known:
         return

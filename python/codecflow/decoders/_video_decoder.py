@@ -9,9 +9,9 @@ import operator
 import os
 from typing import Any, Iterator, List, Optional, Sequence, Tuple, Union
 
-import torch
+import numpy as np
 
-from codecflow import _core
+from codecflow import _backend, _core
 from codecflow._device import CpuFallbackStatus, DeviceLike, resolve_device
 from codecflow._errors import InvalidArgumentError, OutOfRangeError
 from codecflow._fork import track
@@ -27,7 +27,8 @@ _SEEK_MODES = ("exact", "approximate")
 
 
 class VideoDecoder:
-    """Decodes the frames of one video stream into uint8 RGB tensors.
+    """Decodes the frames of one video stream into uint8 RGB tensors (NumPy
+    arrays where torch is not installed).
 
     Args:
         source: a path (``str`` or ``pathlib.Path``), ``bytes``, a 1-D uint8
@@ -39,14 +40,15 @@ class VideoDecoder:
             view of an NHWC buffer.
         num_ffmpeg_threads: decoding threads; 0 lets FFmpeg choose.
         device: None (torch's default device), ``"cpu"``, ``"cuda"``,
-            ``"cuda:N"`` or a ``torch.device``.
+            ``"cuda:N"`` or a ``torch.device``. Without torch: the CPU only.
         seek_mode: ``"exact"`` scans the packets once at construction (no
             decoding) and returns exactly the i-th frame in any access order;
             ``"approximate"`` trusts the header and maps indices to times with
             its average frame rate.
         transforms: ``codecflow.transforms`` objects (or torchvision v2
             Resize/CenterCrop/RandomCrop), applied in order while decoding.
-        output_dtype: ``torch.uint8``, ``torch.float32`` (values in [0, 1]) or
+        output_dtype: ``torch.uint8``, ``torch.float32`` (values in [0, 1]),
+            the same as NumPy dtypes or names (``"uint8"``, ``np.float32``) or
             ``"auto"`` (uint8 for 8-bit sources, float32 for deeper ones).
         custom_frame_mappings: ffprobe-style JSON (str, bytes or file-like)
             ``{"frames": [{"pts", "duration", "key_frame"}, ...]}`` used
@@ -77,7 +79,7 @@ class VideoDecoder:
         device: DeviceLike = None,
         seek_mode: str = "exact",
         transforms: Optional[Sequence[Any]] = None,
-        output_dtype: Union[torch.dtype, str] = torch.uint8,
+        output_dtype: Any = "uint8",
         custom_frame_mappings: Any = None,
     ):
         if dimension_order not in _DIMENSION_ORDERS:
@@ -91,10 +93,12 @@ class VideoDecoder:
                 f"num_ffmpeg_threads must be an int >= 0 (0 lets FFmpeg choose), got "
                 f"{num_ffmpeg_threads!r}"
             )
-        if output_dtype not in (torch.uint8, torch.float32, "auto"):
+        auto = isinstance(output_dtype, str) and output_dtype == "auto"
+        dtype_name = "auto" if auto else _backend.dtype_name(output_dtype)
+        if dtype_name not in ("uint8", "float32", "auto"):
             raise ValueError(
                 f"invalid output_dtype {output_dtype!r}; allowed: torch.uint8, torch.float32, "
-                "'auto'"
+                "'auto' (or NumPy's uint8 and float32)"
             )
         if stream_index is not None and (not isinstance(stream_index, int) or stream_index < 0):
             raise ValueError(f"stream_index must be a non-negative int, got {stream_index!r}")
@@ -120,7 +124,6 @@ class VideoDecoder:
             header = _core.read_container_metadata(core_source)
             chosen = _pick_video_stream(header, index)
             steps, _ = make_steps(list(transforms), chosen.height, chosen.width)
-        dtype_name = "auto" if output_dtype == "auto" else str(output_dtype).split(".")[-1]
         self._decoder = _core.VideoDecoder(
             core_source,
             stream_index=index,
@@ -204,8 +207,10 @@ class VideoDecoder:
                 pickled (pass a path or bytes instead).
         """
         source = self._source
-        if isinstance(source, torch.Tensor):
+        if _backend.is_tensor(source):
             source = source.numpy().tobytes()
+        elif isinstance(source, np.ndarray):
+            source = source.tobytes()
         elif isinstance(source, (bytearray, memoryview)):
             source = bytes(source)
         elif not isinstance(source, (str, bytes, os.PathLike)):
@@ -224,16 +229,16 @@ class VideoDecoder:
 
     def _to_batch(self, result: Tuple[Any, List[float], List[float]]) -> FrameBatch:
         capsule, pts, durations = result
-        data = torch.from_dlpack(capsule)
+        data = _backend.from_dlpack(capsule)
         if self._dimension_order == "NCHW":
-            data = data.permute(0, 3, 1, 2)
+            data = _backend.permute(data, 0, 3, 1, 2)
         if self._device.type != "cpu":
             data = data.to(self._device)
         update_cpu_fallback(self.cpu_fallback, self._decoder, self._device)
         return FrameBatch(
             data,
-            torch.tensor(pts, dtype=torch.float64),
-            torch.tensor(durations, dtype=torch.float64),
+            _backend.float64_array(pts),
+            _backend.float64_array(durations),
         )
 
     def _frames_at(self, indices: List[int]) -> FrameBatch:
@@ -262,11 +267,11 @@ class VideoDecoder:
     def __len__(self) -> int:
         return self._num_frames
 
-    def __iter__(self) -> Iterator[torch.Tensor]:
+    def __iter__(self) -> Iterator[Any]:
         for i in range(self._num_frames):
             yield self[i]
 
-    def __getitem__(self, key: Union[int, slice]) -> torch.Tensor:
+    def __getitem__(self, key: Union[int, slice]) -> Any:
         """``decoder[i]`` (3-D) or ``decoder[a:b:c]`` (4-D); negative indices wrap."""
         if isinstance(key, slice):
             return self._frames_at(list(range(*key.indices(self._num_frames)))).data
@@ -275,7 +280,7 @@ class VideoDecoder:
         return self._frames_at([self._normalize_index(key)]).data[0]
 
     @property
-    def key_frame_indices(self) -> torch.Tensor:
+    def key_frame_indices(self) -> Any:
         """[extra] The indices of the key frames, an int64 tensor, ascending.
 
         Only shown frames count: a key frame that an edit list discards is
@@ -284,9 +289,9 @@ class VideoDecoder:
         Raises:
             RuntimeError: in ``seek_mode="approximate"``, which has no index.
         """
-        return torch.tensor(self._decoder.key_frame_indices(), dtype=torch.int64)
+        return _backend.int64_array(self._decoder.key_frame_indices())
 
-    def _get_key_frame_indices(self) -> torch.Tensor:
+    def _get_key_frame_indices(self) -> Any:
         """The indices of the key frames (int64 tensor), as TorchCodec has it."""
         return self.key_frame_indices
 
@@ -298,7 +303,7 @@ class VideoDecoder:
         """
         return _single(self._frames_at([self._normalize_index(index)]))
 
-    def get_frames_at(self, indices: Union[Sequence[int], torch.Tensor]) -> FrameBatch:
+    def get_frames_at(self, indices: Union[Sequence[int], Any]) -> FrameBatch:
         """The frames at ``indices`` (a list of ints, or an int or float
         tensor, whose values are truncated to ints), in that order; duplicates
         allowed, each distinct frame decoded once.
@@ -308,8 +313,8 @@ class VideoDecoder:
             RuntimeError: for a list holding something other than ints (a
                 ``ValueError`` too).
         """
-        if isinstance(indices, torch.Tensor):
-            values = _as_list(indices.to(torch.int64), "indices")
+        if _backend.is_array(indices):
+            values = _as_list(indices, "indices", "int64")
         else:
             values = _as_list(indices, "indices")
             for value in values:
@@ -358,7 +363,7 @@ class VideoDecoder:
         """
         return _single(self._frames_played_at([_as_seconds(seconds)]))
 
-    def get_frames_played_at(self, seconds: Union[Sequence[float], torch.Tensor]) -> FrameBatch:
+    def get_frames_played_at(self, seconds: Union[Sequence[float], Any]) -> FrameBatch:
         """The frames on screen at each time of ``seconds`` (a list of numbers
         or an int or float tensor), in that order.
 
@@ -366,8 +371,8 @@ class VideoDecoder:
             RuntimeError: for a time outside the video (an ``IndexError`` too).
             ValueError: for an entry that is not a number.
         """
-        if isinstance(seconds, torch.Tensor):
-            values = _as_list(seconds.to(torch.float64), "seconds")
+        if _backend.is_array(seconds):
+            values = _as_list(seconds, "seconds", "float64")
         else:
             values = _as_list(seconds, "seconds")
         times = []
@@ -449,11 +454,11 @@ def _single(batch: FrameBatch) -> Frame:
     return Frame(batch.data[0], float(batch.pts_seconds[0]), float(batch.duration_seconds[0]))
 
 
-def _as_list(values: Any, name: str) -> list:
-    if isinstance(values, torch.Tensor):
+def _as_list(values: Any, name: str, dtype: str = "") -> list:
+    if _backend.is_array(values):
         if values.ndim > 1:
             raise ValueError(f"{name} must be 1-D, got shape {tuple(values.shape)}")
-        return values.tolist()
+        return _backend.as_list(values, dtype) if dtype else values.tolist()
     if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
         raise TypeError(f"{name} must be a list or 1-D tensor, got {type(values).__name__}")
     return list(values)
@@ -463,10 +468,10 @@ def _as_seconds(value: Any) -> float:
     if (
         isinstance(value, bool)
         or not isinstance(value, (int, float))
-        and not (isinstance(value, torch.Tensor) and value.numel() == 1)
+        and not (_backend.is_array(value) and math.prod(value.shape) == 1)
     ):
         raise TypeError(f"times must be numbers of seconds, got {type(value).__name__}")
-    seconds = float(value)
+    seconds = float(value.reshape(-1)[0] if _backend.is_array(value) else value)
     if math.isnan(seconds):
         raise InvalidArgumentError("a time in seconds cannot be NaN")
     return seconds

@@ -5,9 +5,7 @@ from __future__ import annotations
 import numbers
 from typing import Any, Dict, Optional
 
-import torch
-
-from codecflow import _core
+from codecflow import _backend, _core
 from codecflow._errors import InvalidArgumentError
 from codecflow.encoders._encoder import Encoder, PathLike, as_channel_samples
 
@@ -17,7 +15,8 @@ class AudioEncoder:
 
     Args:
         samples: float32 samples in [-1, 1], shape ``(num_channels,
-            num_samples)``, or 1-D for one channel.
+            num_samples)``, or 1-D for one channel: a tensor, a NumPy array
+            or anything else with ``__dlpack__``.
         sample_rate: samples per second of the input.
 
     Each ``to_*`` method is a thin wrapper over :class:`Encoder` with one
@@ -37,10 +36,12 @@ class AudioEncoder:
             channels.
     """
 
-    def __init__(self, samples: torch.Tensor, *, sample_rate: int):
+    def __init__(self, samples: Any, *, sample_rate: int):
         samples = as_channel_samples(samples)
-        if samples.device.type != "cpu":
-            raise InvalidArgumentError(f"Expected samples on the CPU, got {samples.device}")
+        if _backend.device_type(samples) != "cpu":
+            raise InvalidArgumentError(
+                f"Expected samples on the CPU, got {_backend.device_of(samples)}"
+            )
         if isinstance(sample_rate, bool) or not isinstance(sample_rate, numbers.Integral):
             raise InvalidArgumentError(f"sample_rate must be an int, got {sample_rate!r}")
         if sample_rate <= 0:
@@ -60,7 +61,7 @@ class AudioEncoder:
     ) -> None:
         # Before any output exists: NaN or infinite samples (which make
         # libmp3lame abort the process).
-        _core.check_finite_samples(self._samples)
+        _core.check_finite_samples(_backend.for_core(self._samples))
         encoder = Encoder()
         stream = encoder.add_audio(
             sample_rate=self._sample_rate,
@@ -110,8 +111,9 @@ class AudioEncoder:
         num_channels: Optional[int] = None,
         sample_rate: Optional[int] = None,
         codec: Optional[str] = None,
-    ) -> torch.Tensor:
-        """Encodes into memory; returns the bytes as a 1-D uint8 tensor.
+    ) -> Any:
+        """Encodes into memory; returns the bytes as a 1-D uint8 tensor (a
+        NumPy array without torch).
 
         Args:
             format: the container, e.g. "wav", "mp3", "flac", "m4a", "ogg", "opus".
@@ -122,7 +124,7 @@ class AudioEncoder:
             holder["sink"] = encoder._open_memory(format)
 
         self._encode(open_memory, bit_rate, num_channels, sample_rate, codec)
-        return torch.from_dlpack(holder["sink"].take_bytes())
+        return _backend.from_dlpack(holder["sink"].take_bytes())
 
     def to_file_like(
         self,

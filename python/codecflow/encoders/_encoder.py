@@ -7,9 +7,7 @@ import numbers
 import os
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
-import torch
-
-from codecflow import _core
+from codecflow import _backend, _core
 from codecflow._device import CpuFallbackStatus, DeviceLike, resolve_device
 from codecflow._errors import CodecflowError, InvalidArgumentError
 from codecflow._fork import track
@@ -105,10 +103,10 @@ def _check_format(format: Any) -> str:
 
 def _key_frame_mask(key_frames: Any, num_frames: int) -> List[bool]:
     """A bool per frame from a bool mask or a list of frame indices."""
-    if isinstance(key_frames, torch.Tensor):
-        if key_frames.dtype == torch.bool:
-            mask = key_frames.flatten().tolist()
-            if key_frames.dim() != 1 or len(mask) != num_frames:
+    if _backend.is_array(key_frames):
+        if _backend.dtype_name(key_frames.dtype) == "bool":
+            mask = key_frames.reshape(-1).tolist()
+            if key_frames.ndim != 1 or len(mask) != num_frames:
                 raise InvalidArgumentError(
                     f"a key_frames mask must be 1-D with one entry per frame ({num_frames}), "
                     f"got shape {tuple(key_frames.shape)}"
@@ -134,31 +132,36 @@ def _key_frame_mask(key_frames: Any, num_frames: int) -> List[bool]:
     return mask
 
 
-def check_rgb_frames(frames: Any) -> None:
-    """Raises ValueError unless ``frames`` is a uint8 ``(N, 3, H, W)`` tensor."""
-    if not isinstance(frames, torch.Tensor):
+def check_rgb_frames(frames: Any) -> Any:
+    """``frames`` as the backend's array (anything with ``__dlpack__`` is
+    taken); raises ValueError unless it is a uint8 ``(N, 3, H, W)`` array."""
+    frames = _backend.as_input(frames)
+    if not _backend.is_array(frames):
         raise InvalidArgumentError(f"Expected frames to be a Tensor, got {type(frames).__name__}")
-    if frames.dtype != torch.uint8:
+    if _backend.dtype_name(frames.dtype) != "uint8":
         raise InvalidArgumentError(f"Expected uint8 frames, got {frames.dtype}")
-    if frames.dim() != 4:
-        raise InvalidArgumentError(f"Expected 4-D frames (N, C, H, W), got {frames.dim()}-D")
+    if frames.ndim != 4:
+        raise InvalidArgumentError(f"Expected 4-D frames (N, C, H, W), got {frames.ndim}-D")
     if frames.shape[1] != 3:
         raise InvalidArgumentError(
             f"Expected 3 (RGB) channels in dimension 1, got {frames.shape[1]}"
         )
+    return frames
 
 
-def as_channel_samples(samples: Any) -> torch.Tensor:
-    """``samples`` as float32 ``(C, N)`` (a 1-D tensor is one channel);
-    raises ValueError for another type, dtype or number of dims."""
-    if not isinstance(samples, torch.Tensor):
+def as_channel_samples(samples: Any) -> Any:
+    """``samples`` as the backend's float32 ``(C, N)`` array (a 1-D array is
+    one channel; anything with ``__dlpack__`` is taken); raises ValueError
+    for another type, dtype or number of dims."""
+    samples = _backend.as_input(samples)
+    if not _backend.is_array(samples):
         raise InvalidArgumentError(f"Expected samples to be a Tensor, got {type(samples).__name__}")
-    if samples.dtype != torch.float32:
+    if _backend.dtype_name(samples.dtype) != "float32":
         raise InvalidArgumentError(f"Expected float32 samples, got {samples.dtype}")
-    if samples.dim() == 1:
-        samples = samples.unsqueeze(0)
-    if samples.dim() != 2:
-        raise InvalidArgumentError(f"Expected 1-D or 2-D samples (C, N), got {samples.dim()}-D")
+    if samples.ndim == 1:
+        samples = _backend.unsqueeze0(samples)
+    if samples.ndim != 2:
+        raise InvalidArgumentError(f"Expected 1-D or 2-D samples (C, N), got {samples.ndim}-D")
     return samples
 
 
@@ -171,7 +174,7 @@ class VideoStream:
     """
 
     def __init__(
-        self, encoder: "Encoder", index: int, height: int, width: int, device: torch.device
+        self, encoder: "Encoder", index: int, height: int, width: int, device: Any
     ) -> None:
         self._encoder = encoder
         self._index = index
@@ -184,15 +187,16 @@ class VideoStream:
 
     def add_frames(
         self,
-        frames: torch.Tensor,
+        frames: Any,
         *,
-        pts_seconds: Optional[Union[Sequence[float], torch.Tensor]] = None,
-        key_frames: Optional[Union[Sequence[bool], Sequence[int], torch.Tensor]] = None,
+        pts_seconds: Optional[Union[Sequence[float], Any]] = None,
+        key_frames: Optional[Union[Sequence[bool], Sequence[int], Any]] = None,
     ) -> None:
         """Encodes frames: uint8 RGB, shape ``(N, 3, height, width)``.
 
         Args:
-            frames: a uint8 tensor ``(N, 3, H, W)`` on the stream's device. A
+            frames: a uint8 tensor ``(N, 3, H, W)`` on the stream's device, a
+                NumPy array or anything else with ``__dlpack__``. A
                 channels-last view (as decoders return) is read without a copy.
             pts_seconds: **[extra]** one presentation time per frame, strictly
                 increasing (also across calls), for variable frame rate. By
@@ -212,21 +216,22 @@ class VideoStream:
             RuntimeError: when the encoder is not open, or encoding failed (an
                 error of the background thread is re-raised here).
         """
-        check_rgb_frames(frames)
+        frames = check_rgb_frames(frames)
         if tuple(frames.shape[2:]) != (self._height, self._width):
             raise InvalidArgumentError(
                 f"Expected frames of height x width {self._height}x{self._width}, got "
                 f"{frames.shape[2]}x{frames.shape[3]}"
             )
-        if frames.device.type != self._device.type:
+        if _backend.device_type(frames) != self._device.type:
             raise InvalidArgumentError(
-                f"frames are on {frames.device} but the stream encodes on {self._device}"
+                f"frames are on {_backend.device_of(frames)} but the stream encodes on "
+                f"{self._device}"
             )
         num_frames = frames.shape[0]
         pts: List[float] = []
         if pts_seconds is not None:
-            if isinstance(pts_seconds, torch.Tensor):
-                pts_seconds = pts_seconds.flatten().tolist()
+            if _backend.is_array(pts_seconds):
+                pts_seconds = pts_seconds.reshape(-1).tolist()
             pts = [float(p) for p in pts_seconds]
             if len(pts) != num_frames:
                 raise InvalidArgumentError(
@@ -237,21 +242,21 @@ class VideoStream:
             keys = _key_frame_mask(key_frames, num_frames)
         if num_frames == 0:
             return
-        if frames.device.type == "cuda":
+        if _backend.device_type(frames) == "cuda":
             self._add_cuda_frames(frames, pts, keys)
             return
-        stride = frames.stride()
+        stride = _backend.strides(frames)
         channels_last = stride[1] == 1 and stride[3] == 3
         if not (channels_last or stride[3] == 1) or stride[2] <= 0:
-            frames = frames.contiguous()
+            frames = _backend.contiguous(frames)
             channels_last = False
         if channels_last:
-            frames = frames.permute(0, 2, 3, 1)
+            frames = _backend.permute(frames, 0, 2, 3, 1)
         self._encoder._core.add_frames(
-            self._index, frames, channels_last=channels_last, pts_seconds=pts, key_frames=keys
+            self._index, _backend.for_core(frames), channels_last=channels_last, pts_seconds=pts, key_frames=keys
         )
 
-    def _add_cuda_frames(self, frames: torch.Tensor, pts: List[float], keys: List[bool]) -> None:
+    def _add_cuda_frames(self, frames: Any, pts: List[float], keys: List[bool]) -> None:
         # Note [CUDA frames without NVENC]
         # H100, H200 and A100 GPUs have no NVENC. Frames are converted to NV12
         # on the GPU (BT.601, limited range, what H.264 encoders assume for
@@ -259,7 +264,7 @@ class VideoStream:
         # the CPU encoder takes them from there. cpu_fallback says so.
         from codecflow._nv12 import rgb_to_nv12
 
-        nv12 = torch.stack([rgb_to_nv12(frame) for frame in frames]).cpu()
+        nv12 = _backend.stack([rgb_to_nv12(frame) for frame in frames]).cpu()
         if not self.cpu_fallback.status_known:
             self.cpu_fallback._set(
                 True,
@@ -279,7 +284,7 @@ class AudioStream:
         self._index = index
         self._num_channels = num_channels
 
-    def add_samples(self, samples: torch.Tensor) -> None:
+    def add_samples(self, samples: Any) -> None:
         """Encodes float32 samples ``(num_channels, N)``, in [-1, 1].
 
         Samples are resampled and remixed as the stream was configured and cut
@@ -292,23 +297,26 @@ class AudioStream:
                 samples (naming the first); also a ``RuntimeError``.
             RuntimeError: when the encoder is not open or encoding failed.
         """
-        if isinstance(samples, torch.Tensor) and samples.dim() != 2:
+        samples = _backend.as_input(samples)
+        if _backend.is_array(samples) and samples.ndim != 2:
             raise InvalidArgumentError(
                 f"samples must have 2 dimensions (num_channels, num_samples), got "
-                f"{samples.dim()}-D of shape {tuple(samples.shape)}"
+                f"{samples.ndim}-D of shape {tuple(samples.shape)}"
             )
         samples = as_channel_samples(samples)
         if samples.shape[0] != self._num_channels:
             raise InvalidArgumentError(
                 f"Expected {self._num_channels} channels in dimension 0, got {samples.shape[0]}"
             )
-        if samples.device.type != "cpu":
-            raise InvalidArgumentError(f"Expected samples on the CPU, got {samples.device}")
+        if _backend.device_type(samples) != "cpu":
+            raise InvalidArgumentError(
+                f"Expected samples on the CPU, got {_backend.device_of(samples)}"
+            )
         if samples.shape[1] == 0:
             return
-        if samples.stride(1) != 1:
-            samples = samples.contiguous()
-        self._encoder._core.add_samples(self._index, samples)
+        if _backend.strides(samples)[1] != 1:
+            samples = _backend.contiguous(samples)
+        self._encoder._core.add_samples(self._index, _backend.for_core(samples))
 
 
 class Encoder:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any, Dict, Optional, Union
 
-import torch
-
+from codecflow import _backend
 from codecflow._device import resolve_device
 from codecflow._errors import InvalidArgumentError
 from codecflow.encoders._encoder import Encoder, PathLike, _check_frame_rate, check_rgb_frames
@@ -16,7 +15,8 @@ class VideoEncoder:
     """Encodes a batch of frames into a video.
 
     Args:
-        frames: uint8 RGB frames, shape ``(N, 3, H, W)``. The tensor's device
+        frames: uint8 RGB frames, shape ``(N, 3, H, W)``: a tensor, a NumPy
+            array or anything else with ``__dlpack__``. The tensor's device
             chooses CPU or GPU encoding; this build encodes on the CPU (CUDA
             frames raise RuntimeError naming what is missing).
         frame_rate: frames per second of the input, and of the output, in
@@ -38,14 +38,14 @@ class VideoEncoder:
         RuntimeError: for CUDA frames in this CPU-only build.
     """
 
-    def __init__(self, frames: torch.Tensor, *, frame_rate: float):
-        check_rgb_frames(frames)
+    def __init__(self, frames: Any, *, frame_rate: float):
+        frames = check_rgb_frames(frames)
         if frames.shape[0] == 0 or frames.shape[2] == 0 or frames.shape[3] == 0:
             raise InvalidArgumentError(
                 f"Expected at least one non-empty frame, got shape {tuple(frames.shape)}"
             )
         self._frame_rate = _check_frame_rate(frame_rate)
-        self._device = resolve_device(frames.device)
+        self._device = resolve_device(_backend.device_of(frames))
         self._frames = frames
 
     def _encode(self, open_output: Any, **options: Any) -> Any:
@@ -100,8 +100,9 @@ class VideoEncoder:
         crf: Optional[Union[int, float]] = None,
         preset: Optional[Union[str, int]] = None,
         extra_options: Optional[Dict[str, Any]] = None,
-    ) -> torch.Tensor:
-        """Encodes into memory and returns the bytes as a 1-D uint8 tensor.
+    ) -> Any:
+        """Encodes into memory and returns the bytes as a 1-D uint8 tensor
+        (a NumPy array without torch).
 
         Args:
             format: the container, e.g. "mp4", "mkv", "webm", "avi".
@@ -115,7 +116,7 @@ class VideoEncoder:
             open_memory, codec=codec, pixel_format=pixel_format, crf=crf, preset=preset,
             extra_options=extra_options,
         )  # fmt: skip
-        return torch.from_dlpack(holder["sink"].take_bytes())
+        return _backend.from_dlpack(holder["sink"].take_bytes())
 
     def to_file_like(
         self,

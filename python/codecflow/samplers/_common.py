@@ -100,6 +100,13 @@ def to_clips(frames: FrameBatch, num_clips: int, num_frames_per_clip: int) -> Fr
     )
 
 
+GENERATOR_DOC = """        generator: where the random starts come from: None (torch's global
+            RNG, or without torch a NumPy generator seeded from Python's
+            ``random``, so ``random.seed`` makes draws repeatable), a
+            ``numpy.random.Generator`` (the same clips with and without
+            torch) or a ``torch.Generator``.
+"""
+
 RETURNS_DOC = """
     Returns:
         FrameBatch: 5-D clips. ``data`` is ``(num_clips, num_frames_per_clip,

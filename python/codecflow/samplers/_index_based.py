@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any, List, Optional, Tuple
 
-import torch
-
+from codecflow import _backend
 from codecflow._frame import FrameBatch
 from codecflow.samplers._common import (
+    GENERATOR_DOC,
     POLICY_DOC,
     RETURNS_DOC,
     check_common,
@@ -57,7 +57,9 @@ def _sample(
     sampling_range_start: Any,
     sampling_range_end: Any,
     policy: Any,
+    generator: Any = None,
 ) -> FrameBatch:
+    generator = _backend.check_generator(generator)
     frames_per_clip = check_common(decoder, num_frames_per_clip, policy)
     clips = check_int("num_clips", num_clips, minimum=1)
     step = check_int("num_indices_between_frames", num_indices_between_frames, minimum=1)
@@ -68,12 +70,12 @@ def _sample(
         sampling_range_start, sampling_range_end, num_frames=num_frames, clip_span=span
     )
     if kind == "random":
-        starts = torch.randint(low=start, high=end, size=(clips,))
+        starts = _backend.randint(start, end, clips, generator)
     else:
         # Evenly spaced, truncated to ints: more clips than starts repeat starts.
-        starts = torch.linspace(start, end - 1, steps=clips, dtype=torch.int)
+        starts = _backend.linspace_int(start, end - 1, clips)
     indices: List[int] = []
-    for first in starts.tolist():
+    for first in starts:
         clip = list(range(first, min(first + span, num_frames), step))
         indices += fill_clip(clip, frames_per_clip, policy)
     return to_clips(decoder.get_frames_at(indices), clips, frames_per_clip)
@@ -88,6 +90,7 @@ def clips_at_random_indices(
     sampling_range_start: int = 0,
     sampling_range_end: Optional[int] = None,
     policy: str = "repeat_last",
+    generator: Any = None,
 ) -> FrameBatch:
     return _sample(
         "random",
@@ -98,6 +101,7 @@ def clips_at_random_indices(
         sampling_range_start,
         sampling_range_end,
         policy,
+        generator,
     )
 
 
@@ -159,7 +163,7 @@ clips_at_random_indices.__doc__ = (
     sampling_range_end, size=(num_clips,))``, so ``torch.manual_seed`` makes
     them reproducible and they follow TorchCodec's draws for the same seed.
     """
-    + _ARGS_DOC
+    + _ARGS_DOC.replace("    Returns:", GENERATOR_DOC + "\n    Returns:", 1)
 )
 
 clips_at_regular_indices.__doc__ = (

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any, List, Optional, Tuple
 
-import torch
-
+from codecflow import _backend
 from codecflow._frame import FrameBatch
 from codecflow.samplers._common import (
+    GENERATOR_DOC,
     POLICY_DOC,
     RETURNS_DOC,
     check_common,
@@ -77,7 +77,9 @@ def _sample(
     sampling_range_start: Any,
     sampling_range_end: Any,
     policy: Any,
+    generator: Any = None,
 ) -> FrameBatch:
+    generator = _backend.check_generator(generator)
     frames_per_clip = check_common(decoder, num_frames_per_clip, policy)
     if num_clips is not None:
         num_clips = check_int("num_clips", num_clips, minimum=1)
@@ -99,10 +101,10 @@ def _sample(
     )
     if num_clips is not None:
         # torch.rand draws in [0, 1), so every start stays below `end`.
-        starts = (torch.rand(num_clips).double() * (end - start) + start).tolist()
+        starts = [r * (end - start) + start for r in _backend.rand(num_clips, generator)]
     else:
-        grid = torch.arange(start, end, seconds_between_clip_starts, dtype=torch.float64)
-        starts = [t for t in grid.tolist() if t < end]  # arange may round up to `end`
+        grid = _backend.arange_float(start, end, seconds_between_clip_starts)
+        starts = [t for t in grid if t < end]  # arange may round up to `end`
         num_clips = len(starts)
     times: List[float] = []
     for first in starts:
@@ -120,9 +122,11 @@ def clips_at_random_timestamps(
     sampling_range_start: Optional[float] = None,
     sampling_range_end: Optional[float] = None,
     policy: str = "repeat_last",
+    generator: Any = None,
 ) -> FrameBatch:
     return _sample(
         decoder,
+        generator=generator,
         num_clips=num_clips,
         seconds_between_clip_starts=None,
         num_frames_per_clip=num_frames_per_clip,
@@ -190,7 +194,9 @@ clips_at_random_timestamps.__doc__ = """Clips starting at random times.
 
     Starts are ``torch.rand(num_clips)`` (float32, so ``torch.manual_seed``
     reproduces TorchCodec's draws) scaled onto the sampling range in float64.
-    """ + _ARGS_DOC.format(first="num_clips: how many clips (> 0).")
+    """ + _ARGS_DOC.format(first="num_clips: how many clips (> 0).").replace(
+    "    Returns:", GENERATOR_DOC + "\n    Returns:", 1
+)
 
 clips_at_regular_timestamps.__doc__ = """Clips starting at evenly spaced times.
 

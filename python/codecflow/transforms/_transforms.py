@@ -5,9 +5,7 @@ from __future__ import annotations
 import abc
 from typing import Any, List, Sequence, Tuple, Union
 
-import torch
-
-from codecflow import _core
+from codecflow import _backend, _core
 
 Size = Union[int, Sequence[int]]
 
@@ -86,10 +84,21 @@ class CenterCrop(DecoderTransform):
 class RandomCrop(DecoderTransform):
     """Crops ``size`` at a random position, drawn once when the decoder is
     created, with the torch RNG in the same way torchvision's RandomCrop
-    draws it (so ``torch.manual_seed`` gives the same crop)."""
+    draws it (so ``torch.manual_seed`` gives the same crop).
 
-    def __init__(self, size: Size):
+    Args:
+        size: ``(height, width)`` or an int for a square.
+        generator: None (torch's global RNG; without torch a NumPy generator
+            seeded from Python's ``random``), a ``numpy.random.Generator``
+            (the same crop with and without torch) or a ``torch.Generator``.
+
+    Raises:
+        ValueError: for a bad size or generator.
+    """
+
+    def __init__(self, size: Size, *, generator: Any = None):
         self.size = _pair(size, "RandomCrop")
+        self.generator = _backend.check_generator(generator)
 
     def _output_size(self, height: int, width: int) -> Tuple[int, int]:
         return self.size
@@ -97,8 +106,8 @@ class RandomCrop(DecoderTransform):
     def _make_step(self, height: int, width: int) -> "_core.TransformStep":
         _check_fits(self, height, width)
         th, tw = self.size
-        top = int(torch.randint(0, height - th + 1, size=(1,)).item())
-        left = int(torch.randint(0, width - tw + 1, size=(1,)).item())
+        top = _backend.randint(0, height - th + 1, 1, self.generator)[0]
+        left = _backend.randint(0, width - tw + 1, 1, self.generator)[0]
         return _core.TransformStep("crop", th, tw, top, left)
 
     def __repr__(self) -> str:
