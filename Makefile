@@ -9,7 +9,7 @@ CMAKE_ARGS ?=
 JOBS ?= $(shell nproc)
 PYTEST_ARGS ?=
 
-.PHONY: all deps build media test test-cpp test-python demo bench bench-full clean package-check
+.PHONY: all deps build media test test-cpp test-python test-numpy demo bench bench-full clean package-check
 
 all: build
 
@@ -41,7 +41,12 @@ test-cpp: build media
 test-python: build media
 	PYTHONPATH=python $(PY) -m pytest tests/python -q $(PYTEST_ARGS)
 
-test: test-cpp test-python
+# The NumPy-only suite (tests/numpy) in a second virtual environment, without
+# torch, from the wheel package-check builds (tools/numpy_check.sh).
+test-numpy: deps media
+	tools/numpy_check.sh $(PY) $(PYTEST_ARGS)
+
+test: test-cpp test-python test-numpy
 
 demo: build
 	PYTHONPATH=python $(PY) examples/demo.py

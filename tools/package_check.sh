@@ -1,16 +1,15 @@
 #!/usr/bin/env bash
-# Builds the wheel the way `pip install .` does (scikit-build-core), installs
+# Builds the wheel the way `pip install .` does (tools/build_wheel.sh), installs
 # it into a scratch folder and decodes a clip with it from outside the
 # source tree. Usage: tools/package_check.sh PYTHON
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="$1"
 out="$PWD/build/package-check"
-rm -rf "$out"
-mkdir -p "$out"
-PIP_CONSTRAINT="$PWD/tools/constraints.txt" "$PY" -m pip wheel -q --no-deps --no-build-isolation \
-  -Cbuild-dir=build/wheel -w "$out/dist" . >&2
-"$PY" -m pip install -q --no-deps --target "$out/site" "$out"/dist/codecflow-*.whl >&2
+wheel=$(tools/build_wheel.sh "$PY")
+rm -rf "$out/site"
+PIP_CONSTRAINT="$PWD/tools/constraints.txt" "$PY" -m pip install -q --no-deps --target "$out/site" \
+  "$wheel" >&2
 clip=$("$PY" -c "import sys; sys.path.insert(0, 'tests/media'); import generate; print(generate.clip('h264_bframes'))")
 cd "$out"
 PYTHONPATH="$out/site" "$PY" - "$clip" <<'PYEOF'

@@ -270,7 +270,7 @@ def test_bad_add_audio(kwargs, message):
 @pytest.mark.parametrize(
     "make, message",
     [
-        (lambda f: f.numpy(), "Tensor"),
+        (lambda f: f.tolist(), "Tensor"),
         (lambda f: f.float(), "uint8"),
         (lambda f: f[0], "4-D"),
         (lambda f: f[:, :2], "3 \\(RGB\\)"),
