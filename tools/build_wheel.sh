@@ -15,6 +15,12 @@ if [ -n "$wheel" ] && [ -z "$(find python src include CMakeLists.txt pyproject.t
 fi
 rm -rf "$dist"
 mkdir -p "$dist"
+# With ccache the wheel's compile reuses the objects of `make build`
+# (build/dev and build/wheel are equally deep, so the paths agree).
+if command -v ccache >/dev/null && [[ "${CMAKE_ARGS:-}" != *LAUNCHER* ]]; then
+  export CMAKE_ARGS="${CMAKE_ARGS:-} -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache"
+  export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
+fi
 PIP_CONSTRAINT="$PWD/tools/constraints.txt" "$PY" -m pip wheel -q --no-deps --no-build-isolation \
   -Cbuild-dir=build/wheel -w "$dist" . >&2
 ls "$dist"/codecflow-*.whl

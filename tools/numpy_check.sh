@@ -11,6 +11,7 @@ PY="$1"
 shift
 start=$SECONDS
 wheel=$(tools/build_wheel.sh "$PY")
+wheel_s=$((SECONDS - start))
 key=$(sha256sum "$wheel" | cut -c1-16)
 root="$PWD/build/numpy-venv"
 venv="$root/$key"
@@ -23,9 +24,10 @@ if [ ! -f "$venv/.ready" ]; then
   # torch, which nothing here asks for.
   # shellcheck disable=SC2086
   PIP_CONSTRAINT="$PWD/tools/constraints.txt" "$PY" -m pip --python "$venv/bin/python" install -q \
-    --disable-pip-version-check "$wheel" $versions >&2
+    --disable-pip-version-check "$wheel" $versions 2>&1 | { grep -v "is ignored: it is neither" || true; } >&2
   touch "$venv/.ready"
 fi
+venv_s=$((SECONDS - start - wheel_s))
 if "$venv/bin/python" -c "import torch" 2>/dev/null; then
   echo "numpy-check: torch is importable in $venv; the NumPy-only suite needs it absent" >&2
   exit 1
@@ -38,4 +40,5 @@ fi
 export CODECFLOW_MEDIA_DIR="${CODECFLOW_MEDIA_DIR:-$PWD/tests/media/cache}"
 env -u PYTHONPATH -u CODECFLOW_ARRAY_BACKEND "$venv/bin/python" -m pytest tests/numpy -q \
   -p no:cacheprovider "$@"
-echo "numpy-check: passed without torch in $((SECONDS - start)) s ($(basename "$wheel"))"
+echo "numpy-check: passed without torch in $((SECONDS - start)) s (wheel ${wheel_s} s, venv" \
+  "${venv_s} s, tests $((SECONDS - start - wheel_s - venv_s)) s; $(basename "$wheel"))"

@@ -34,7 +34,8 @@ def pytest_report_header(config: object) -> str:
 def _numpy_backend() -> None:
     assert _backend.name() == "numpy", "this suite needs codecflow without torch"
     if not FORCED:
-        assert "site-packages" in codecflow.__file__, f"not the installed wheel: {codecflow.__file__}"
+        where = codecflow.__file__
+        assert "site-packages" in where, f"not the installed wheel: {where}"
 
 
 @pytest.fixture(scope="session")

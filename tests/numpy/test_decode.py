@@ -53,7 +53,8 @@ def test_frames_are_writable_and_independent(media):
     frame = decoder[0]
     assert frame.flags.writeable
     frame[:] = 0
-    np.testing.assert_array_equal(decoder[0].transpose(1, 2, 0), media.reference_frames("h264_bframes")[0])
+    reference = media.reference_frames("h264_bframes")[0]
+    np.testing.assert_array_equal(decoder[0].transpose(1, 2, 0), reference)
 
 
 @pytest.mark.parametrize("dtype", ["float32", np.float32, np.dtype("float32")])

@@ -23,12 +23,14 @@ class OnlyDLPack:
 
 
 def _frames(media, count=6):
-    return np.ascontiguousarray(media.reference_frames("h264_bframes")[:count].transpose(0, 3, 1, 2))
+    reference = media.reference_frames("h264_bframes")[:count]
+    return np.ascontiguousarray(reference.transpose(0, 3, 1, 2))
 
 
 def test_video_round_trip_is_exact(media):
     frames = _frames(media)
-    encoded = VideoEncoder(frames, frame_rate=30).to_tensor("mkv", codec="ffv1", pixel_format="bgr0")
+    encoder = VideoEncoder(frames, frame_rate=30)
+    encoded = encoder.to_tensor("mkv", codec="ffv1", pixel_format="bgr0")
     assert type(encoded) is np.ndarray and encoded.dtype == np.uint8 and encoded.ndim == 1
     np.testing.assert_array_equal(VideoDecoder(encoded).get_all_frames().data, frames)
 

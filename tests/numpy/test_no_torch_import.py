@@ -68,7 +68,8 @@ def test_the_numpy_path_imports_no_torch(media, tmp_path):
     package_parent = pathlib.Path(codecflow.__file__).resolve().parents[1]
     env = dict(os.environ, PYTHONPATH=str(package_parent))
     result = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(media.clip("h264_bframes")), str(media.clip("h264_audio"))],
+        [sys.executable, "-c", SCRIPT, str(media.clip("h264_bframes")),
+         str(media.clip("h264_audio"))],
         capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr

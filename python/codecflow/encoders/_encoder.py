@@ -253,7 +253,11 @@ class VideoStream:
         if channels_last:
             frames = _backend.permute(frames, 0, 2, 3, 1)
         self._encoder._core.add_frames(
-            self._index, _backend.for_core(frames), channels_last=channels_last, pts_seconds=pts, key_frames=keys
+            self._index,
+            _backend.for_core(frames),
+            channels_last=channels_last,
+            pts_seconds=pts,
+            key_frames=keys,
         )
 
     def _add_cuda_frames(self, frames: Any, pts: List[float], keys: List[bool]) -> None:
