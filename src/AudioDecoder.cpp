@@ -275,6 +275,21 @@ struct AudioDecoder::Impl {
     return result;
   }
 
+  // Whether output sample `index` exists, decoding up to it if needed; the
+  // samples from `index` on stay queued for the next range.
+  bool hasSample(int64_t index) {
+    if (eof && index >= nextIndex) {
+      return false;
+    }
+    take(index, index);
+    while (nextIndex <= index) {
+      if (!produce(pending)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   Source source;
   AudioDecoderOptions options;
   std::unique_ptr<Demuxer> demuxer;
@@ -330,18 +345,32 @@ DecodedSamples AudioDecoder::samplesInRange(double startSeconds,
   std::lock_guard<std::mutex> lock(impl_->mutex);
   Impl& d = *impl_;
   SampleRange range = sampleRangeOf(startSeconds, stopSeconds, d.t0, d.outRate);
-  SampleBuffer samples(d.outChannels);
-  if (range.stop > range.first) {
-    samples = d.take(range.first, range.stop);
+  double pts = std::max(startSeconds, d.t0);
+  // Note [Empty ranges]
+  if (isZeroLengthRange(startSeconds, stopSeconds)) {
+    return {SampleBuffer(d.outChannels).release(), pts, d.outRate};
   }
-  if (samples.size() == 0) {
+  auto failEmpty = [&] {
     // The stream's end, for the message: where decoding stopped, or what
     // the header says when decoding did not get there.
     double end = d.eof ? d.t0 + static_cast<double>(d.nextIndex) / d.outRate
                        : d.t0 + d.metadata.durationSecondsFromHeader.value_or(0.0);
     failEmptyRange(d.source.description(), startSeconds, stopSeconds, d.t0, end);
+  };
+  if (stopSeconds && *stopSeconds <= d.t0) {
+    failEmpty();
   }
-  return {samples.release(), std::max(startSeconds, d.t0), d.outRate};
+  SampleBuffer samples(d.outChannels);
+  if (range.stop > range.first) {
+    samples = d.take(range.first, range.stop);
+  }
+  if (samples.size() == 0 && !d.hasSample(range.first)) {
+    // Decoded to the end: empty only when the range starts before it.
+    if (startSeconds >= d.t0 + static_cast<double>(d.nextIndex) / d.outRate) {
+      failEmpty();
+    }
+  }
+  return {samples.release(), pts, d.outRate};
 }
 
 }  // namespace codecflow

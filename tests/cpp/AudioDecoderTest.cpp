@@ -134,7 +134,11 @@ TEST(AudioDecoderTest, Errors) {
   EXPECT_EQ(kindOf([] { open("no_such_file.flac"); }), ErrorKind::NotFound);
   AudioDecoder decoder = open("flac.flac");
   EXPECT_EQ(kindOf([&] { decoder.samplesInRange(1.0, 0.5); }), ErrorKind::InvalidArgument);
-  EXPECT_EQ(kindOf([&] { decoder.samplesInRange(1.0, 1.0); }), ErrorKind::InvalidArgument);
+  EXPECT_EQ(kindOf([&] { decoder.samplesInRange(-1.0, 0.0); }), ErrorKind::InvalidArgument);
+  // [t, t) is empty, not an error (Note [Empty ranges]).
+  DecodedSamples empty = decoder.samplesInRange(1.0, 1.0);
+  EXPECT_EQ(empty.data.shape(), (std::vector<int64_t>{2, 0}));
+  EXPECT_EQ(empty.ptsSeconds, 1.0);
   EXPECT_EQ(kindOf([&] { decoder.samplesInRange(3.0, std::nullopt); }),
             ErrorKind::InvalidArgument);
 }

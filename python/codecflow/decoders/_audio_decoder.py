@@ -103,11 +103,15 @@ class AudioDecoder:
         The first sample returned is the one nearest to ``start_seconds``
         (the stream's first sample when ``start_seconds`` lies before it), and
         ``pts_seconds`` is ``max(start_seconds, first pts)``. A ``stop_seconds``
-        past the end (or None) stops at the end.
+        past the end (or None) stops at the end. ``[t, t)`` gives
+        ``(num_channels, 0)`` samples wherever ``t`` lies, as does a range
+        narrower than a sample whose bounds round to the same sample.
 
         Raises:
             ValueError: when ``start_seconds > stop_seconds``, or when the
-                range holds no samples (also a ``RuntimeError``).
+                range lies wholly outside the audio: it ends at or before the
+                first sample or starts at or after the end of the last one
+                (also a ``RuntimeError``).
         """
         start, stop = _check_range(start_seconds, stop_seconds)
         return _to_samples(self._decoder.samples_in_range(start, stop))

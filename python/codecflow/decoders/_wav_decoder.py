@@ -56,7 +56,8 @@ class WavDecoder:
 
         Raises:
             ValueError: when ``start_seconds > stop_seconds``, or when the
-                range holds no samples (also a ``RuntimeError``).
+                range lies wholly outside the audio (also a ``RuntimeError``);
+                ``[t, t)`` is empty, not an error.
         """
         start, stop = _check_range(start_seconds, stop_seconds)
         return _to_samples(self._decoder.samples_in_range(start, stop))
