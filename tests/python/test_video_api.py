@@ -216,13 +216,16 @@ def test_cuda_without_cuda_is_runtime_error(clip):
 
 
 def test_cpu_fallback_tells_the_truth(clip):
+    # On the CPU there is nothing to fall back from: known from construction.
     decoder = VideoDecoder(clip)
     assert isinstance(decoder.cpu_fallback, CpuFallbackStatus)
-    assert not decoder.cpu_fallback.status_known
+    assert decoder.cpu_fallback.status_known
+    assert not decoder.cpu_fallback
     decoder[0]
     assert decoder.cpu_fallback.status_known
     assert not decoder.cpu_fallback
     assert "CPU" in str(decoder.cpu_fallback)
+    assert "No fallback required" in str(decoder.cpu_fallback)
 
 
 def test_approximate_mode_matches_exact_on_constant_rate_clips(media):

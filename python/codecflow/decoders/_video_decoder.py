@@ -133,6 +133,7 @@ class VideoDecoder:
         self.stream_index: int = self._decoder.stream_index
         self.metadata: VideoStreamMetadata = video_metadata_from_core(self._decoder.metadata)
         self.cpu_fallback = CpuFallbackStatus()
+        update_cpu_fallback(self.cpu_fallback, self._decoder, self._device)  # known on the CPU
         self._num_frames = self._decoder.num_frames
         tb_num, tb_den = self._decoder.time_base
         self._time_base = tb_num / tb_den
