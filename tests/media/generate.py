@@ -839,6 +839,28 @@ def reference_frames(name: str) -> np.ndarray:
     return data.reshape(int(meta["frames"]), int(meta["height"]), int(meta["width"]), 3)
 
 
+def reference_frames_rgb48(name: str) -> np.ndarray:
+    """Return every frame of the first video stream as ffmpeg's 16-bit RGB.
+
+    The frames come from ``ffmpeg -i CLIP -map 0:v:0 -fps_mode passthrough
+    -pix_fmt rgb48le -f rawvideo -``: uint16 of shape ``(N, H, W, 3)``, the
+    frames of :func:`reference_frames` at 16 bits (whatever the source's
+    bit depth).
+    """
+    shape = reference_frames(name).shape
+    ref_args = ["-map", "0:v:0", "-fps_mode", "passthrough", "-pix_fmt", "rgb48le", "-f", "rawvideo"]
+
+    def build(src: Path, tmp: Path) -> None:
+        with open(tmp, "wb") as fh:
+            _run([*_FFMPEG_PREFIX, "-i", str(src), *ref_args, "-"], stdout=fh)
+
+    path, _ = _derived(name, "frames48", ".rgb48", ["ffmpeg", *ref_args], build)
+    data = np.fromfile(path, dtype="<u2")
+    if data.size != int(np.prod(shape)):
+        raise RuntimeError(f"{data.size} rgb48 values for frames of shape {shape}")
+    return data.reshape(shape).astype(np.uint16, copy=False)
+
+
 def audio_reference(
     name: str, *, sample_rate: int | None = None, num_channels: int | None = None
 ) -> np.ndarray:
