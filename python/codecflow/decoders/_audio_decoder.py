@@ -9,13 +9,13 @@ import torch
 
 from codecflow import _core
 from codecflow._errors import InvalidArgumentError
-from codecflow._fork import track
+from codecflow._fork import ReopensCore
 from codecflow._frame import AudioSamples
 from codecflow._source import SourceLike, make_source
 from codecflow.decoders._metadata import AudioStreamMetadata, audio_metadata_from_core
 
 
-class AudioDecoder:
+class AudioDecoder(ReopensCore):
     """Decodes one audio stream into float32 ``(num_channels, num_samples)``
     tensors with values in [-1, 1].
 
@@ -55,6 +55,14 @@ class AudioDecoder:
     Thread safety: a decoder may be shared between threads; its calls are
     serialized. Decoding releases the GIL.
 
+    Pickling and processes: a decoder pickles as its source and options (a
+    tensor source as its bytes) and the copy opens its own FFmpeg state on
+    first use; a forked child (a DataLoader worker) reopens the same way, so
+    one decoder can be handed to ``DataLoader`` workers with fork or spawn.
+    A copy starts at the beginning of the stream: ranges give the same
+    samples as on a new decoder. A decoder over a file-like object does not
+    pickle (``TypeError``).
+
     Raises:
         FileNotFoundError, IsADirectoryError: for a bad path.
         ValueError: for empty, non-media, truncated or corrupt data, a stream
@@ -80,16 +88,20 @@ class AudioDecoder:
             raise ValueError(f"stream_index must be a non-negative int, got {stream_index!r}")
         _check_positive(sample_rate, "sample_rate")
         _check_positive(num_channels, "num_channels")
-        self._decoder = track(
-            _core.AudioDecoder(
-                make_source(source),
-                stream_index=-1 if stream_index is None else stream_index,
-                sample_rate=sample_rate,
-                num_channels=num_channels,
-            )
+        self._source = source
+        self._open_args = dict(
+            stream_index=-1 if stream_index is None else stream_index,
+            sample_rate=sample_rate,
+            num_channels=num_channels,
         )
+        self._decoder = self._open_core()
         self.stream_index: int = self._decoder.stream_index
+        # What reopening needs (pickling, forked processes): ReopensCore.
+        self._open_args["stream_index"] = self.stream_index
         self.metadata: AudioStreamMetadata = audio_metadata_from_core(self._decoder.metadata)
+
+    def _open_core(self) -> "_core.AudioDecoder":
+        return _core.AudioDecoder(make_source(self._source), **self._open_args)
 
     def get_all_samples(self) -> AudioSamples:
         """Every sample of the stream; ``pts_seconds`` is the first sample's time."""
