@@ -225,6 +225,11 @@ struct AudioDecoder::Impl {
   // Output samples [first, stop) (stop may be kUnbounded), as far as the
   // stream has them.
   SampleBuffer take(int64_t first, int64_t stop) {
+    if (broken) {
+      // A call that failed mid-decode left the pipeline anywhere.
+      restart();
+      broken = false;
+    }
     int64_t pendingStart = nextIndex - pending.size();
     bool farAhead = seekable && first - nextIndex > 10 * static_cast<int64_t>(outRate);
     if (first < pendingStart || farAhead) {
@@ -290,6 +295,9 @@ struct AudioDecoder::Impl {
     return true;
   }
 
+  // samplesInRange, with the mutex held.
+  DecodedSamples range(double startSeconds, std::optional<double> stopSeconds);
+
   Source source;
   AudioDecoderOptions options;
   std::unique_ptr<Demuxer> demuxer;
@@ -320,6 +328,7 @@ struct AudioDecoder::Impl {
   int64_t nextIndex = 0;
   int64_t dropIn = 0;  // input samples to drop before the resampler
   bool eof = false;
+  bool broken = false;  // a call threw mid-decode: start over on the next one
   std::mutex mutex;
 };
 
@@ -336,14 +345,35 @@ double AudioDecoder::beginSeconds() const { return impl_->t0; }
 
 DecodedSamples AudioDecoder::allSamples() {
   std::lock_guard<std::mutex> lock(impl_->mutex);
-  SampleBuffer samples = impl_->take(0, kUnbounded);
-  return {samples.release(), impl_->t0, impl_->outRate};
+  try {
+    SampleBuffer samples = impl_->take(0, kUnbounded);
+    return {samples.release(), impl_->t0, impl_->outRate};
+  } catch (const Error& error) {
+    impl_->broken = impl_->broken || error.kind() != ErrorKind::InvalidArgument;
+    throw;
+  } catch (...) {
+    impl_->broken = true;
+    throw;
+  }
 }
 
 DecodedSamples AudioDecoder::samplesInRange(double startSeconds,
                                             std::optional<double> stopSeconds) {
   std::lock_guard<std::mutex> lock(impl_->mutex);
-  Impl& d = *impl_;
+  try {
+    return impl_->range(startSeconds, stopSeconds);
+  } catch (const Error& error) {
+    // Bad arguments and empty ranges leave the pipeline where it was.
+    impl_->broken = impl_->broken || error.kind() != ErrorKind::InvalidArgument;
+    throw;
+  } catch (...) {
+    impl_->broken = true;
+    throw;
+  }
+}
+
+DecodedSamples AudioDecoder::Impl::range(double startSeconds, std::optional<double> stopSeconds) {
+  Impl& d = *this;
   SampleRange range = sampleRangeOf(startSeconds, stopSeconds, d.t0, d.outRate);
   double pts = std::max(startSeconds, d.t0);
   // Note [Empty ranges]

@@ -361,6 +361,12 @@ _add(
     [*_sines((440,), 22050, 24, "mono"), *_args("-c:a libmp3lame -b:a 64k")],
 )  # fmt: skip
 _add(
+    "long_aac", "m4a", "other",
+    "AAC in M4A with the moov box first (faststart), mono 22.05 kHz 24 s (440 Hz): "
+    "seekable, and still readable when cut short",
+    [*_sines((440,), 22050, 24, "mono"), *_args("-c:a aac -b:a 64k -movflags +faststart")],
+)  # fmt: skip
+_add(
     "wav_s16_mono", "wav", "other",
     "WAV pcm_s16le mono 8 kHz 1 s (440 Hz)",
     [*_sines((440,), 8000, 1, "mono"), "-c:a", "pcm_s16le"],

@@ -65,7 +65,9 @@ class AudioDecoder(ReopensCore):
 
     Raises:
         FileNotFoundError, IsADirectoryError: for a bad path.
-        ValueError: for empty, non-media, truncated or corrupt data, a stream
+        ValueError: for empty, non-media or corrupt data (a packet FFmpeg
+            rejects mid-stream, raised by the call that reaches it; a file
+            that simply ends early decodes up to the cut), a stream
             index that is not an audio stream (a video-only file has none),
             or ``sample_rate`` / ``num_channels`` <= 0 (those are also
             ``RuntimeError``).
