@@ -8,8 +8,9 @@
 // A packet FFmpeg's decoder rejects (any error from avcodec_send_packet or
 // avcodec_receive_frame but EAGAIN, EOF and ENOMEM; mostly
 // AVERROR_INVALIDDATA) in the middle of a stream means corrupt input:
-// InvalidData, naming the packet's time in seconds, as TorchCodec raises. Two cases are tolerated, the
-// packet skipped as the ffmpeg CLI skips it: packets right after a seek,
+// InvalidData, naming the packet's time in seconds, as TorchCodec raises.
+// Two cases are tolerated, the packet skipped as the ffmpeg CLI skips it:
+// packets right after a seek,
 // until the first frame decodes (a decoder that starts mid-stream may lack
 // what the skipped part held), and the stream's last packet, the partial
 // one of a file that simply ends early (the samples before the cut are

@@ -854,7 +854,8 @@ def reference_frames_rgb48(name: str) -> np.ndarray:
     bit depth).
     """
     shape = reference_frames(name).shape
-    ref_args = ["-map", "0:v:0", "-fps_mode", "passthrough", "-pix_fmt", "rgb48le", "-f", "rawvideo"]
+    ref_args = ["-map", "0:v:0", "-fps_mode", "passthrough", "-pix_fmt", "rgb48le"]
+    ref_args += ["-f", "rawvideo"]
 
     def build(src: Path, tmp: Path) -> None:
         with open(tmp, "wb") as fh:

@@ -313,7 +313,9 @@ def test_start_after_stop() -> None:
         decoder.get_samples_played_in_range(1.0, 0.5)
 
 
-@pytest.mark.parametrize("start,stop", [(2.0, 3.0), (2.5, 3.0), (5.0, None), (-1.0, -0.5), (-1.0, 0.0)])
+@pytest.mark.parametrize(
+    "start,stop", [(2.0, 3.0), (2.5, 3.0), (5.0, None), (-1.0, -0.5), (-1.0, 0.0)]
+)
 def test_range_outside_the_audio_raises(start, stop) -> None:
     decoder = AudioDecoder(_path("flac"))
     with pytest.raises(ValueError, match="no samples") as info:
@@ -339,8 +341,8 @@ def test_start_equal_to_stop_is_empty(name, convert, t) -> None:
     assert samples.sample_rate == (rate or decoder.metadata.sample_rate)
     # Empty ranges do not disturb a decoder going through consecutive ranges.
     decoder = AudioDecoder(_path(name), sample_rate=rate, num_channels=channels)
-    parts = [decoder.get_samples_played_in_range(0.0, 1.0), decoder.get_samples_played_in_range(1.0, 1.0),
-             decoder.get_samples_played_in_range(1.0, None)]  # fmt: skip
+    bounds = ((0.0, 1.0), (1.0, 1.0), (1.0, None))
+    parts = [decoder.get_samples_played_in_range(a, b) for a, b in bounds]
     whole = generate.audio_reference(name, sample_rate=rate, num_channels=channels)
     assert_bit_exact(torch.cat([p.data for p in parts], dim=1), whole)
 

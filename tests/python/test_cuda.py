@@ -109,7 +109,7 @@ def test_set_cuda_backend_names_and_restores() -> None:
     assert get_cuda_backend() == "nvdec"
 
 
-def test_cuda_backend_reaches_the_core_decoder(monkeypatch) -> None:
+def test_cuda_backend_reaches_the_core_decoder() -> None:
     from codecflow.decoders import _cuda
 
     cuda0 = torch.device("cuda", 0)

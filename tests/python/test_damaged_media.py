@@ -106,9 +106,10 @@ def test_damaged_packets_right_after_a_seek_are_skipped() -> None:
     assert got.data.shape == expected.data.shape == (1, 11025)
     assert (got.data - expected.data).abs().max().item() <= 1e-3
     # Decoding through them from before is corrupt data.
-    for call in (lambda d: d.get_all_samples(), lambda d: d.get_samples_played_in_range(13.0, 16.0)):
-        with pytest.raises(RuntimeError, match=rf"packet at {at:.6f} s .*<bytes of size"):
-            call(AudioDecoder(damaged))
+    with pytest.raises(RuntimeError, match=rf"packet at {at:.6f} s .*<bytes of size"):
+        AudioDecoder(damaged).get_all_samples()
+    with pytest.raises(RuntimeError, match=rf"packet at {at:.6f} s .*<bytes of size"):
+        AudioDecoder(damaged).get_samples_played_in_range(13.0, 16.0)
     # Ranges before the damage are intact.
     assert torch.equal(
         decoder.get_samples_played_in_range(1.0, 2.0).data,
@@ -133,7 +134,8 @@ def test_file_cut_short_gives_what_the_cli_gives(name: str, fraction: float, tmp
             AudioDecoder(path).get_all_samples()
         return
     samples = AudioDecoder(path).get_all_samples()
-    assert 0 < samples.data.shape[1] < AudioDecoder(generate.clip(name)).get_all_samples().data.shape[1]
+    whole = AudioDecoder(generate.clip(name)).get_all_samples()
+    assert 0 < samples.data.shape[1] < whole.data.shape[1]
     assert np.array_equal(_interleaved_bits(samples.data), cli.view(np.uint32))
     if name.startswith("wav_"):
         assert torch.equal(WavDecoder(path).get_all_samples().data, samples.data)
