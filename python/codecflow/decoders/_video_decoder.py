@@ -160,8 +160,8 @@ class VideoDecoder:
     # child (DataLoader workers) notices the new pid and reopens the same way.
     # A file-like source is reopened from the child's copy of the object; an
     # OS-level file shares its offset with the parent, so give workers paths.
-    # AudioDecoder can follow the same pattern (pickle source and options,
-    # reopen lazily in __setstate__ and after a pid change).
+    # AudioDecoder and WavDecoder follow the same pattern (codecflow._fork's
+    # ReopensCore).
 
     @property
     def _decoder(self) -> "_core.VideoDecoder":
