@@ -225,6 +225,11 @@ struct AudioDecoder::Impl {
   // Output samples [first, stop) (stop may be kUnbounded), as far as the
   // stream has them.
   SampleBuffer take(int64_t first, int64_t stop) {
+    if (broken) {
+      // A call that failed mid-decode left the pipeline anywhere.
+      restart();
+      broken = false;
+    }
     int64_t pendingStart = nextIndex - pending.size();
     bool farAhead = seekable && first - nextIndex > 10 * static_cast<int64_t>(outRate);
     if (first < pendingStart || farAhead) {
@@ -275,6 +280,24 @@ struct AudioDecoder::Impl {
     return result;
   }
 
+  // Whether output sample `index` exists, decoding up to it if needed; the
+  // samples from `index` on stay queued for the next range.
+  bool hasSample(int64_t index) {
+    if (eof && index >= nextIndex) {
+      return false;
+    }
+    take(index, index);
+    while (nextIndex <= index) {
+      if (!produce(pending)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // samplesInRange, with the mutex held.
+  DecodedSamples range(double startSeconds, std::optional<double> stopSeconds);
+
   Source source;
   AudioDecoderOptions options;
   std::unique_ptr<Demuxer> demuxer;
@@ -305,6 +328,7 @@ struct AudioDecoder::Impl {
   int64_t nextIndex = 0;
   int64_t dropIn = 0;  // input samples to drop before the resampler
   bool eof = false;
+  bool broken = false;  // a call threw mid-decode: start over on the next one
   std::mutex mutex;
 };
 
@@ -321,27 +345,62 @@ double AudioDecoder::beginSeconds() const { return impl_->t0; }
 
 DecodedSamples AudioDecoder::allSamples() {
   std::lock_guard<std::mutex> lock(impl_->mutex);
-  SampleBuffer samples = impl_->take(0, kUnbounded);
-  return {samples.release(), impl_->t0, impl_->outRate};
+  try {
+    SampleBuffer samples = impl_->take(0, kUnbounded);
+    return {samples.release(), impl_->t0, impl_->outRate};
+  } catch (const Error& error) {
+    impl_->broken = impl_->broken || error.kind() != ErrorKind::InvalidArgument;
+    throw;
+  } catch (...) {
+    impl_->broken = true;
+    throw;
+  }
 }
 
 DecodedSamples AudioDecoder::samplesInRange(double startSeconds,
                                             std::optional<double> stopSeconds) {
   std::lock_guard<std::mutex> lock(impl_->mutex);
-  Impl& d = *impl_;
-  SampleRange range = sampleRangeOf(startSeconds, stopSeconds, d.t0, d.outRate);
-  SampleBuffer samples(d.outChannels);
-  if (range.stop > range.first) {
-    samples = d.take(range.first, range.stop);
+  try {
+    return impl_->range(startSeconds, stopSeconds);
+  } catch (const Error& error) {
+    // Bad arguments and empty ranges leave the pipeline where it was.
+    impl_->broken = impl_->broken || error.kind() != ErrorKind::InvalidArgument;
+    throw;
+  } catch (...) {
+    impl_->broken = true;
+    throw;
   }
-  if (samples.size() == 0) {
+}
+
+DecodedSamples AudioDecoder::Impl::range(double startSeconds, std::optional<double> stopSeconds) {
+  Impl& d = *this;
+  SampleRange range = sampleRangeOf(startSeconds, stopSeconds, d.t0, d.outRate);
+  double pts = std::max(startSeconds, d.t0);
+  // Note [Empty ranges]
+  if (isZeroLengthRange(startSeconds, stopSeconds)) {
+    return {SampleBuffer(d.outChannels).release(), pts, d.outRate};
+  }
+  auto failEmpty = [&] {
     // The stream's end, for the message: where decoding stopped, or what
     // the header says when decoding did not get there.
     double end = d.eof ? d.t0 + static_cast<double>(d.nextIndex) / d.outRate
                        : d.t0 + d.metadata.durationSecondsFromHeader.value_or(0.0);
     failEmptyRange(d.source.description(), startSeconds, stopSeconds, d.t0, end);
+  };
+  if (stopSeconds && *stopSeconds <= d.t0) {
+    failEmpty();
   }
-  return {samples.release(), std::max(startSeconds, d.t0), d.outRate};
+  SampleBuffer samples(d.outChannels);
+  if (range.stop > range.first) {
+    samples = d.take(range.first, range.stop);
+  }
+  if (samples.size() == 0 && !d.hasSample(range.first)) {
+    // Decoded to the end: empty only when the range starts before it.
+    if (startSeconds >= d.t0 + static_cast<double>(d.nextIndex) / d.outRate) {
+      failEmpty();
+    }
+  }
+  return {samples.release(), pts, d.outRate};
 }
 
 }  // namespace codecflow

@@ -38,9 +38,21 @@ int cudaDeviceCount() {
 #endif
 }
 
+namespace {
+size_t checkedCapacity(int64_t capacity) {
+  if (capacity < 0) {
+    fail(ErrorKind::InvalidArgument,
+         "the NVDEC cache capacity must be 0 or more, got " + std::to_string(capacity));
+  }
+  return static_cast<size_t>(capacity);
+}
+}  // namespace
+
 #ifdef CODECFLOW_HAS_CUDA
 size_t nvdecCacheCapacity() { return NvdecCache::instance().capacity(); }
-void setNvdecCacheCapacity(size_t capacity) { NvdecCache::instance().setCapacity(capacity); }
+void setNvdecCacheCapacity(int64_t capacity) {
+  NvdecCache::instance().setCapacity(checkedCapacity(capacity));
+}
 size_t nvdecCacheSize() { return NvdecCache::instance().size(); }
 #else
 namespace {
@@ -49,7 +61,7 @@ namespace {
 std::atomic<size_t> gCapacity{kDefaultNvdecCacheCapacity};
 }  // namespace
 size_t nvdecCacheCapacity() { return gCapacity.load(); }
-void setNvdecCacheCapacity(size_t capacity) { gCapacity.store(capacity); }
+void setNvdecCacheCapacity(int64_t capacity) { gCapacity.store(checkedCapacity(capacity)); }
 size_t nvdecCacheSize() { return 0; }
 #endif
 

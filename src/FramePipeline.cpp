@@ -7,7 +7,6 @@
 
 extern "C" {
 #include <libavutil/imgutils.h>
-#include <libavutil/pixdesc.h>
 }
 
 namespace codecflow {
@@ -18,16 +17,11 @@ namespace {
 // the last row.
 constexpr size_t kSwscaleSlack = 256;
 
-int bitDepthOf(const AVFrame* frame) {
-  const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(static_cast<AVPixelFormat>(frame->format));
-  return desc != nullptr ? desc->comp[0].depth : 8;
-}
-
 }  // namespace
 
 FramePipeline::FramePipeline(int width, int height, std::optional<double> rotation,
                              std::vector<TransformStep> transforms, bool floatOutput)
-    : transforms_(std::move(transforms)), floatOutput_(floatOutput) {
+    : transforms_(std::move(transforms)), floatOutput_(floatOutput), highBitDepth_(floatOutput) {
   if (rotation) {
     // The CLI turns the picture clockwise by the negated display angle.
     long degrees = -std::lround(*rotation);
@@ -136,21 +130,13 @@ void FramePipeline::finish(const Image& in, uint8_t* slot) const {
     return;
   }
   auto* out = reinterpret_cast<float*>(slot);
-  if (highBitDepth_) {
-    const auto* src = reinterpret_cast<const uint16_t*>(in.buffer->data());
-    for (size_t i = 0; i < count; ++i) {
-      out[i] = static_cast<float>(src[i]) / 65535.0f;
-    }
-  } else {
-    const uint8_t* src = in.buffer->data();
-    for (size_t i = 0; i < count; ++i) {
-      out[i] = static_cast<float>(src[i]) / 255.0f;
-    }
+  const auto* src = reinterpret_cast<const uint16_t*>(in.buffer->data());
+  for (size_t i = 0; i < count; ++i) {
+    out[i] = static_cast<float>(src[i]) / 65535.0f;
   }
 }
 
 void FramePipeline::write(const AVFrame* frame, ColorConverter& converter, uint8_t* slot) {
-  highBitDepth_ = floatOutput_ && bitDepthOf(frame) > 8;
   bool direct = clockwiseQuarterTurns_ == 0 && transforms_.empty() && !floatOutput_;
   int srcW = frame->width, srcH = frame->height;
   if (direct) {

@@ -49,7 +49,10 @@ class FramePipeline {
   int clockwiseQuarterTurns_ = 0;
   std::vector<TransformStep> transforms_;
   bool floatOutput_;
-  bool highBitDepth_ = false;
+  // The working images are rgb48: float32 output is swscale's rgb48 divided
+  // by 65535 whatever the source's bit depth, 8-bit sources included (as
+  // TorchCodec does), so that it equals `ffmpeg -pix_fmt rgb48le` / 65535.
+  bool highBitDepth_;
   int outWidth_ = 0;
   int outHeight_ = 0;
   std::vector<uint8_t> scratchA_;

@@ -30,6 +30,19 @@ struct SampleRange {
   int64_t stop = std::numeric_limits<int64_t>::max();  // exclusive; max: to the end
 };
 
+// Note [Empty ranges]
+// As TorchCodec cuts them: [t, t) holds no samples and is not an error,
+// wherever t lies. A range that ends at or before the first sample's time,
+// or starts at or after the end of the last sample, is an error
+// (InvalidArgument, failEmptyRange). Any other range overlaps the audio and
+// returns the samples its bounds round to: none at all for a range narrower
+// than a sample that rounds both bounds to the same index.
+
+// True for a range [t, t).
+inline bool isZeroLengthRange(double start, std::optional<double> stop) {
+  return stop && start == *stop;
+}
+
 // Checks and converts [start, stop) seconds. Throws InvalidArgument for NaN
 // bounds and for start > stop.
 inline SampleRange sampleRangeOf(double start, std::optional<double> stop, double t0, int rate) {

@@ -55,7 +55,7 @@ Source Source::fromPath(std::string path) {
   return s;
 }
 
-Source Source::fromTensor(const Tensor& bytes) {
+Source Source::fromTensor(const Tensor& bytes, std::string description) {
   if (bytes.dim() != 1 || bytes.dtype() != DType::UInt8 || !bytes.device().isCpu() ||
       !bytes.isContiguous()) {
     fail(ErrorKind::InvalidArgument,
@@ -64,7 +64,9 @@ Source Source::fromTensor(const Tensor& bytes) {
   auto owner = std::make_shared<Tensor>(bytes);
   Source s;
   s.kind_ = Kind::Stream;
-  s.description_ = "<tensor of " + std::to_string(bytes.numel()) + " bytes>";
+  s.description_ = description.empty()
+                       ? "<tensor of " + std::to_string(bytes.numel()) + " bytes>"
+                       : std::move(description);
   s.memoryData_ = bytes.dataAs<const uint8_t>();
   s.memorySize_ = bytes.numel();
   s.memoryOwner_ = std::move(owner);

@@ -1,5 +1,9 @@
 #include "VideoStreamDecoder.h"
 
+#include <cstdio>
+#include <new>
+#include <string>
+
 #include "DecoderContext.h"
 
 #include "codecflow/Error.h"
@@ -13,6 +17,7 @@ VideoStreamDecoder::VideoStreamDecoder(Demuxer& demuxer, int streamIndex, int nu
       numThreads_(numThreads),
       opener_(std::move(opener)),
       packet_(allocPacket()),
+      ahead_(allocPacket()),
       current_(allocFrame()),
       pending_(allocFrame()) {
   const AVStream* stream = demuxer.stream(streamIndex);
@@ -43,6 +48,9 @@ int64_t VideoStreamDecoder::ptsOf(const AVFrame* frame) const {
 }
 
 void VideoStreamDecoder::seek(int64_t timestamp) {
+  av_packet_unref(ahead_.get());
+  hasAhead_ = false;
+  afterSeek_ = true;
   demuxer_.seekBackward(streamIndex_, timestamp);
   avcodec_flush_buffers(codec_.get());
   av_frame_unref(current_.get());
@@ -52,10 +60,56 @@ void VideoStreamDecoder::seek(int64_t timestamp) {
   sentEof_ = decoderEof_ = false;
 }
 
+bool VideoStreamDecoder::readPacket() {
+  if (hasAhead_) {
+    av_packet_move_ref(packet_.get(), ahead_.get());
+    hasAhead_ = false;
+    return true;
+  }
+  while (demuxer_.readPacket(packet_.get())) {
+    if (packet_->stream_index == streamIndex_) {
+      return true;
+    }
+    av_packet_unref(packet_.get());
+  }
+  return false;
+}
+
+void VideoStreamDecoder::onDamagedPacket(int averror) {
+  if (averror == AVERROR(ENOMEM)) {
+    throw std::bad_alloc();
+  }
+  if (afterSeek_ || sentEof_) {
+    return;
+  }
+  while (!hasAhead_ && demuxer_.readPacket(ahead_.get())) {
+    hasAhead_ = ahead_->stream_index == streamIndex_;
+    if (!hasAhead_) {
+      av_packet_unref(ahead_.get());
+    }
+  }
+  if (!hasAhead_) {
+    return;  // the last packet: a file cut short
+  }
+  std::string where;
+  if (lastPts_ != AV_NOPTS_VALUE) {
+    char seconds[32];
+    std::snprintf(seconds, sizeof seconds, "%.6f",
+                  static_cast<double>(lastPts_) * av_q2d(demuxer_.stream(streamIndex_)->time_base));
+    where = " at " + std::string(seconds) + " s";
+  }
+  failFFmpeg(ErrorKind::InvalidData,
+             "corrupt video data: FFmpeg rejected the packet" + where + " of video stream " +
+                 std::to_string(streamIndex_) + " of '" + demuxer_.source().description() +
+                 "' in the middle of the stream",
+             averror);
+}
+
 bool VideoStreamDecoder::receive(AVFrame* frame) {
   while (!decoderEof_) {
     int rc = avcodec_receive_frame(codec_.get(), frame);
     if (rc == 0) {
+      afterSeek_ = false;
       return true;
     }
     if (rc == AVERROR_EOF) {
@@ -63,8 +117,8 @@ bool VideoStreamDecoder::receive(AVFrame* frame) {
       break;
     }
     if (rc != AVERROR(EAGAIN)) {
-      failFFmpeg(ErrorKind::InvalidData,
-                 "could not decode a frame of '" + demuxer_.source().description() + "'", rc);
+      onDamagedPacket(rc);  // reported late by frame threads
+      continue;
     }
     if (sentEof_) {
       // A drained decoder that still wants input has nothing more to give.
@@ -72,29 +126,21 @@ bool VideoStreamDecoder::receive(AVFrame* frame) {
       break;
     }
     // Feed the next packet of our stream; at the end, start draining.
-    bool fed = false;
-    while (!fed) {
-      if (!demuxer_.readPacket(packet_.get())) {
-        avcodec_send_packet(codec_.get(), nullptr);
-        sentEof_ = true;
-        break;
-      }
-      PacketRef unref(packet_.get());
-      if (packet_->stream_index != streamIndex_) {
-        continue;
-      }
-      // Read per packet, also by frame threads (copied at each submission).
-      bool skippable = packet_->pts != AV_NOPTS_VALUE && packet_->pts < skipBefore_;
-      codec_->skip_frame = skippable ? AVDISCARD_NONREF : AVDISCARD_DEFAULT;
-      rc = avcodec_send_packet(codec_.get(), packet_.get());
-      // A damaged packet is skipped, as the ffmpeg CLI does; a frame it
-      // should have produced is then reported missing by the caller.
-      fed = rc >= 0 || rc == AVERROR_INVALIDDATA;
-      if (rc < 0 && rc != AVERROR_INVALIDDATA) {
-        failFFmpeg(ErrorKind::InvalidData,
-                   "could not decode a packet of '" + demuxer_.source().description() + "'",
-                   rc);
-      }
+    if (!readPacket()) {
+      avcodec_send_packet(codec_.get(), nullptr);
+      sentEof_ = true;
+      continue;
+    }
+    PacketRef unref(packet_.get());
+    // Read per packet, also by frame threads (copied at each submission).
+    bool skippable = packet_->pts != AV_NOPTS_VALUE && packet_->pts < skipBefore_;
+    codec_->skip_frame = skippable ? AVDISCARD_NONREF : AVDISCARD_DEFAULT;
+    lastPts_ = packet_->pts;
+    rc = avcodec_send_packet(codec_.get(), packet_.get());
+    if (rc < 0) {
+      // Skipped where tolerated; a frame it should have produced is then
+      // reported missing by the caller.
+      onDamagedPacket(rc);
     }
   }
   return false;

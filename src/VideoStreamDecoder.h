@@ -1,6 +1,9 @@
 // The send/receive state machine of one video stream's decoder, with a
 // one-frame lookahead so that "the frame shown at t" can be answered
-// without losing the frame after it.
+// without losing the frame after it. Damaged packets follow the rule of
+// audio (Note [Damaged packets] in AudioStreamDecoder.h): InvalidData in
+// the middle of the stream, skipped right after a seek and at the end of a
+// file cut short.
 #pragma once
 
 #include <cstdint>
@@ -56,6 +59,10 @@ class VideoStreamDecoder {
  private:
   bool receive(AVFrame* frame);
   int64_t ptsOf(const AVFrame* frame) const;
+  // The next packet of this stream into packet_; false at the end.
+  bool readPacket();
+  // Returns when a packet FFmpeg rejected may be skipped, throws otherwise.
+  void onDamagedPacket(int averror);
 
   Demuxer& demuxer_;
   int streamIndex_;
@@ -63,6 +70,10 @@ class VideoStreamDecoder {
   std::shared_ptr<CodecOpener> opener_;
   UniqueAVCodecContext codec_;
   UniqueAVPacket packet_;
+  UniqueAVPacket ahead_;  // read ahead by onDamagedPacket()
+  bool hasAhead_ = false;
+  bool afterSeek_ = false;  // no frame decoded since the last seek
+  int64_t lastPts_ = AV_NOPTS_VALUE;  // of the last packet sent
   UniqueAVFrame current_;
   UniqueAVFrame pending_;
   bool hasCurrent_ = false;

@@ -73,12 +73,18 @@ DecodedSamples WavDecoder::samplesInRange(double startSeconds, std::optional<dou
   std::lock_guard<std::mutex> lock(impl_->mutex);
   int rate = sampleRate();
   SampleRange range = sampleRangeOf(startSeconds, stopSeconds, 0.0, rate);
+  double pts = std::max(startSeconds, 0.0);
   int64_t stop = std::min(range.stop, numSamples());
   if (stop <= range.first) {
-    failEmptyRange(impl_->description, startSeconds, stopSeconds, 0.0,
-                   static_cast<double>(numSamples()) / rate);
+    // Note [Empty ranges]
+    double end = static_cast<double>(numSamples()) / rate;
+    bool overlaps = (!stopSeconds || *stopSeconds > 0.0) && startSeconds < end;
+    if (!overlaps && !isZeroLengthRange(startSeconds, stopSeconds)) {
+      failEmptyRange(impl_->description, startSeconds, stopSeconds, 0.0, end);
+    }
+    return {SampleBuffer(numChannels()).release(), pts, rate};
   }
-  return impl_->read(range.first, stop, std::max(startSeconds, 0.0));
+  return impl_->read(range.first, stop, pts);
 }
 
 }  // namespace codecflow

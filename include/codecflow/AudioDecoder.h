@@ -69,8 +69,11 @@ class AudioDecoder {
   DecodedSamples allSamples();
 
   // The samples played in [startSeconds, stopSeconds) (no stop: to the
-  // end); pts is max(startSeconds, t0). Throws InvalidArgument when start
-  // > stop, for NaN bounds, and when the range holds no samples.
+  // end); pts is max(startSeconds, t0). [t, t) gives no samples, as does a
+  // range narrower than a sample (Note [Empty ranges] in src/SampleRange.h).
+  // Throws InvalidArgument when start > stop, for NaN bounds, and for a
+  // range that ends at or before t0 or starts at or after the last sample's
+  // end.
   DecodedSamples samplesInRange(double startSeconds, std::optional<double> stopSeconds);
 
  private:

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 #include "codecflow/Tensor.h"
 
@@ -24,9 +25,10 @@ constexpr size_t kDefaultNvdecCacheCapacity = 20;
 
 // How many opened CUDA codec contexts (each holding an NVDEC decoder) are
 // kept for reuse by later decoders of streams with the same codec, size
-// and parameters. 0 disables the cache; lowering it evicts at once.
+// and parameters. 0 disables the cache; lowering it evicts at once. A
+// negative capacity throws InvalidArgument and leaves the setting as it was.
 size_t nvdecCacheCapacity();
-void setNvdecCacheCapacity(size_t capacity);
+void setNvdecCacheCapacity(int64_t capacity);
 // Contexts in the cache now.
 size_t nvdecCacheSize();
 

@@ -45,8 +45,9 @@ class Source {
   enum class Kind { Path, Stream };
 
   static Source fromPath(std::string path);
-  // A source over a 1-D contiguous uint8 CPU tensor, without copying it.
-  static Source fromTensor(const Tensor& bytes);
+  // A source over a 1-D contiguous uint8 CPU tensor, without copying it;
+  // `description` names it in messages ("<tensor of N bytes>" when empty).
+  static Source fromTensor(const Tensor& bytes, std::string description = {});
   // A source over a copy of `bytes`.
   static Source fromBytes(std::string bytes);
   // A source that reads through `stream` (a file-like object, say).

@@ -91,9 +91,10 @@ def _resolve_without_torch(device: DeviceLike) -> CpuDevice:
 class CpuFallbackStatus:
     """Whether a CUDA decoder or encoder fell back to the CPU, and why.
 
-    ``status_known`` is False until the first frame was decoded (or
-    encoded); ``bool(status)`` is True when it fell back; ``str(status)``
-    says why (or that it did not).
+    ``status_known`` is True from construction for a decoder on the CPU
+    (nothing to fall back from); on a GPU it is False until the first frame
+    was decoded (or encoded). ``bool(status)`` is True when it fell back;
+    ``str(status)`` says why (or that it did not).
     """
 
     def __init__(self) -> None:

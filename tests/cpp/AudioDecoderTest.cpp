@@ -113,6 +113,28 @@ TEST(AudioDecoderTest, ResampleAndRemix) {
   EXPECT_EQ(all.data.size(1), 8000);
 }
 
+// Note [Damaged packets]: corrupt data mid-stream is InvalidData, every
+// time it is reached; a file cut short decodes up to the cut.
+TEST(AudioDecoderTest, DamagedPacketsRaiseAndCutFilesDecode) {
+  std::ifstream in(mediaPath("mp3.mp3"), std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string damaged = bytes;
+  for (size_t i = 4096; i < damaged.size(); i += 7) {
+    damaged[i] = static_cast<char>(~damaged[i]);
+  }
+  AudioDecoder decoder(Source::fromBytes(damaged), {});
+  EXPECT_EQ(kindOf([&] { decoder.allSamples(); }), ErrorKind::InvalidData);
+  EXPECT_EQ(kindOf([&] { decoder.allSamples(); }), ErrorKind::InvalidData);
+  DecodedSamples start = decoder.samplesInRange(0.0, 0.1);
+  DecodedSamples intact = open("mp3.mp3").samplesInRange(0.0, 0.1);
+  EXPECT_TRUE(sameBits(start.data, intact.data));
+
+  DecodedSamples cut = AudioDecoder(Source::fromBytes(bytes.substr(0, bytes.size() / 2)), {})
+                           .allSamples();
+  EXPECT_GT(cut.data.size(1), 0);
+  EXPECT_LT(cut.data.size(1), open("mp3.mp3").allSamples().data.size(1));
+}
+
 TEST(AudioDecoderTest, SourcesAgree) {
   std::ifstream in(mediaPath("aac_m4a.m4a"), std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -134,7 +156,11 @@ TEST(AudioDecoderTest, Errors) {
   EXPECT_EQ(kindOf([] { open("no_such_file.flac"); }), ErrorKind::NotFound);
   AudioDecoder decoder = open("flac.flac");
   EXPECT_EQ(kindOf([&] { decoder.samplesInRange(1.0, 0.5); }), ErrorKind::InvalidArgument);
-  EXPECT_EQ(kindOf([&] { decoder.samplesInRange(1.0, 1.0); }), ErrorKind::InvalidArgument);
+  EXPECT_EQ(kindOf([&] { decoder.samplesInRange(-1.0, 0.0); }), ErrorKind::InvalidArgument);
+  // [t, t) is empty, not an error (Note [Empty ranges]).
+  DecodedSamples empty = decoder.samplesInRange(1.0, 1.0);
+  EXPECT_EQ(empty.data.shape(), (std::vector<int64_t>{2, 0}));
+  EXPECT_EQ(empty.ptsSeconds, 1.0);
   EXPECT_EQ(kindOf([&] { decoder.samplesInRange(3.0, std::nullopt); }),
             ErrorKind::InvalidArgument);
 }

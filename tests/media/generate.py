@@ -378,6 +378,12 @@ _add(
     [*_sines((440,), 22050, 24, "mono"), *_args("-c:a libmp3lame -b:a 64k")],
 )  # fmt: skip
 _add(
+    "long_aac", "m4a", "other",
+    "AAC in M4A with the moov box first (faststart), mono 22.05 kHz 24 s (440 Hz): "
+    "seekable, and still readable when cut short",
+    [*_sines((440,), 22050, 24, "mono"), *_args("-c:a aac -b:a 64k -movflags +faststart")],
+)  # fmt: skip
+_add(
     "wav_s16_mono", "wav", "other",
     "WAV pcm_s16le mono 8 kHz 1 s (440 Hz)",
     [*_sines((440,), 8000, 1, "mono"), "-c:a", "pcm_s16le"],
@@ -854,6 +860,29 @@ def reference_frames(name: str) -> np.ndarray:
     path, meta = _derived(name, "frames", ".rgb", ["ffmpeg", *ref_args, "ppm-size"], build)
     data = np.fromfile(path, dtype=np.uint8)
     return data.reshape(int(meta["frames"]), int(meta["height"]), int(meta["width"]), 3)
+
+
+def reference_frames_rgb48(name: str) -> np.ndarray:
+    """Return every frame of the first video stream as ffmpeg's 16-bit RGB.
+
+    The frames come from ``ffmpeg -i CLIP -map 0:v:0 -fps_mode passthrough
+    -pix_fmt rgb48le -f rawvideo -``: uint16 of shape ``(N, H, W, 3)``, the
+    frames of :func:`reference_frames` at 16 bits (whatever the source's
+    bit depth).
+    """
+    shape = reference_frames(name).shape
+    ref_args = ["-map", "0:v:0", "-fps_mode", "passthrough", "-pix_fmt", "rgb48le"]
+    ref_args += ["-f", "rawvideo"]
+
+    def build(src: Path, tmp: Path) -> None:
+        with open(tmp, "wb") as fh:
+            _run([*_FFMPEG_PREFIX, "-i", str(src), *ref_args, "-"], stdout=fh)
+
+    path, _ = _derived(name, "frames48", ".rgb48", ["ffmpeg", *ref_args], build)
+    data = np.fromfile(path, dtype="<u2")
+    if data.size != int(np.prod(shape)):
+        raise RuntimeError(f"{data.size} rgb48 values for frames of shape {shape}")
+    return data.reshape(shape).astype(np.uint16, copy=False)
 
 
 def audio_reference(

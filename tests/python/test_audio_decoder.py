@@ -313,14 +313,85 @@ def test_start_after_stop() -> None:
         decoder.get_samples_played_in_range(1.0, 0.5)
 
 
-@pytest.mark.parametrize("start,stop", [(1.0, 1.0), (2.5, 3.0), (5.0, None), (-1.0, -0.5)])
-def test_range_without_samples(start, stop) -> None:
+@pytest.mark.parametrize(
+    "start,stop", [(2.0, 3.0), (2.5, 3.0), (5.0, None), (-1.0, -0.5), (-1.0, 0.0)]
+)
+def test_range_outside_the_audio_raises(start, stop) -> None:
     decoder = AudioDecoder(_path("flac"))
     with pytest.raises(ValueError, match="no samples") as info:
         decoder.get_samples_played_in_range(start, stop)
     assert isinstance(info.value, RuntimeError)
     # The decoder is still usable afterwards.
     assert_bit_exact(decoder.get_all_samples().data, generate.audio_reference("flac"))
+
+
+@pytest.mark.parametrize("convert", [(None, None), (8000, 1)], ids=["native", "8k-mono"])
+@pytest.mark.parametrize("name", ["flac", "mp3", "aac_m4a", "wav_s16", "opus_webm"])
+@pytest.mark.parametrize("t", [0.0, 0.01, 1.0, 1.5, 2.5, 1000.0, -3.0])
+def test_start_equal_to_stop_is_empty(name, convert, t) -> None:
+    # [t, t) holds no samples anywhere, before, inside or after the audio.
+    rate, channels = convert
+    decoder = AudioDecoder(_path(name), sample_rate=rate, num_channels=channels)
+    t0 = decoder.get_all_samples().pts_seconds
+    samples = decoder.get_samples_played_in_range(t, t)
+    assert samples.data.dtype == torch.float32
+    assert tuple(samples.data.shape) == (channels or decoder.metadata.num_channels, 0)
+    assert samples.pts_seconds == max(t, t0)
+    assert samples.duration_seconds == 0
+    assert samples.sample_rate == (rate or decoder.metadata.sample_rate)
+    # Empty ranges do not disturb a decoder going through consecutive ranges.
+    decoder = AudioDecoder(_path(name), sample_rate=rate, num_channels=channels)
+    bounds = ((0.0, 1.0), (1.0, 1.0), (1.0, None))
+    parts = [decoder.get_samples_played_in_range(a, b) for a, b in bounds]
+    whole = generate.audio_reference(name, sample_rate=rate, num_channels=channels)
+    assert_bit_exact(torch.cat([p.data for p in parts], dim=1), whole)
+
+
+def test_range_starting_before_the_first_sample_covers_from_it() -> None:
+    # LAME's encoder delay puts MP3's first sample at t0 = 1105 / 44100 s; a
+    # range starting before it (but ending after it) gives what it covers.
+    reference = generate.audio_reference("mp3")
+    decoder = AudioDecoder(_path("mp3"))
+    t0 = decoder.get_all_samples().pts_seconds
+    assert t0 == pytest.approx(1105 / 44100, abs=1e-12)
+    stop = t0 + 0.75
+    samples = decoder.get_samples_played_in_range(0.01, stop)
+    assert samples.pts_seconds == t0
+    assert_bit_exact(samples.data, reference[:, : round((stop - t0) * 44100)])
+    # Ending at or before the first sample: nothing is played there.
+    for stop in (0.01, t0 / 2, t0):
+        with pytest.raises(ValueError, match="no samples") as info:
+            decoder.get_samples_played_in_range(0.0, stop)
+        assert isinstance(info.value, RuntimeError)
+    # Just past it: the range overlaps the first sample's time but rounds to
+    # no sample (0.44 of one), then to 44 samples.
+    samples = decoder.get_samples_played_in_range(0.0, t0 + 1e-5)
+    assert tuple(samples.data.shape) == (2, 0)
+    assert samples.pts_seconds == t0
+    assert samples.duration_seconds == 0
+    samples = decoder.get_samples_played_in_range(0.0, t0 + 1e-3)
+    assert_bit_exact(samples.data, reference[:, :44])
+
+
+@pytest.mark.parametrize("name", ["flac", "long_mp3", "opus_webm"])
+def test_range_narrower_than_a_sample_is_empty(name) -> None:
+    whole = AudioDecoder(_path(name)).get_all_samples()
+    rate, t0 = whole.sample_rate, whole.pts_seconds
+    n = whole.data.shape[1]
+    end = t0 + n / rate
+    decoder = AudioDecoder(_path(name))
+    for start in (t0 + 1000.6 / rate, t0 + 0.2 / rate, end - 0.25 / rate, t0 + 1.6 / rate):
+        got = decoder.get_samples_played_in_range(start, start + 0.1 / rate)
+        assert tuple(got.data.shape) == (whole.data.shape[0], 0), start
+        assert got.pts_seconds == start
+    # The decoder keeps going exactly after such probes.
+    got = decoder.get_samples_played_in_range(t0 + 2 / rate, t0 + 500 / rate)
+    assert torch.equal(got.data, AudioDecoder(_path(name)).get_samples_played_in_range(
+        t0 + 2 / rate, t0 + 500 / rate).data)  # fmt: skip
+    # At or after the end of the last sample, the range lies outside the audio.
+    for start in (end, end + 0.5 / rate, end + 3.0):
+        with pytest.raises(ValueError, match="no samples"):
+            decoder.get_samples_played_in_range(start, start + 0.1 / rate)
 
 
 def test_nan_range() -> None:

@@ -84,37 +84,75 @@ def test_core_cuda_device_count_names_what_is_missing() -> None:
             _core.cuda_device_count()
 
 
-def test_set_cuda_backend_accepts_both_names_and_restores() -> None:
+def test_set_cuda_backend_names_and_restores() -> None:
     from codecflow.decoders._cuda import get_cuda_backend
 
-    assert get_cuda_backend() == "ffmpeg"
-    with set_cuda_backend("nvdec"):
-        assert get_cuda_backend() == "nvdec"
-        with set_cuda_backend("ffmpeg"):
-            assert get_cuda_backend() == "ffmpeg"
-        assert get_cuda_backend() == "nvdec"
-    assert get_cuda_backend() == "ffmpeg"
-    with pytest.raises(ValueError, match="allowed"), set_cuda_backend("beta"):
-        pass
+    assert get_cuda_backend() == "nvdec"  # the default
+    with set_cuda_backend("ffmpeg"):
+        assert get_cuda_backend() == "ffmpeg"
+        with set_cuda_backend("nvdec"):
+            assert get_cuda_backend() == "nvdec"
+        assert get_cuda_backend() == "ffmpeg"
+    assert get_cuda_backend() == "nvdec"
+    # Any case; "beta" is another name for "nvdec".
+    for name, expected in (("FFMPEG", "ffmpeg"), ("FFmpeg", "ffmpeg"), ("NVDEC", "nvdec"),
+                           ("beta", "nvdec"), ("Beta", "nvdec")):  # fmt: skip
+        with set_cuda_backend("ffmpeg" if expected == "nvdec" else "nvdec"):
+            with set_cuda_backend(name):
+                assert get_cuda_backend() == expected
+    # Called outside a with block, it changes nothing.
+    set_cuda_backend("ffmpeg")
+    assert get_cuda_backend() == "nvdec"
+    for bad in ("bad_backend", "cuda", "", "nvdec "):
+        with pytest.raises(ValueError, match="unknown CUDA backend"), set_cuda_backend(bad):
+            pass
+    assert get_cuda_backend() == "nvdec"
+
+
+def test_cuda_backend_reaches_the_core_decoder() -> None:
+    from codecflow.decoders import _cuda
+
+    cuda0 = torch.device("cuda", 0)
+    assert _cuda.core_device_kwargs(cuda0) == {"cuda_device": 0, "cuda_backend": "nvdec"}
+    with set_cuda_backend("FFmpeg"):
+        assert _cuda.core_device_kwargs(cuda0)["cuda_backend"] == "ffmpeg"
+    with set_cuda_backend("beta"):
+        assert _cuda.core_device_kwargs(cuda0)["cuda_backend"] == "nvdec"
+    assert _cuda.core_device_kwargs(torch.device("cpu")) == {}
 
 
 def test_nvdec_cache_capacity_round_trip() -> None:
     old = get_nvdec_cache_capacity()
     assert old == 20
     try:
-        set_nvdec_cache_capacity(3)
-        assert get_nvdec_cache_capacity() == 3
-        set_nvdec_cache_capacity(0)
-        assert get_nvdec_cache_capacity() == 0
-        for bad in (-1, 1.5, True, "2"):
+        for capacity in (42, 0, 1):
+            set_nvdec_cache_capacity(capacity)
+            assert get_nvdec_cache_capacity() == capacity
+        # A negative capacity is a RuntimeError (and a ValueError), checked by
+        # the core; the capacity stays as it was.
+        for bad in (-1, -20):
+            with pytest.raises(RuntimeError, match="capacity must be 0 or more") as info:
+                set_nvdec_cache_capacity(bad)
+            assert isinstance(info.value, ValueError)
+            assert get_nvdec_cache_capacity() == 1
+        with pytest.raises(RuntimeError, match="capacity"):
+            _core.set_nvdec_cache_capacity(-1)
+        for bad in (1.5, True, "2"):
             with pytest.raises(ValueError):
                 set_nvdec_cache_capacity(bad)  # type: ignore[arg-type]
+        assert get_nvdec_cache_capacity() == 1
     finally:
         set_nvdec_cache_capacity(old)
+    assert get_nvdec_cache_capacity() == old
 
 
-def test_cpu_decoder_reports_no_fallback() -> None:
-    decoder = VideoDecoder(generate.clip("h264_bframes"))
+@pytest.mark.parametrize("device", [None, "cpu", torch.device("cpu")])
+def test_cpu_decoder_reports_no_fallback(device) -> None:
+    # Known from construction: a CPU decoder has nothing to fall back from.
+    decoder = VideoDecoder(generate.clip("h264_bframes"), device=device)
+    assert decoder.cpu_fallback.status_known
+    assert not decoder.cpu_fallback
+    assert "No fallback required" in str(decoder.cpu_fallback)
     decoder[0]
     assert decoder.cpu_fallback.status_known
     assert not decoder.cpu_fallback

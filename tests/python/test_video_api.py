@@ -220,13 +220,16 @@ def test_cuda_without_cuda_is_runtime_error(clip):
 
 
 def test_cpu_fallback_tells_the_truth(clip):
+    # On the CPU there is nothing to fall back from: known from construction.
     decoder = VideoDecoder(clip)
     assert isinstance(decoder.cpu_fallback, CpuFallbackStatus)
-    assert not decoder.cpu_fallback.status_known
+    assert decoder.cpu_fallback.status_known
+    assert not decoder.cpu_fallback
     decoder[0]
     assert decoder.cpu_fallback.status_known
     assert not decoder.cpu_fallback
     assert "CPU" in str(decoder.cpu_fallback)
+    assert "No fallback required" in str(decoder.cpu_fallback)
 
 
 def test_approximate_mode_matches_exact_on_constant_rate_clips(media):
@@ -292,11 +295,13 @@ def test_num_frames_is_always_decodable(media):
         )
 
 
-def test_float_output(clip, ref):
+def test_float_output(clip, media):
+    # swscale's 16-bit RGB over 65535 (tests/python/test_float_output.py).
     decoder = VideoDecoder(clip, output_dtype=torch.float32, dimension_order="NHWC")
     frame = decoder[3]
     assert frame.dtype == torch.float32
-    torch.testing.assert_close(frame, torch.from_numpy(ref[3]).float() / 255)
+    ref48 = media.reference_frames_rgb48("h264_bframes")[3]
+    assert torch.equal(frame, torch.from_numpy(ref48.astype("float32")) / 65535)
     auto = VideoDecoder(clip, output_dtype="auto")
     assert auto[0].dtype == torch.uint8
 

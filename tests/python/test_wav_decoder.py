@@ -162,6 +162,45 @@ def test_ranges_equal_audio_decoder(name: str) -> None:
     assert torch.equal(wav.get_samples_played_in_range().data, whole.data)
 
 
+_EDGE_RANGES = [(0.0, 1.0), (0.2, 0.6), (1.0, 1.0), (0.0, None), (-1.0, 1.0), (-1.0, None),
+                (0.5, 0.5), (-2.0, -2.0), (7.0, 7.0), (0.3, 0.3 + 0.2 / 16000),
+                (2.0 - 0.25 / 16000, 2.5), (None, None)]  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["path", "bytes", "tensor", "file-like"])
+@pytest.mark.parametrize("name", ["wav_s16", "wav_u8", "wav_s24", "wav_f32", "wav_f64",
+                                  "wav_extensible", "wav_s16_mono"])  # fmt: skip
+def test_edge_ranges_equal_audio_decoder(name, kind) -> None:
+    data = generate.clip(name).read_bytes()
+    source = {
+        "path": _path(name),
+        "bytes": data,
+        "tensor": torch.frombuffer(bytearray(data), dtype=torch.uint8),
+        "file-like": io.BytesIO(data),
+    }[kind]
+    wav = WavDecoder(source)
+    audio = AudioDecoder(_path(name))
+    assert wav.metadata == audio.metadata
+    assert wav.stream_index == audio.stream_index
+    for start, stop in _EDGE_RANGES:
+        if start is None:
+            mine, theirs = wav.get_all_samples(), audio.get_all_samples()
+        elif start >= wav.metadata.duration_seconds_from_header and stop != start:
+            for decoder in (wav, audio):
+                with pytest.raises(ValueError, match="no samples"):
+                    decoder.get_samples_played_in_range(start, stop)
+            continue
+        else:
+            mine = wav.get_samples_played_in_range(start, stop)
+            theirs = audio.get_samples_played_in_range(start, stop)
+        assert_identical(mine.data, theirs.data.numpy())
+        assert mine.pts_seconds == theirs.pts_seconds
+        assert mine.duration_seconds == theirs.duration_seconds
+        if start is not None and (stop == start or stop == start + 0.2 / 16000):
+            assert tuple(mine.data.shape) == (wav.metadata.num_channels, 0)
+            assert mine.pts_seconds == max(start, 0.0)
+
+
 class _CountingFile(io.BytesIO):
     def __init__(self, data: bytes):
         super().__init__(data)
@@ -275,8 +314,8 @@ def test_start_after_stop() -> None:
         WavDecoder(_path("wav_s16")).get_samples_played_in_range(1.0, 0.5)
 
 
-@pytest.mark.parametrize("start,stop", [(1.0, 1.0), (2.0, 3.0), (-1.0, -0.5), (10.0, None)])
-def test_range_without_samples(start, stop) -> None:
+@pytest.mark.parametrize("start,stop", [(2.0, 3.0), (-1.0, -0.5), (-1.0, 0.0), (10.0, None)])
+def test_range_outside_the_audio_raises(start, stop) -> None:
     with pytest.raises(ValueError, match="no samples") as info:
         WavDecoder(_path("wav_s16")).get_samples_played_in_range(start, stop)
     assert isinstance(info.value, RuntimeError)

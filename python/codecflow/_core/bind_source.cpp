@@ -93,7 +93,7 @@ void bindSource(py::module_& m) {
             auto owner = holdPython(data);
             Tensor view = Tensor::fromBlob(pointer, {length}, {}, DType::UInt8, Device::cpu(),
                                            std::const_pointer_cast<void>(owner));
-            return Source::fromTensor(view);
+            return Source::fromTensor(view, "<bytes of size " + std::to_string(length) + ">");
           },
           py::arg("data"))
       .def_static(

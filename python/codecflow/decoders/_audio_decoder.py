@@ -7,13 +7,13 @@ from typing import Any
 
 from codecflow import _backend, _core
 from codecflow._errors import InvalidArgumentError
-from codecflow._fork import track
+from codecflow._fork import ReopensCore
 from codecflow._frame import AudioSamples
 from codecflow._source import SourceLike, make_source
 from codecflow.decoders._metadata import AudioStreamMetadata, audio_metadata_from_core
 
 
-class AudioDecoder:
+class AudioDecoder(ReopensCore):
     """Decodes one audio stream into float32 ``(num_channels, num_samples)``
     tensors (NumPy arrays without torch) with values in [-1, 1].
 
@@ -53,9 +53,19 @@ class AudioDecoder:
     Thread safety: a decoder may be shared between threads; its calls are
     serialized. Decoding releases the GIL.
 
+    Pickling and processes: a decoder pickles as its source and options (a
+    tensor source as its bytes) and the copy opens its own FFmpeg state on
+    first use; a forked child (a DataLoader worker) reopens the same way, so
+    one decoder can be handed to ``DataLoader`` workers with fork or spawn.
+    A copy starts at the beginning of the stream: ranges give the same
+    samples as on a new decoder. A decoder over a file-like object does not
+    pickle (``TypeError``).
+
     Raises:
         FileNotFoundError, IsADirectoryError: for a bad path.
-        ValueError: for empty, non-media, truncated or corrupt data, a stream
+        ValueError: for empty, non-media or corrupt data (a packet FFmpeg
+            rejects mid-stream, raised by the call that reaches it; a file
+            that simply ends early decodes up to the cut), a stream
             index that is not an audio stream (a video-only file has none),
             or ``sample_rate`` / ``num_channels`` <= 0 (those are also
             ``RuntimeError``).
@@ -78,16 +88,20 @@ class AudioDecoder:
             raise ValueError(f"stream_index must be a non-negative int, got {stream_index!r}")
         _check_positive(sample_rate, "sample_rate")
         _check_positive(num_channels, "num_channels")
-        self._decoder = track(
-            _core.AudioDecoder(
-                make_source(source),
-                stream_index=-1 if stream_index is None else stream_index,
-                sample_rate=sample_rate,
-                num_channels=num_channels,
-            )
+        self._source = source
+        self._open_args = dict(
+            stream_index=-1 if stream_index is None else stream_index,
+            sample_rate=sample_rate,
+            num_channels=num_channels,
         )
+        self._decoder = self._open_core()
         self.stream_index: int = self._decoder.stream_index
+        # What reopening needs (pickling, forked processes): ReopensCore.
+        self._open_args["stream_index"] = self.stream_index
         self.metadata: AudioStreamMetadata = audio_metadata_from_core(self._decoder.metadata)
+
+    def _open_core(self) -> "_core.AudioDecoder":
+        return _core.AudioDecoder(make_source(self._source), **self._open_args)
 
     def get_all_samples(self) -> AudioSamples:
         """Every sample of the stream; ``pts_seconds`` is the first sample's time."""
@@ -101,11 +115,15 @@ class AudioDecoder:
         The first sample returned is the one nearest to ``start_seconds``
         (the stream's first sample when ``start_seconds`` lies before it), and
         ``pts_seconds`` is ``max(start_seconds, first pts)``. A ``stop_seconds``
-        past the end (or None) stops at the end.
+        past the end (or None) stops at the end. ``[t, t)`` gives
+        ``(num_channels, 0)`` samples wherever ``t`` lies, as does a range
+        narrower than a sample whose bounds round to the same sample.
 
         Raises:
             ValueError: when ``start_seconds > stop_seconds``, or when the
-                range holds no samples (also a ``RuntimeError``).
+                range lies wholly outside the audio: it ends at or before the
+                first sample or starts at or after the end of the last one
+                (also a ``RuntimeError``).
         """
         start, stop = _check_range(start_seconds, stop_seconds)
         return _to_samples(self._decoder.samples_in_range(start, stop))

@@ -17,9 +17,11 @@ from typing import Any
 from codecflow import _core
 from codecflow._device import CpuFallbackStatus
 
-_BACKENDS = ("ffmpeg", "nvdec")
+_BACKENDS = ("nvdec", "ffmpeg")
+# Other names accepted for a backend.
+_ALIASES = {"beta": "nvdec"}
 _backend: contextvars.ContextVar[str] = contextvars.ContextVar(
-    "codecflow_cuda_backend", default="ffmpeg"
+    "codecflow_cuda_backend", default="nvdec"
 )
 
 
@@ -28,20 +30,27 @@ def set_cuda_backend(backend: str) -> Iterator[None]:
     """Chooses the CUDA decoding implementation for decoders created inside.
 
     Args:
-        backend: ``"ffmpeg"`` (the default) or ``"nvdec"``. In codecflow both
-            decode through FFmpeg's CUDA hwaccel, which drives NVDEC, with
-            codecflow's colour kernels; ``"nvdec"`` is accepted so that code
-            written for TorchCodec's NVDEC backend runs unchanged.
+        backend: ``"nvdec"`` (the default) or ``"ffmpeg"``, in any case;
+            ``"beta"`` is another name for ``"nvdec"``. In codecflow both
+            decode through FFmpeg's CUDA hwaccel, which drives NVDEC, and
+            convert with codecflow's colour kernels; the names exist so that
+            code written for TorchCodec's backends runs unchanged.
 
     The setting is per thread (and per asyncio task) and is restored when
-    the block exits. Decoders keep the backend they were created with.
+    the block exits; a call outside a ``with`` block changes nothing.
+    Decoders keep the backend they were created with.
 
     Raises:
-        ValueError: for another backend name.
+        ValueError: for another backend name (raised on entering the block).
     """
-    if backend not in _BACKENDS:
-        raise ValueError(f"unknown CUDA backend {backend!r}; allowed: {_BACKENDS}")
-    token = _backend.set(backend)
+    name = backend.lower() if isinstance(backend, str) else backend
+    name = _ALIASES.get(name, name)
+    if name not in _BACKENDS:
+        raise ValueError(
+            f"unknown CUDA backend {backend!r}; allowed: {_BACKENDS} (any case), "
+            f"or 'beta' for 'nvdec'"
+        )
+    token = _backend.set(name)
     try:
         yield
     finally:
@@ -49,7 +58,7 @@ def set_cuda_backend(backend: str) -> Iterator[None]:
 
 
 def get_cuda_backend() -> str:
-    """The CUDA backend decoders created now would use."""
+    """The CUDA backend decoders created now would use: "nvdec" or "ffmpeg"."""
     return _backend.get()
 
 
@@ -71,9 +80,11 @@ def set_nvdec_cache_capacity(capacity: int) -> None:
     Thread-safe.
 
     Raises:
-        ValueError: for a negative or non-integer capacity.
+        ValueError: for a capacity that is not an int.
+        InvalidArgumentError: for a negative capacity (a ``ValueError`` and a
+            ``RuntimeError``); the capacity stays as it was.
     """
-    if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 0:
+    if isinstance(capacity, bool) or not isinstance(capacity, int):
         raise ValueError(f"capacity must be an int >= 0, got {capacity!r}")
     _core.set_nvdec_cache_capacity(capacity)
 
@@ -90,7 +101,7 @@ def update_cpu_fallback(status: CpuFallbackStatus, core_decoder: Any, device: An
     if status.status_known:
         return
     if device.type != "cuda":
-        status._set(False, "no fallback: decoding on the CPU as asked")
+        status._set(False, "No fallback required: decoding on the CPU as asked")
         return
     known, fell_back, reason = core_decoder.cpu_fallback
     if known:

@@ -137,6 +137,7 @@ class VideoDecoder:
         self.stream_index: int = self._decoder.stream_index
         self.metadata: VideoStreamMetadata = video_metadata_from_core(self._decoder.metadata)
         self.cpu_fallback = CpuFallbackStatus()
+        update_cpu_fallback(self.cpu_fallback, self._decoder, self._device)  # known on the CPU
         self._num_frames = self._decoder.num_frames
         # What reopening needs (pickling, forked processes): see _decoder.
         self._open_args = dict(
@@ -156,8 +157,8 @@ class VideoDecoder:
     # child (DataLoader workers) notices the new pid and reopens the same way.
     # A file-like source is reopened from the child's copy of the object; an
     # OS-level file shares its offset with the parent, so give workers paths.
-    # AudioDecoder can follow the same pattern (pickle source and options,
-    # reopen lazily in __setstate__ and after a pid change).
+    # AudioDecoder and WavDecoder follow the same pattern (codecflow._fork's
+    # ReopensCore).
 
     @property
     def _decoder(self) -> "_core.VideoDecoder":

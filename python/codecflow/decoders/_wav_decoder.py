@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from codecflow import _core
-from codecflow._fork import track
+from codecflow._fork import ReopensCore
 from codecflow._frame import AudioSamples
 from codecflow._source import SourceLike, make_source
 from codecflow.decoders._audio_decoder import _check_range, _to_samples
 from codecflow.decoders._metadata import AudioStreamMetadata, audio_metadata_from_core
 
 
-class WavDecoder:
+class WavDecoder(ReopensCore):
     """Decodes a PCM or IEEE-float WAV file with codecflow's own parser.
 
     Reads RIFF and RF64/BW64 files with 8-bit (unsigned), 16-, 24-, 32- or
@@ -29,6 +29,11 @@ class WavDecoder:
     Thread safety: a decoder may be shared between threads; its calls are
     serialized. Reading releases the GIL.
 
+    Pickling and processes: as :class:`AudioDecoder`, a decoder pickles as
+    its source (a tensor as its bytes) and reopens on first use in the copy
+    and in forked children (DataLoader workers); one over a file-like object
+    does not pickle (``TypeError``).
+
     Raises:
         FileNotFoundError, IsADirectoryError: for a bad path.
         ValueError: for a file that is not a WAV file, is malformed, or holds
@@ -40,9 +45,13 @@ class WavDecoder:
     """
 
     def __init__(self, source: SourceLike):
-        self._decoder = track(_core.WavDecoder(make_source(source)))
+        self._source = source
+        self._decoder = self._open_core()
         self.stream_index: int = 0
         self.metadata: AudioStreamMetadata = audio_metadata_from_core(self._decoder.metadata)
+
+    def _open_core(self) -> "_core.WavDecoder":
+        return _core.WavDecoder(make_source(self._source))
 
     def get_all_samples(self) -> AudioSamples:
         """Every sample of the file; ``pts_seconds`` is 0."""
@@ -56,7 +65,8 @@ class WavDecoder:
 
         Raises:
             ValueError: when ``start_seconds > stop_seconds``, or when the
-                range holds no samples (also a ``RuntimeError``).
+                range lies wholly outside the audio (also a ``RuntimeError``);
+                ``[t, t)`` is empty, not an error.
         """
         start, stop = _check_range(start_seconds, stop_seconds)
         return _to_samples(self._decoder.samples_in_range(start, stop))
