@@ -17,7 +17,9 @@ import os
 import weakref
 from typing import Any, List
 
-import torch
+import numpy as np
+
+from codecflow import _backend
 
 _live: "weakref.WeakSet[Any]" = weakref.WeakSet()
 _inherited: List[Any] = []
@@ -46,15 +48,17 @@ def picklable_source(source: Any, owner: str) -> Any:
     Raises:
         TypeError: for a file-like object, which cannot be pickled.
     """
-    if isinstance(source, torch.Tensor):
+    if _backend.is_tensor(source):
         return source.contiguous().numpy().tobytes()
+    if isinstance(source, np.ndarray):
+        return source.tobytes()
     if isinstance(source, (bytearray, memoryview)):
         return bytes(source)
     if isinstance(source, (str, bytes, os.PathLike)):
         return source
     raise TypeError(
         f"a {owner} reading a file-like object ({type(source).__name__}) cannot be pickled; "
-        "create it from a path, bytes or a uint8 tensor instead"
+        "create it from a path, bytes or a uint8 tensor or array instead"
     )
 
 

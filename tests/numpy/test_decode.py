@@ -59,10 +59,11 @@ def test_frames_are_writable_and_independent(media):
 
 @pytest.mark.parametrize("dtype", ["float32", np.float32, np.dtype("float32")])
 def test_float32_output(media, dtype):
-    reference = media.reference_frames("h264_bframes")[:2]
+    reference = media.reference_frames_rgb48("h264_bframes")[:2]
     data = VideoDecoder(media.clip("h264_bframes"), output_dtype=dtype).get_frames_at([0, 1]).data
     assert data.dtype == np.float32
-    np.testing.assert_allclose(data.transpose(0, 2, 3, 1) * 255, reference, atol=1e-3)
+    expected = reference.astype(np.float32) / np.float32(65535.0)
+    np.testing.assert_array_equal(data.transpose(0, 2, 3, 1), expected)
 
 
 @pytest.mark.parametrize("dtype", ["uint8", np.uint8])
@@ -97,3 +98,19 @@ def test_audio_range(media):
     part = decoder.get_samples_played_in_range(0.0, 0.5)
     rate = whole.sample_rate
     np.testing.assert_array_equal(part.data, whole.data[:, : round(0.5 * rate)])
+
+
+def test_decoders_over_arrays_pickle(media):
+    import pickle
+
+    from codecflow.decoders import WavDecoder
+
+    video = np.frombuffer(media.clip("h264_bframes").read_bytes(), dtype=np.uint8)
+    copy = pickle.loads(pickle.dumps(VideoDecoder(video)))
+    np.testing.assert_array_equal(
+        copy[5].transpose(1, 2, 0), media.reference_frames("h264_bframes")[5]
+    )
+    audio = np.frombuffer(media.clip("h264_audio").read_bytes(), dtype=np.uint8)
+    samples = pickle.loads(pickle.dumps(AudioDecoder(audio))).get_all_samples().data
+    np.testing.assert_array_equal(samples, media.audio_reference("h264_audio"))
+    assert WavDecoder is not None
