@@ -46,6 +46,8 @@ def test_access_methods_return_numpy(media):
     assert type(keys) is np.ndarray and keys.dtype == np.int64 and keys.tolist() == [0, 15, 30, 45]
     first = next(iter(decoder))
     np.testing.assert_array_equal(first, reference[0])
+    empty = decoder.get_frames_in_range(5, 5)
+    assert empty.data.shape == (0,) + reference.shape[1:] and empty.pts_seconds.shape == (0,)
 
 
 def test_frames_are_writable_and_independent(media):
