@@ -28,8 +28,8 @@ std::string describeIndexRange(int64_t index, int64_t count) {
 
 struct VideoDecoder::Impl {
   Impl(Source source, VideoDecoderOptions opts)
-      : options(std::move(opts)), demuxer(std::move(source)) {
-    stream = demuxer.selectStream(options.streamIndex, AVMEDIA_TYPE_VIDEO);
+      : options(checked(std::move(opts))), demuxer(std::move(source)) {
+    stream = demuxer.selectStream(static_cast<int>(options.streamIndex), AVMEDIA_TYPE_VIDEO);
     const AVStream* st = demuxer.stream(stream);
     timeBase = st->time_base;
     metadata = demuxer.streamMetadata(stream);
@@ -50,12 +50,23 @@ struct VideoDecoder::Impl {
     if (exact) {
       fillContentMetadata();
     }
+    // The scan's rewind may have opened the container again (Demuxer::
+    // seekBackward): its streams are new objects.
+    st = demuxer.stream(stream);
     floatOutput = options.outputDType == OutputDType::Float32 ||
                   (options.outputDType == OutputDType::Auto && metadata.bitsPerComponent > 8);
     sink = makeFrameSink(options, floatOutput, st, st->codecpar->width, st->codecpar->height,
                          metadata.rotation);
-    decoder = std::make_unique<VideoStreamDecoder>(demuxer, stream, options.numThreads,
+    decoder = std::make_unique<VideoStreamDecoder>(demuxer, stream,
+                                                   static_cast<int>(options.numThreads),
                                                    sink->codecOpener());
+  }
+
+  // The options, their numeric values checked before anything is opened.
+  static VideoDecoderOptions checked(VideoDecoderOptions options) {
+    checkRange(kVideoStreamIndexRange, options.streamIndex);
+    checkRange(kNumThreadsRange, options.numThreads);
+    return options;
   }
 
   void fillContentMetadata() {
@@ -338,6 +349,31 @@ DecodedFrames VideoDecoder::framesPlayedAt(const std::vector<double>& seconds) {
     }
   }
   return impl_->decodeTargets(targets, impl_->exact, indices);
+}
+
+std::vector<double> resampledTimes(double startSeconds, double stopSeconds, double fps) {
+  if (!(std::isfinite(fps) && fps > 0 && fps <= 1e6)) {
+    fail(ErrorKind::InvalidArgument,
+         "invalid fps=" + std::to_string(fps) + ": must be a finite number in (0, 1e6]");
+  }
+  if (!std::isfinite(startSeconds) || !std::isfinite(stopSeconds)) {
+    fail(ErrorKind::InvalidArgument, "a resampled range needs finite bounds, got [" +
+                                         std::to_string(startSeconds) + ", " +
+                                         std::to_string(stopSeconds) + ")");
+  }
+  double frames = std::ceil((stopSeconds - startSeconds) * fps - 1e-9);
+  if (frames > static_cast<double>(kMaxResampledFrames)) {
+    fail(ErrorKind::InvalidArgument,
+         "fps=" + std::to_string(fps) + " over " + std::to_string(stopSeconds - startSeconds) +
+             " s asks for more than " + std::to_string(kMaxResampledFrames) + " frames");
+  }
+  auto count = static_cast<int64_t>(std::max(0.0, frames));
+  std::vector<double> times;
+  times.reserve(static_cast<size_t>(count));
+  for (int64_t i = 0; i < count; ++i) {
+    times.push_back(startSeconds + static_cast<double>(i) / fps);
+  }
+  return times;
 }
 
 }  // namespace codecflow

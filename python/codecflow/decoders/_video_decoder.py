@@ -36,7 +36,7 @@ class VideoDecoder:
             FFmpeg's best video stream.
         dimension_order: ``"NCHW"`` (default) or ``"NHWC"``. NCHW output is a
             view of an NHWC buffer.
-        num_ffmpeg_threads: decoding threads; 0 lets FFmpeg choose.
+        num_ffmpeg_threads: decoding threads, 0 to 64; 0 lets FFmpeg choose.
         device: None (torch's default device), ``"cpu"``, ``"cuda"``,
             ``"cuda:N"`` or a ``torch.device``.
         seek_mode: ``"exact"`` scans the packets once at construction (no
@@ -85,9 +85,9 @@ class VideoDecoder:
             )
         if seek_mode not in _SEEK_MODES:
             raise ValueError(f"invalid seek_mode {seek_mode!r}; allowed: {_SEEK_MODES}")
-        if not isinstance(num_ffmpeg_threads, int) or num_ffmpeg_threads < 0:
+        if isinstance(num_ffmpeg_threads, bool) or not isinstance(num_ffmpeg_threads, int):
             raise ValueError(
-                f"num_ffmpeg_threads must be an int >= 0 (0 lets FFmpeg choose), got "
+                f"num_ffmpeg_threads must be an int in [0, 64] (0 lets FFmpeg choose), got "
                 f"{num_ffmpeg_threads!r}"
             )
         if output_dtype not in (torch.uint8, torch.float32, "auto"):
@@ -349,7 +349,8 @@ class VideoDecoder:
 
         Raises:
             ValueError: when start > stop, start lies outside the video, or
-                fps <= 0.
+                fps is not a finite number in (0, 1e6], or the range resampled
+                asks for more than 10,000,000 frames.
         """
         start = _as_seconds(start_seconds)
         stop = _as_seconds(stop_seconds)
@@ -365,13 +366,11 @@ class VideoDecoder:
                 f"to {end} s"
             )
         if fps is not None:
-            if not isinstance(fps, (int, float)) or isinstance(fps, bool) or not fps > 0:
-                raise InvalidArgumentError(f"fps must be a positive number, got {fps!r}")
+            if not isinstance(fps, (int, float)) or isinstance(fps, bool):
+                raise InvalidArgumentError(f"fps must be a number, got {fps!r}")
             if end is not None:
                 stop = min(stop, end)
-            count = max(0, math.ceil((stop - start) * fps - 1e-9))
-            times = [start + i / fps for i in range(count)]
-            return self._frames_played_at(times)
+            return self._frames_played_at(_core.resampled_times(start, stop, float(fps)))
         return self._frames_at(self._indices_with_pts_in(start, stop))
 
     def get_all_frames(self, fps: Optional[float] = None) -> FrameBatch:
