@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdarg>
 #include <cstdio>
+#include <cstdlib>
 #include <deque>
 
 #include "codecflow/Error.h"
@@ -84,10 +85,30 @@ void logCallback(void* object, int level, const char* format, va_list args) {
   }
 }
 
+// SVT-AV1 prints through its own logger, whose level comes from the
+// SVT_LOG environment variable (read when an encoder starts): 0 fatal, 1
+// error, 2 warning, 3 info, 4 debug. It follows codecflow's level unless
+// the user set SVT_LOG.
+bool userSetSvtLog = false;
+
+void followWithSvtLog(int level) {
+  if (userSetSvtLog) {
+    return;
+  }
+  const char* svt = level <= AV_LOG_FATAL     ? "0"
+                    : level <= AV_LOG_ERROR   ? "1"
+                    : level <= AV_LOG_WARNING ? "2"
+                    : level <= AV_LOG_INFO    ? "3"
+                                              : "4";
+  ::setenv("SVT_LOG", svt, 1);
+}
+
 struct InstallCallback {
   InstallCallback() {
+    userSetSvtLog = std::getenv("SVT_LOG") != nullptr;
     av_log_set_level(AV_LOG_QUIET);
     av_log_set_callback(&logCallback);
+    followWithSvtLog(AV_LOG_QUIET);
   }
 };
 const InstallCallback installCallback;
@@ -100,12 +121,22 @@ void setFFmpegLogLevel(int level) {
                                          " is outside [-8 (quiet), 56 (trace)]");
   }
   printLevel.store(level, std::memory_order_relaxed);
+  followWithSvtLog(level);
   // av_log_default_callback checks FFmpeg's level too, and some libraries
   // (libx265, SVT-AV1 through FFmpeg) ask it how much to say.
   av_log_set_level(level);
 }
 
 int ffmpegLogLevel() { return printLevel.load(std::memory_order_relaxed); }
+
+const char* x265LogLevel() {
+  int level = ffmpegLogLevel();
+  return level < AV_LOG_ERROR     ? "none"
+         : level < AV_LOG_WARNING ? "error"
+         : level < AV_LOG_INFO    ? "warning"
+         : level < AV_LOG_DEBUG   ? "info"
+                                  : "debug";
+}
 
 std::string takeFFmpegLog() {
   ThreadLog& log = threadLog();

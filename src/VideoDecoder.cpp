@@ -60,6 +60,9 @@ struct VideoDecoder::Impl {
     decoder = std::make_unique<VideoStreamDecoder>(demuxer, stream,
                                                    static_cast<int>(options.numThreads),
                                                    sink->codecOpener());
+    if (exact && index.numberedFrameDuration() > 0) {
+      decoder->numberFrames(index.numberedFrameDuration());
+    }
   }
 
   // The options, their numeric values checked before anything is opened.

@@ -22,8 +22,15 @@ namespace codecflow {
 
 // Sets the level FFmpeg's lines are printed at (AV_LOG_* values, -8 quiet
 // to 56 trace). Throws InvalidArgument outside that range.
+// SVT-AV1, which prints through its own logger, follows it too (through
+// SVT_LOG, unless the user set that variable).
 void setFFmpegLogLevel(int level);
 int ffmpegLogLevel();
+
+// libx265's log-level (x265-params) matching that level: "none" at the
+// default. libx265 prints its banner and statistics itself, so an encoder
+// passes this to it.
+const char* x265LogLevel();
 
 // The error lines FFmpeg logged on this thread since the last take or the
 // start of the outermost FFmpegLogScope, joined by "; ", and forgets them.

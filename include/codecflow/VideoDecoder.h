@@ -138,7 +138,7 @@ class VideoDecoder {
 };
 
 // The most frames one resampled range may ask for.
-inline constexpr int64_t kMaxResampledFrames = 10'000'000;
+inline constexpr int64_t kMaxResampledFrames = 1'000'000;
 
 // The times start, start + 1/fps, ... before stop (seconds) at which a range
 // resampled to `fps` shows a frame. Throws InvalidArgument for an fps that

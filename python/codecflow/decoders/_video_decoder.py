@@ -350,7 +350,7 @@ class VideoDecoder:
         Raises:
             ValueError: when start > stop, start lies outside the video, or
                 fps is not a finite number in (0, 1e6], or the range resampled
-                asks for more than 10,000,000 frames.
+                asks for more than 1,000,000 frames.
         """
         start = _as_seconds(start_seconds)
         stop = _as_seconds(stop_seconds)
