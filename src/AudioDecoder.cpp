@@ -13,6 +13,7 @@
 #include "SampleBuffer.h"
 #include "SampleRange.h"
 #include "codecflow/Error.h"
+#include "codecflow/Log.h"
 
 namespace codecflow {
 
@@ -320,6 +321,7 @@ int AudioDecoder::outputNumChannels() const { return impl_->outChannels; }
 double AudioDecoder::beginSeconds() const { return impl_->t0; }
 
 DecodedSamples AudioDecoder::allSamples() {
+  FFmpegLogScope logScope;
   std::lock_guard<std::mutex> lock(impl_->mutex);
   SampleBuffer samples = impl_->take(0, kUnbounded);
   return {samples.release(), impl_->t0, impl_->outRate};
@@ -327,6 +329,7 @@ DecodedSamples AudioDecoder::allSamples() {
 
 DecodedSamples AudioDecoder::samplesInRange(double startSeconds,
                                             std::optional<double> stopSeconds) {
+  FFmpegLogScope logScope;
   std::lock_guard<std::mutex> lock(impl_->mutex);
   Impl& d = *impl_;
   SampleRange range = sampleRangeOf(startSeconds, stopSeconds, d.t0, d.outRate);

@@ -13,6 +13,7 @@
 #include "FrameSink.h"
 #include "VideoStreamDecoder.h"
 #include "codecflow/Error.h"
+#include "codecflow/Log.h"
 #include "ffmpeg/Compat.h"
 
 namespace codecflow {
@@ -301,6 +302,7 @@ std::vector<bool> VideoDecoder::indexKeyFrames() const {
 }
 
 DecodedFrames VideoDecoder::framesAt(const std::vector<int64_t>& indices) {
+  FFmpegLogScope logScope;
   std::lock_guard<std::mutex> lock(impl_->mutex);
   int64_t count = impl_->numFrames();
   std::vector<int64_t> targets;
@@ -324,6 +326,7 @@ DecodedFrames VideoDecoder::framesAt(const std::vector<int64_t>& indices) {
 }
 
 DecodedFrames VideoDecoder::framesPlayedAt(const std::vector<double>& seconds) {
+  FFmpegLogScope logScope;
   std::lock_guard<std::mutex> lock(impl_->mutex);
   std::vector<int64_t> targets;
   std::vector<int64_t> indices;

@@ -37,12 +37,16 @@ _LOG_LEVELS = {
 
 
 def set_ffmpeg_log_level(level: Union[str, int]) -> None:
-    """Sets how much FFmpeg itself logs (to stderr).
+    """Sets how much of FFmpeg's log is printed (to stderr).
+
+    codecflow starts at "quiet" and prints nothing itself: the error lines
+    FFmpeg logs during a failing call go into the exception's message
+    instead. SVT-AV1's own log follows this level (unless ``SVT_LOG`` is set).
 
     Args:
         level: a name ("quiet", "panic", "fatal", "error", "warning",
             "info", "verbose", "debug", "trace") or FFmpeg's numeric
-            AV_LOG_* value. codecflow starts at "error".
+            AV_LOG_* value.
 
     Raises:
         ValueError: for an unknown name or an out-of-range number.
