@@ -53,7 +53,7 @@ void checkOptional(const std::optional<int64_t>& value, const IntRange& range) {
 // decoded.
 struct AudioDecoder::Impl {
   Impl(Source src, AudioDecoderOptions opts) : source(std::move(src)), options(opts) {
-    checkRange(kAudioStreamIndexRange, options.streamIndex);
+    checkOptional(options.streamIndex, kAudioStreamIndexRange);
     checkOptional(options.sampleRate, kSampleRateRange);
     checkOptional(options.numChannels, kNumChannelsRange);
     restart();
@@ -106,7 +106,8 @@ struct AudioDecoder::Impl {
     demuxer.reset();
     demuxer = std::make_unique<Demuxer>(source);
     if (stream < 0) {
-      stream = demuxer->selectStream(static_cast<int>(options.streamIndex), AVMEDIA_TYPE_AUDIO);
+      stream = demuxer->selectStream(
+          options.streamIndex ? static_cast<int>(*options.streamIndex) : -1, AVMEDIA_TYPE_AUDIO);
     }
     decoder = std::make_unique<AudioStreamDecoder>(*demuxer, stream);
     if (!frame) {

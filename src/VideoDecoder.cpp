@@ -30,7 +30,8 @@ std::string describeIndexRange(int64_t index, int64_t count) {
 struct VideoDecoder::Impl {
   Impl(Source source, VideoDecoderOptions opts)
       : options(checked(std::move(opts))), demuxer(std::move(source)) {
-    stream = demuxer.selectStream(static_cast<int>(options.streamIndex), AVMEDIA_TYPE_VIDEO);
+    stream = demuxer.selectStream(
+        options.streamIndex ? static_cast<int>(*options.streamIndex) : -1, AVMEDIA_TYPE_VIDEO);
     const AVStream* st = demuxer.stream(stream);
     timeBase = st->time_base;
     metadata = demuxer.streamMetadata(stream);
@@ -68,7 +69,9 @@ struct VideoDecoder::Impl {
 
   // The options, their numeric values checked before anything is opened.
   static VideoDecoderOptions checked(VideoDecoderOptions options) {
-    checkRange(kVideoStreamIndexRange, options.streamIndex);
+    if (options.streamIndex) {
+      checkRange(kVideoStreamIndexRange, *options.streamIndex);
+    }
     checkRange(kNumThreadsRange, options.numThreads);
     return options;
   }

@@ -36,12 +36,12 @@ namespace codecflow {
 
 // The valid ranges of the numeric options, checked by the constructor
 // (InvalidArgument beyond them).
-inline constexpr IntRange kAudioStreamIndexRange{"stream_index", -1, 65535};
+inline constexpr IntRange kAudioStreamIndexRange{"stream_index", 0, 65535};
 inline constexpr IntRange kSampleRateRange{"sample_rate", 1, 768000};
 inline constexpr IntRange kNumChannelsRange{"num_channels", 1, 64};
 
 struct AudioDecoderOptions {
-  int64_t streamIndex = -1;               // -1: FFmpeg's best audio stream
+  std::optional<int64_t> streamIndex;     // none: FFmpeg's best audio stream
   std::optional<int64_t> sampleRate;      // output rate; the stream's when absent
   std::optional<int64_t> numChannels;     // output channels; the stream's when absent
 };

@@ -68,11 +68,11 @@ struct CpuFallback {
 // The valid ranges of the numeric options, checked by the constructor
 // (InvalidArgument beyond them). More decoding threads than 64 buy nothing
 // (FFmpeg's own frame-thread limit is lower) and cost memory per thread.
-inline constexpr IntRange kVideoStreamIndexRange{"stream_index", -1, 65535};
+inline constexpr IntRange kVideoStreamIndexRange{"stream_index", 0, 65535};
 inline constexpr IntRange kNumThreadsRange{"num_ffmpeg_threads", 0, 64};
 
 struct VideoDecoderOptions {
-  int64_t streamIndex = -1;  // -1: FFmpeg's best video stream
+  std::optional<int64_t> streamIndex;  // none: FFmpeg's best video stream
   int64_t numThreads = 1;    // 0: FFmpeg chooses
   SeekMode seekMode = SeekMode::Exact;
   std::optional<std::vector<CustomFrame>> customFrames;

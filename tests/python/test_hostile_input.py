@@ -127,8 +127,9 @@ def test_wav_fmt_chunk_longer_than_its_fields_still_decodes(media):
 @pytest.mark.parametrize(
     "kwargs, pattern",
     [
-        (dict(stream_index=2**40), r"stream_index=1099511627776: must be an integer in \[-1, 65535\]"),
-        (dict(stream_index=2**70), r"stream_index=1180591620717411303424: .*\[-1, 65535\]"),
+        (dict(stream_index=2**40), r"stream_index=1099511627776: must be an integer in \[0, 65535\]"),
+        (dict(stream_index=2**70), r"stream_index=1180591620717411303424: .*\[0, 65535\]"),
+        (dict(stream_index=-1), r"stream_index=-1: .*\[0, 65535\]"),
         (dict(num_ffmpeg_threads=10**6), r"num_ffmpeg_threads=1000000: .*\[0, 64\]"),
         (dict(num_ffmpeg_threads=200), r"num_ffmpeg_threads=200: .*\[0, 64\]"),
         (dict(num_ffmpeg_threads=-1), r"num_ffmpeg_threads=-1: .*\[0, 64\]"),
@@ -156,7 +157,7 @@ def test_video_decoder_thread_bounds_decode_exact_frames(media, threads):
         (dict(sample_rate=768001), r"sample_rate=768001: .*\[1, 768000\]"),
         (dict(num_channels=2**70), r"num_channels=1180591620717411303424: .*\[1, 64\]"),
         (dict(num_channels=65), r"num_channels=65: .*\[1, 64\]"),
-        (dict(stream_index=2**40), r"stream_index=1099511627776: .*\[-1, 65535\]"),
+        (dict(stream_index=2**40), r"stream_index=1099511627776: .*\[0, 65535\]"),
     ],
 )
 def test_audio_decoder_numeric_arguments_have_ranges(media, kwargs, pattern):

@@ -46,7 +46,7 @@ void bindSampleMethods(Class& cls) {
 void bindAudio(py::module_& m) {
   py::class_<AudioDecoder> audio(m, "AudioDecoder");
   audio
-      .def(py::init([](const Source& source, const PyInt& streamIndex,
+      .def(py::init([](const Source& source, const std::optional<PyInt>& streamIndex,
                        const std::optional<PyInt>& sampleRate,
                        const std::optional<PyInt>& numChannels) {
              AudioDecoderOptions options;
@@ -56,7 +56,7 @@ void bindAudio(py::module_& m) {
              py::gil_scoped_release release;
              return std::make_unique<AudioDecoder>(source, options);
            }),
-           py::arg("source"), py::arg("stream_index") = PyInt{-1},
+           py::arg("source"), py::arg("stream_index") = std::nullopt,
            py::arg("sample_rate") = std::nullopt,
            py::arg("num_channels") = std::nullopt)
       .def_property_readonly("metadata", &AudioDecoder::metadata)

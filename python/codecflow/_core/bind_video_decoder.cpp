@@ -58,7 +58,8 @@ void bindVideoDecoder(py::module_& m) {
         py::arg("fps"), "The times a range resampled to fps shows a frame at.");
 
   py::class_<VideoDecoder>(m, "VideoDecoder")
-      .def(py::init([](const Source& source, const PyInt& streamIndex, const PyInt& numThreads,
+      .def(py::init([](const Source& source, const std::optional<PyInt>& streamIndex,
+                       const PyInt& numThreads,
                        bool exact,
                        std::optional<std::vector<std::tuple<PyInt, PyInt, bool>>> custom,
                        std::vector<TransformStep> transforms, const std::string& outputDType,
@@ -96,7 +97,7 @@ void bindVideoDecoder(py::module_& m) {
              py::gil_scoped_release release;
              return std::make_unique<VideoDecoder>(source, std::move(options));
            }),
-           py::arg("source"), py::arg("stream_index") = PyInt{-1},
+           py::arg("source"), py::arg("stream_index") = std::nullopt,
            py::arg("num_threads") = PyInt{1},
            py::arg("exact") = true, py::arg("custom_frames") = std::nullopt,
            py::arg("transforms") = std::vector<TransformStep>{},

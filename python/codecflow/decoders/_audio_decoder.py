@@ -77,15 +77,15 @@ class AudioDecoder:
         num_channels: int | None = None,
     ):
         if stream_index is not None and (
-            isinstance(stream_index, bool) or not isinstance(stream_index, int) or stream_index < 0
+            isinstance(stream_index, bool) or not isinstance(stream_index, int)
         ):
-            raise ValueError(f"stream_index must be a non-negative int, got {stream_index!r}")
+            raise ValueError(f"stream_index must be an int or None, got {stream_index!r}")
         _check_int(sample_rate, "sample_rate")
         _check_int(num_channels, "num_channels")
         self._decoder = track(
             _core.AudioDecoder(
                 make_source(source),
-                stream_index=-1 if stream_index is None else stream_index,
+                stream_index=stream_index,
                 sample_rate=sample_rate,
                 num_channels=num_channels,
             )

@@ -95,8 +95,10 @@ class VideoDecoder:
                 f"invalid output_dtype {output_dtype!r}; allowed: torch.uint8, torch.float32, "
                 "'auto'"
             )
-        if stream_index is not None and (not isinstance(stream_index, int) or stream_index < 0):
-            raise ValueError(f"stream_index must be a non-negative int, got {stream_index!r}")
+        if stream_index is not None and (
+            isinstance(stream_index, bool) or not isinstance(stream_index, int)
+        ):
+            raise ValueError(f"stream_index must be an int or None, got {stream_index!r}")
         custom_frames = None
         if custom_frame_mappings is not None:
             if seek_mode == "approximate":
@@ -122,7 +124,7 @@ class VideoDecoder:
         dtype_name = "auto" if output_dtype == "auto" else str(output_dtype).split(".")[-1]
         self._decoder = _core.VideoDecoder(
             core_source,
-            stream_index=index,
+            stream_index=stream_index,
             num_threads=num_ffmpeg_threads,
             exact=exact,
             custom_frames=custom_frames,
