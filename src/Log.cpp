@@ -4,6 +4,7 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <deque>
 
 #include "codecflow/Error.h"
@@ -100,7 +101,12 @@ void followWithSvtLog(int level) {
                     : level <= AV_LOG_WARNING ? "2"
                     : level <= AV_LOG_INFO    ? "3"
                                               : "4";
-  ::setenv("SVT_LOG", svt, 1);
+  // setenv races with a getenv on another thread: only a change of level
+  // writes (at import, and when the user sets the level).
+  const char* current = std::getenv("SVT_LOG");
+  if (current == nullptr || std::strcmp(current, svt) != 0) {
+    ::setenv("SVT_LOG", svt, 1);
+  }
 }
 
 struct InstallCallback {
