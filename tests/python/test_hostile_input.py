@@ -229,3 +229,12 @@ def test_file_like_returning_a_non_int_position_is_a_type_error(media, cls, meth
     data = media.clip("h264_bframes").read_bytes()
     with pytest.raises(TypeError, match=method + " of a file-like object must return an int"):
         VideoDecoder(cls(data))
+
+
+def test_nvdec_cache_capacity_beyond_64_bits_is_a_value_error():
+    from codecflow.decoders import get_nvdec_cache_capacity, set_nvdec_cache_capacity
+
+    before = get_nvdec_cache_capacity()
+    with pytest.raises(InvalidArgumentError, match=r"capacity=18446744073709551616"):
+        set_nvdec_cache_capacity(2**64)
+    assert get_nvdec_cache_capacity() == before
