@@ -50,7 +50,7 @@ PYEOF
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 log "C++ suite (leak checking on)"
 status=0
-ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" "$CTEST" --test-dir "$DIR" --output-on-failure \
+ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:max_allocation_size_mb=2560" "$CTEST" --test-dir "$DIR" --output-on-failure \
   || status=1
 
 log "Python suite (leak checking off)"

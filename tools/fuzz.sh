@@ -61,9 +61,12 @@ for name in "${HARNESSES[@]}"; do
     status=1
     grep -E "ERROR|SUMMARY|Test unit written|==[0-9]+==" "$DIR/$name.log" | head -20 >&2 || true
   fi
-  execs=$(grep -o 'number_of_executed_units: [0-9]*' "$DIR/$name.log" | tail -1 | cut -d' ' -f2)
-  rate=$(grep -o 'average_exec_per_sec: *[0-9]*' "$DIR/$name.log" | tail -1 | awk '{print $2}')
-  cov=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$DIR/$name.log" | tail -1)
+  # The final stats, or in -fork mode the last status line.
+  execs=$(grep -o 'number_of_executed_units: [0-9]*' "$DIR/$name.log" | tail -1 | cut -d' ' -f2 || true)
+  [ -n "$execs" ] || execs=$(grep -oE '^#[0-9]+' "$DIR/$name.log" | tail -1 | tr -d '#' || true)
+  rate=$(grep -oE 'average_exec_per_sec: *[0-9]+' "$DIR/$name.log" | tail -1 | awk '{print $2}' || true)
+  cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$DIR/$name.log" | tail -1 || true)
+  [ -n "$rate" ] || rate=$(( ${execs:-0} / SECONDS_EACH ))
   log "$name: $result, ${execs:-?} executions, ${rate:-?} exec/s, ${cov:-cov ?}, corpus $(ls "$DIR/corpus/$name" | wc -l) (log $DIR/$name.log)"
 done
 exit $status

@@ -1,7 +1,12 @@
 // Runs a fuzz harness once over each file given (or each file of each
 // directory given), as libFuzzer would replay them, without libFuzzer: the
 // normal test suite checks the regression inputs of tests/fuzz/regressions
-// with it. Fails when no input was found.
+// with it. Fails when no input was found. As libFuzzer's -rss_limit_mb
+// does, it bounds memory (3 GiB of address space; sanitized builds use
+// ASan's max_allocation_size_mb instead), so an allocation sized by a
+// header field fails here too instead of succeeding on a large machine.
+#include <sys/resource.h>
+
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -12,7 +17,23 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 
+#if defined(__SANITIZE_ADDRESS__)
+#define CODECFLOW_REPLAY_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CODECFLOW_REPLAY_SANITIZED 1
+#endif
+#endif
+
 int main(int argc, char** argv) {
+#ifndef CODECFLOW_REPLAY_SANITIZED
+  const rlim_t limit = rlim_t{3} << 30;
+  rlimit current{};
+  if (getrlimit(RLIMIT_AS, &current) == 0 && (current.rlim_cur == RLIM_INFINITY || current.rlim_cur > limit)) {
+    current.rlim_cur = limit;
+    setrlimit(RLIMIT_AS, &current);
+  }
+#endif
   std::vector<std::filesystem::path> files;
   for (int i = 1; i < argc; ++i) {
     std::filesystem::path p(argv[i]);
