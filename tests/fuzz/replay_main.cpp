@@ -1,11 +1,13 @@
 // Runs a fuzz harness once over each file given (or each file of each
 // directory given), as libFuzzer would replay them, without libFuzzer: the
 // normal test suite checks the regression inputs of tests/fuzz/regressions
-// with it. Fails when no input was found. As libFuzzer's -rss_limit_mb
-// does, it bounds memory (3 GiB of address space; sanitized builds use
-// ASan's max_allocation_size_mb instead), so an allocation sized by a
-// header field fails here too instead of succeeding on a large machine.
+// with it. Fails when no input was found. As libFuzzer's -rss_limit_mb and
+// -timeout do, it bounds memory (2 GiB of address space; sanitized builds
+// use ASan's max_allocation_size_mb instead), so that an allocation sized by
+// a header field fails here too instead of succeeding on a large machine,
+// and time (20 s per input: SIGALRM ends the process).
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -27,7 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 
 int main(int argc, char** argv) {
 #ifndef CODECFLOW_REPLAY_SANITIZED
-  const rlim_t limit = rlim_t{3} << 30;
+  const rlim_t limit = rlim_t{2} << 30;
   rlimit current{};
   if (getrlimit(RLIMIT_AS, &current) == 0 && (current.rlim_cur == RLIM_INFINITY || current.rlim_cur > limit)) {
     current.rlim_cur = limit;
@@ -56,6 +58,7 @@ int main(int argc, char** argv) {
     std::ifstream in(f, std::ios::binary);
     std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     std::fprintf(stderr, "replay: %s (%zu bytes)\n", f.c_str(), bytes.size());
+    alarm(20);
     LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
   }
   std::fprintf(stderr, "replay: %zu inputs, no crash\n", files.size());
