@@ -15,6 +15,7 @@ The examples are derandomized, so a run of the suite is repeatable; set
 
 from __future__ import annotations
 
+import gc
 import io
 import math
 import os
@@ -85,6 +86,14 @@ floats = st.one_of(
     st.sampled_from([math.nan, math.inf, -math.inf, 1e300, -1e300, 1e-300, 5e-324, 0.0, -0.0]),
 )
 positive_ints = st.one_of(st.integers(1, 200000), ints)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _release_leftovers():
+    """Collects what failing examples left in reference cycles (encoders and
+    their threads) before the tests of the next module run."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture(scope="module")

@@ -69,6 +69,9 @@ def _soak(cycle: Callable[[int], None], cycles: int, *, warmup: int = 5) -> None
             after = _process_state()
     finally:
         gc.enable()
+        # What a failing case left in reference cycles must not reach the
+        # tests that run after it.
+        gc.collect()
     trace = ", ".join(f"{s['Threads']}t/{s['VmRSS'] // 1024}MB/{s['fds']}fd" for s in samples)
     detail = f"before {before}, after {after} over {cycles} cycles; during: {trace}"
     assert after["Threads"] <= before["Threads"], f"threads grew: {detail}"
