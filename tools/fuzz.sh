@@ -51,6 +51,7 @@ status=0
 for name in "${HARNESSES[@]}"; do
   mkdir -p "$DIR/corpus/$name" "$DIR/artifacts"
   log "$name: ${SECONDS_EACH}s"
+  started=$SECONDS
   # shellcheck disable=SC2086
   if "$DIR/tests/fuzz/fuzz_$name" -max_total_time="$SECONDS_EACH" -timeout=20 -rss_limit_mb=2560 \
       -max_len=65536 -print_final_stats=1 -artifact_prefix="$DIR/artifacts/$name-" ${FUZZ_ARGS:-} \
@@ -66,7 +67,8 @@ for name in "${HARNESSES[@]}"; do
   [ -n "$execs" ] || execs=$(grep -oE '^#[0-9]+' "$DIR/$name.log" | tail -1 | tr -d '#' || true)
   rate=$(grep -oE 'average_exec_per_sec: *[0-9]+' "$DIR/$name.log" | tail -1 | awk '{print $2}' || true)
   cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$DIR/$name.log" | tail -1 || true)
-  [ -n "$rate" ] || rate=$(( ${execs:-0} / SECONDS_EACH ))
-  log "$name: $result, ${execs:-?} executions, ${rate:-?} exec/s, ${cov:-cov ?}, corpus $(ls "$DIR/corpus/$name" | wc -l) (log $DIR/$name.log)"
+  elapsed=$(( SECONDS - started > 0 ? SECONDS - started : 1 ))
+  [ -n "$rate" ] || rate=$(( ${execs:-0} / elapsed ))
+  log "$name: $result in ${elapsed}s, ${execs:-?} executions, ${rate:-?} exec/s, ${cov:-cov ?}, corpus $(ls "$DIR/corpus/$name" | wc -l) (log $DIR/$name.log)"
 done
 exit $status
