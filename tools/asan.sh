@@ -58,6 +58,8 @@ PRELOAD="$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libubsan.so)"
 # A small quarantine keeps RSS close to a normal build's, for the tests that bound it.
 export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:detect_odr_violation=0:quarantine_size_mb=16"
 export CODECFLOW_ASAN=1
+# Unbuffered, so that nothing printed is lost if the sanitizer ends the process.
+export PYTHONUNBUFFERED=1
 LD_PRELOAD="$PRELOAD" PYTHONPATH="$ROOT/$DIR/python" "$PY" -c \
   "import codecflow, sys; p = codecflow._core.__file__; print('[asan] module', p, file=sys.stderr); sys.exit(0 if p.startswith('$PKG') else 1)"
 LD_PRELOAD="$PRELOAD" PYTHONPATH="$ROOT/$DIR/python" "$PY" -m pytest tests/python -q \
