@@ -8,8 +8,10 @@ BUILD_DIR ?= build/dev
 CMAKE_ARGS ?=
 JOBS ?= $(shell nproc)
 PYTEST_ARGS ?=
+NUMPY_PYTEST_ARGS ?=
 
-.PHONY: all deps build media test test-cpp test-python test-numpy demo bench bench-full clean package-check
+.PHONY: all deps build media test test-cpp test-python test-numpy demo bench bench-full clean \
+	package-check fuzz test-asan soak
 
 all: build
 
@@ -44,12 +46,28 @@ test-python: build media
 # The NumPy-only suite (tests/numpy) in a second virtual environment, without
 # torch, from the wheel package-check builds (tools/numpy_check.sh).
 test-numpy: deps media
-	tools/numpy_check.sh $(PY) $(PYTEST_ARGS)
+	tools/numpy_check.sh $(PY) $(NUMPY_PYTEST_ARGS)
 
 test: test-cpp test-python test-numpy
 
 demo: build
 	PYTHONPATH=python $(PY) examples/demo.py
+
+# ---- Reliability (docs/reliability.md) ----------------------------------------
+# `make fuzz` builds the libFuzzer harnesses (clang-14; installed when
+# missing) and runs each for FUZZ_SECONDS; it fails on any crash.
+FUZZ_SECONDS ?= 60
+fuzz: media
+	FUZZ_SECONDS=$(FUZZ_SECONDS) JOBS=$(JOBS) tools/fuzz.sh $(PY)
+
+# The C++ and Python suites against an ASan+UBSan build (build/asan).
+test-asan: media
+	JOBS=$(JOBS) tools/asan.sh $(PY) $(PYTEST_ARGS)
+
+# The soak tests with many more cycles (SOAK_CYCLES per entry point).
+SOAK_CYCLES ?= 2000
+soak: build media
+	CODECFLOW_SOAK_CYCLES=$(SOAK_CYCLES) PYTHONPATH=python $(PY) -m pytest tests/python/test_soak.py -q $(PYTEST_ARGS)
 
 clean:
 	rm -rf build python/codecflow/_core*.so

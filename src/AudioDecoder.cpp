@@ -13,6 +13,7 @@
 #include "SampleBuffer.h"
 #include "SampleRange.h"
 #include "codecflow/Error.h"
+#include "codecflow/Log.h"
 
 namespace codecflow {
 
@@ -23,10 +24,9 @@ constexpr int64_t kUnbounded = std::numeric_limits<int64_t>::max();
 // it the output grows as samples arrive.
 constexpr int64_t kMaxReserve = int64_t{1} << 25;
 
-void checkPositive(const std::optional<int>& value, const char* name) {
-  if (value && *value <= 0) {
-    fail(ErrorKind::InvalidArgument,
-         std::string(name) + " must be a positive number, got " + std::to_string(*value));
+void checkOptional(const std::optional<int64_t>& value, const IntRange& range) {
+  if (value) {
+    checkRange(range, *value);
   }
 }
 
@@ -53,8 +53,9 @@ void checkPositive(const std::optional<int>& value, const char* name) {
 // decoded.
 struct AudioDecoder::Impl {
   Impl(Source src, AudioDecoderOptions opts) : source(std::move(src)), options(opts) {
-    checkPositive(options.sampleRate, "sample_rate");
-    checkPositive(options.numChannels, "num_channels");
+    checkOptional(options.streamIndex, kAudioStreamIndexRange);
+    checkOptional(options.sampleRate, kSampleRateRange);
+    checkOptional(options.numChannels, kNumChannelsRange);
     restart();
     const AVStream* st = demuxer->stream(stream);
     timeBase = st->time_base;
@@ -66,8 +67,8 @@ struct AudioDecoder::Impl {
                  (descriptor->props & AV_CODEC_PROP_INTRA_ONLY);
     inRate = hasFrame ? frame->sample_rate : st->codecpar->sample_rate;
     int inChannels = hasFrame ? frame->ch_layout.nb_channels : st->codecpar->ch_layout.nb_channels;
-    outRate = options.sampleRate.value_or(inRate);
-    outChannels = options.numChannels.value_or(inChannels);
+    outRate = options.sampleRate ? static_cast<int>(*options.sampleRate) : inRate;
+    outChannels = options.numChannels ? static_cast<int>(*options.numChannels) : inChannels;
     if (inRate <= 0 || outRate <= 0 || outChannels <= 0) {
       fail(ErrorKind::InvalidData, "the audio stream " + std::to_string(stream) + " of '" +
                                        source.description() +
@@ -105,7 +106,8 @@ struct AudioDecoder::Impl {
     demuxer.reset();
     demuxer = std::make_unique<Demuxer>(source);
     if (stream < 0) {
-      stream = demuxer->selectStream(options.streamIndex, AVMEDIA_TYPE_AUDIO);
+      stream = demuxer->selectStream(
+          options.streamIndex ? static_cast<int>(*options.streamIndex) : -1, AVMEDIA_TYPE_AUDIO);
     }
     decoder = std::make_unique<AudioStreamDecoder>(*demuxer, stream);
     if (!frame) {
@@ -128,7 +130,7 @@ struct AudioDecoder::Impl {
   void makeResampler() {
     AVChannelLayout layout{};
     if (options.numChannels) {
-      av_channel_layout_default(&layout, *options.numChannels);
+      av_channel_layout_default(&layout, static_cast<int>(*options.numChannels));
     }
     resampler = std::make_unique<AudioResampler>(frame.get(), outRate, layout);
     av_channel_layout_uninit(&layout);
@@ -344,6 +346,7 @@ int AudioDecoder::outputNumChannels() const { return impl_->outChannels; }
 double AudioDecoder::beginSeconds() const { return impl_->t0; }
 
 DecodedSamples AudioDecoder::allSamples() {
+  FFmpegLogScope logScope;
   std::lock_guard<std::mutex> lock(impl_->mutex);
   try {
     SampleBuffer samples = impl_->take(0, kUnbounded);
@@ -359,6 +362,7 @@ DecodedSamples AudioDecoder::allSamples() {
 
 DecodedSamples AudioDecoder::samplesInRange(double startSeconds,
                                             std::optional<double> stopSeconds) {
+  FFmpegLogScope logScope;
   std::lock_guard<std::mutex> lock(impl_->mutex);
   try {
     return impl_->range(startSeconds, stopSeconds);

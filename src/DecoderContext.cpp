@@ -30,11 +30,13 @@ UniqueAVCodecContext allocDecoderContext(const Demuxer& demuxer, int streamIndex
 }
 
 void openDecoderContext(AVCodecContext* codec, const Demuxer& demuxer) {
+  // avcodec_open2 clears codec->codec when it fails: the name is kept first.
+  std::string name = codec->codec != nullptr ? codec->codec->name : "";
   int rc = avcodec_open2(codec, codec->codec, nullptr);
   if (rc < 0) {
     failFFmpeg(ErrorKind::InvalidData,
-               std::string("could not open the ") + codec->codec->name + " decoder for '" +
-                   demuxer.source().description() + "'",
+               "could not open the " + name + " decoder for '" +
+                   demuxer.source().description() + "' (damaged or unsupported codec parameters)",
                rc);
   }
 }

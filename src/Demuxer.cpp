@@ -3,8 +3,10 @@
 #include <sys/stat.h>
 
 #include <sstream>
+#include <vector>
 
 #include "codecflow/Error.h"
+#include "codecflow/Log.h"
 
 namespace codecflow {
 
@@ -12,7 +14,25 @@ double toSeconds(int64_t ts, AVRational timeBase) {
   return static_cast<double>(ts) * av_q2d(timeBase);
 }
 
+namespace {
+
+// A path that names a network URL (http://, rtmp://, ...), not a local file.
+bool isNetworkUrl(const std::string& path) {
+  size_t scheme = path.find("://");
+  return scheme != std::string::npos && path.compare(0, scheme, "file") != 0 &&
+         path.compare(0, scheme, "pipe") != 0;
+}
+
+// Protocols allowed to media given as bytes or a file-like object: none.
+// Such media is read through our own I/O; a demuxer that opens further
+// files or URLs (an HLS or concat playlist) must not reach the local file
+// system or the network from untrusted bytes.
+constexpr const char* kStreamProtocols = "none";
+
+}  // namespace
+
 Demuxer::Demuxer(Source source) : source_(std::move(source)) {
+  FFmpegLogScope logScope;
   const std::string& name = source_.description();
   if (source_.kind() == Source::Kind::Path) {
     // Check the file system ourselves: FFmpeg reports a directory or a
@@ -27,41 +47,71 @@ Demuxer::Demuxer(Source source) : source_(std::move(source)) {
       }
     }
   }
+  open();
+}
+
+void Demuxer::open() {
+  const std::string& name = source_.description();
+  // Built aside and swapped in once open: a failed reopening leaves the
+  // demuxer as it was.
+  std::unique_ptr<AvioReader> reader;
   AVFormatContext* raw = avformat_alloc_context();
   if (raw == nullptr) {
     throw std::bad_alloc();
   }
+  AVDictionary* options = nullptr;
   if (source_.kind() == Source::Kind::Stream) {
-    reader_ = std::make_unique<AvioReader>(source_.openStream());
-    raw->pb = reader_->context();
+    try {
+      reader = std::make_unique<AvioReader>(source_.openStream());
+    } catch (...) {
+      avformat_free_context(raw);
+      throw;
+    }
+    raw->pb = reader->context();
     raw->flags |= AVFMT_FLAG_CUSTOM_IO;
+    av_dict_set(&options, "protocol_whitelist", kStreamProtocols, 0);
   }
   // avformat_open_input frees the context on failure.
   int rc = avformat_open_input(&raw, source_.kind() == Source::Kind::Path
                                          ? source_.path().c_str() : nullptr,
-                               nullptr, nullptr);
+                               nullptr, &options);
+  av_dict_free(&options);
+  auto rethrowPending = [&] {
+    if (reader) {
+      reader->rethrowPending();
+    }
+  };
   if (rc < 0) {
-    failWith("could not open '" + name + "' (not a media file, or empty or corrupt)",
-             rc == AVERROR(EIO) || rc == AVERROR_EOF ? AVERROR_INVALIDDATA : rc);
+    rethrowPending();
+    std::string what = "could not open '" + name + "'";
+    if (source_.kind() == Source::Kind::Path && isNetworkUrl(source_.path())) {
+      failNetwork(ErrorKind::InvalidData, what, rc);
+    }
+    failFFmpeg(ErrorKind::InvalidData, what + " (not a media file, or empty or corrupt)",
+               rc == AVERROR(EIO) || rc == AVERROR_EOF ? AVERROR_INVALIDDATA : rc);
   }
-  format_.reset(raw);
+  UniqueDemuxContext format(raw);
   // The tty demuxer turns any file named *.txt (or *.ans, ...) into ANSI-art
   // "video"; a text file is not media.
-  if (format_->iformat != nullptr && std::string(format_->iformat->name) == "tty") {
+  if (format->iformat != nullptr && std::string(format->iformat->name) == "tty") {
     fail(ErrorKind::InvalidData, "'" + name + "' is a text file, not a media file");
   }
-  rc = avformat_find_stream_info(format_.get(), nullptr);
+  rc = avformat_find_stream_info(format.get(), nullptr);
+  rethrowPending();
   if (rc < 0) {
-    failWith("could not read stream information of '" + name + "'", rc);
+    failFFmpeg(ErrorKind::InvalidData, "could not read stream information of '" + name + "'", rc);
   }
-  if (reader_ && reader_->hasPending()) {
-    reader_->rethrowPending();
-  }
+  format_.reset();  // before the reader it reads through
+  reader_ = std::move(reader);
+  format_ = std::move(format);
 }
 
 void Demuxer::failWith(const std::string& what, int averror) {
   if (reader_) {
     reader_->rethrowPending();
+  }
+  if (source_.kind() == Source::Kind::Path && isNetworkUrl(source_.path())) {
+    failNetwork(ErrorKind::InvalidData, what, averror);
   }
   failFFmpeg(ErrorKind::InvalidData, what, averror);
 }
@@ -131,7 +181,27 @@ void Demuxer::seekBackward(int streamIndex, int64_t timestamp) {
     rc = avformat_seek_file(format_.get(), streamIndex, INT64_MIN, INT64_MIN, timestamp, 0);
   }
   if (rc < 0) {
-    failWith("could not seek in '" + source_.description() + "'", rc);
+    if (reader_) {
+      reader_->rethrowPending();
+    }
+    // A container without seeking (raw elementary streams have no index to
+    // seek by): opened again, it reads from its start, which lies before any
+    // key frame asked for; the caller decodes forward from there.
+    std::vector<int> discard;
+    for (unsigned i = 0; i < format_->nb_streams; ++i) {
+      discard.push_back(format_->streams[i]->discard);
+    }
+    unsigned streams = format_->nb_streams;
+    open();
+    if (format_->nb_streams != streams) {
+      fail(ErrorKind::InvalidData, "'" + source_.description() +
+                                       "' changed while it was read: it has " +
+                                       std::to_string(format_->nb_streams) +
+                                       " streams now, " + std::to_string(streams) + " before");
+    }
+    for (unsigned i = 0; i < streams; ++i) {
+      format_->streams[i]->discard = static_cast<AVDiscard>(discard[i]);
+    }
   }
 }
 

@@ -17,6 +17,8 @@ class Demuxer {
   // the source, or rethrows what a file-like object raised.
   explicit Demuxer(Source source);
 
+  // Valid until the next seekBackward, which may open the container again
+  // (new AVFormatContext and AVStream objects, the same stream indices).
   AVFormatContext* format() const { return format_.get(); }
   const Source& source() const { return source_; }
   AVStream* stream(int index) const;
@@ -37,13 +39,18 @@ class Demuxer {
   bool readPacket(AVPacket* packet);
 
   // Seeks so that the next packets of `streamIndex` start at a key frame at
-  // or before `timestamp` (in the stream's time base).
+  // or before `timestamp` (in the stream's time base). A container that
+  // cannot seek (raw elementary streams: Annex B H.264, Y4M, ...) is opened
+  // again and read from its start instead.
   void seekBackward(int streamIndex, int64_t timestamp);
 
   // Calls the file-like's pending exception, then throws the FFmpeg error.
   [[noreturn]] void failWith(const std::string& what, int averror);
 
  private:
+  // Opens format_ (and reader_) on the source; the constructor's checks.
+  void open();
+
   Source source_;
   std::unique_ptr<AvioReader> reader_;
   UniqueDemuxContext format_;

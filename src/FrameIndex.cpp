@@ -9,6 +9,8 @@ namespace codecflow {
 FrameIndex FrameIndex::scan(Demuxer& demuxer, int streamIndex) {
   FrameIndex index;
   UniqueAVPacket packet = allocPacket();
+  int64_t untimed = 0;
+  int64_t untimedDuration = 0;
   while (demuxer.readPacket(packet.get())) {
     PacketRef unref(packet.get());
     if (packet->stream_index != streamIndex) {
@@ -16,6 +18,10 @@ FrameIndex FrameIndex::scan(Demuxer& demuxer, int streamIndex) {
     }
     int64_t pts = packet->pts != AV_NOPTS_VALUE ? packet->pts : packet->dts;
     if (pts == AV_NOPTS_VALUE) {
+      ++untimed;
+      if (untimedDuration <= 0) {
+        untimedDuration = packet->duration;
+      }
       continue;
     }
     bool key = (packet->flags & AV_PKT_FLAG_KEY) != 0;
@@ -25,6 +31,14 @@ FrameIndex FrameIndex::scan(Demuxer& demuxer, int streamIndex) {
     }
     if ((packet->flags & AV_PKT_FLAG_DISCARD) == 0) {
       index.frames_.push_back({pts, packet->duration, key});
+    }
+  }
+  if (index.frames_.empty() && untimed > 0) {
+    // Note [Streams without timestamps]
+    index.numberedDuration_ = untimedDuration > 0 ? untimedDuration : 1;
+    index.frames_.reserve(static_cast<size_t>(untimed));
+    for (int64_t i = 0; i < untimed; ++i) {
+      index.frames_.push_back({i * index.numberedDuration_, index.numberedDuration_, i == 0});
     }
   }
   index.finish();

@@ -57,11 +57,21 @@ class FrameIndex {
   // The position of the frame with exactly this pts, or -1.
   int64_t findPts(int64_t pts) const;
 
+  // Note [Streams without timestamps]
+  // A raw elementary stream (Annex B H.264, ...) has no timestamps at all,
+  // and a packet's place in decode order says nothing about where its frame
+  // is shown. Such a stream's frames are numbered in the order the decoder
+  // outputs them: frame i gets pts i * duration (the duration the parser
+  // gives its packets), and every read starts at the beginning of the
+  // stream (no seek points). This is the frame duration then, else 0.
+  int64_t numberedFrameDuration() const { return numberedDuration_; }
+
  private:
   void finish();
 
   std::vector<FrameEntry> frames_;
   std::vector<SeekPoint> seekPoints_;
+  int64_t numberedDuration_ = 0;
 };
 
 }  // namespace codecflow

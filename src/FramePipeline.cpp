@@ -19,6 +19,17 @@ constexpr size_t kSwscaleSlack = 256;
 
 }  // namespace
 
+TransformStep TransformStep::make(Kind kind, int64_t height, int64_t width, int64_t top,
+                                  int64_t left) {
+  TransformStep step;
+  step.kind = kind;
+  step.height = static_cast<int>(checkRange(kTransformSizeRange, height));
+  step.width = static_cast<int>(checkRange(kTransformSizeRange, width));
+  step.top = static_cast<int>(checkRange(kTransformCornerRange, top));
+  step.left = static_cast<int>(checkRange(kTransformCornerRange, left));
+  return step;
+}
+
 FramePipeline::FramePipeline(int width, int height, std::optional<double> rotation,
                              std::vector<TransformStep> transforms, bool floatOutput)
     : transforms_(std::move(transforms)), floatOutput_(floatOutput), highBitDepth_(floatOutput) {

@@ -18,7 +18,7 @@ class CpuFrameSink final : public FrameSink {
  public:
   CpuFrameSink(const VideoDecoderOptions& options, bool floatOutput, int width, int height,
                std::optional<double> rotation)
-      : converter_(options.numThreads),
+      : converter_(static_cast<int>(options.numThreads)),
         pipeline_(width, height, rotation, options.transforms, floatOutput) {}
 
   int outputHeight() const override { return pipeline_.outputHeight(); }

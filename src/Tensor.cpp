@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstdlib>
 #include <deque>
@@ -24,9 +25,12 @@ namespace {
 // arrives as zeroed pages, one fault per 4 KiB page, and that costs more
 // than converting the frames into it (writing 622 MB: 490 ms fresh, 32 ms
 // again). Large blocks freed by their last tensor are kept, least recently
-// freed evicted first, up to a bound (an eighth of the machine's memory, at
-// most 2 GiB; settable), and handed to the next tensor of the same size, so
-// a loop over batches touches the same memory again. A kept block is marked
+// freed evicted first, up to a bound, and handed to the next tensor of the
+// same size, so a loop over batches touches the same memory again. The
+// default bound follows what the process just used, about two batches:
+// twice the last block freed, at most 256 MiB, so that after the last batch
+// of a loop (and in every DataLoader worker) little stays behind; it may be
+// set instead. A kept block is marked
 // MADV_FREE: under memory pressure the kernel takes its pages back without
 // swapping them, and until it does, writing into them again faults nothing
 // (the same 622 MB: 60 ms). Memory that is kept therefore never holds back
@@ -57,8 +61,22 @@ class BlockCache {
   }
 
   void give(void* block, size_t size) {
-    if (size < kMinBlock || size > limit()) {
+    size_t bound = 0;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!fixed_ && size >= kMinBlock) {
+        // Twice the largest of the last few blocks freed: a loop that frees
+        // a batch of frames and a smaller one of samples keeps both.
+        recent_[recentNext_++ % recent_.size()] = size;
+        size_t largest = *std::max_element(recent_.begin(), recent_.end());
+        limit_ = std::min(kDefaultFrameCacheCap, 2 * largest);
+      }
+      bound = limit_;
+    }
+    if (size < kMinBlock || size > bound) {
       std::free(block);
+      // A smaller default bound may leave less room for what is kept.
+      changeThenEvict([] {});
       return;
     }
     // Before the block is visible to take(): once another thread has it,
@@ -75,8 +93,12 @@ class BlockCache {
     return limit_;
   }
 
-  void setLimit(size_t limit) {
-    changeThenEvict([&] { limit_ = limit; });
+  // A fixed limit, or the default one when `limit` is negative.
+  void setLimit(int64_t limit) {
+    changeThenEvict([&] {
+      fixed_ = limit >= 0;
+      limit_ = fixed_ ? static_cast<size_t>(limit) : std::min(limit_, kDefaultFrameCacheCap);
+    });
   }
 
   size_t cached() {
@@ -91,16 +113,6 @@ class BlockCache {
   };
 
   static constexpr size_t kMinBlock = size_t{1} << 20;
-
-  static size_t defaultLimit() {
-    long pages = sysconf(_SC_PHYS_PAGES);
-    long pageSize = sysconf(_SC_PAGESIZE);
-    size_t cap = size_t{2} << 30;
-    if (pages <= 0 || pageSize <= 0) {
-      return size_t{512} << 20;
-    }
-    return std::min(cap, static_cast<size_t>(pages) * static_cast<size_t>(pageSize) / 8);
-  }
 
   // Applies `change` under the lock, then drops the oldest blocks until the
   // kept ones fit the limit (freed outside the lock).
@@ -140,14 +152,23 @@ class BlockCache {
   std::mutex mutex_;
   std::deque<Block> blocks_;  // oldest first
   size_t cached_ = 0;
-  size_t limit_ = defaultLimit();
+  // The default bound before anything was freed: nothing is kept yet, and
+  // the first block freed sets it.
+  size_t limit_ = 0;
+  bool fixed_ = false;
+  std::array<size_t, 4> recent_{};  // sizes of the last large blocks freed
+  size_t recentNext_ = 0;
 };
 
 }  // namespace
 
 size_t frameCacheLimit() { return BlockCache::instance().limit(); }
 
-void setFrameCacheLimit(size_t bytes) { BlockCache::instance().setLimit(bytes); }
+void setFrameCacheLimit(int64_t bytes) {
+  BlockCache::instance().setLimit(checkRange(kFrameCacheLimitRange, bytes));
+}
+
+void useDefaultFrameCacheLimit() { BlockCache::instance().setLimit(-1); }
 
 size_t frameCacheBytes() { return BlockCache::instance().cached(); }
 

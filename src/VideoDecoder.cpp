@@ -13,6 +13,7 @@
 #include "FrameSink.h"
 #include "VideoStreamDecoder.h"
 #include "codecflow/Error.h"
+#include "codecflow/Log.h"
 #include "ffmpeg/Compat.h"
 
 namespace codecflow {
@@ -39,8 +40,9 @@ std::string describeIndexRange(int64_t index, int64_t count) {
 
 struct VideoDecoder::Impl {
   Impl(Source source, VideoDecoderOptions opts)
-      : options(std::move(opts)), demuxer(std::move(source)) {
-    stream = demuxer.selectStream(options.streamIndex, AVMEDIA_TYPE_VIDEO);
+      : options(checked(std::move(opts))), demuxer(std::move(source)) {
+    stream = demuxer.selectStream(
+        options.streamIndex ? static_cast<int>(*options.streamIndex) : -1, AVMEDIA_TYPE_VIDEO);
     const AVStream* st = demuxer.stream(stream);
     timeBase = st->time_base;
     metadata = demuxer.streamMetadata(stream);
@@ -61,12 +63,28 @@ struct VideoDecoder::Impl {
     if (exact) {
       fillContentMetadata();
     }
+    // The scan's rewind may have opened the container again (Demuxer::
+    // seekBackward): its streams are new objects.
+    st = demuxer.stream(stream);
     floatOutput = options.outputDType == OutputDType::Float32 ||
                   (options.outputDType == OutputDType::Auto && metadata.bitsPerComponent > 8);
     sink = makeFrameSink(options, floatOutput, st, st->codecpar->width, st->codecpar->height,
                          metadata.rotation);
-    decoder = std::make_unique<VideoStreamDecoder>(demuxer, stream, options.numThreads,
+    decoder = std::make_unique<VideoStreamDecoder>(demuxer, stream,
+                                                   static_cast<int>(options.numThreads),
                                                    sink->codecOpener());
+    if (exact && index.numberedFrameDuration() > 0) {
+      decoder->numberFrames(index.numberedFrameDuration());
+    }
+  }
+
+  // The options, their numeric values checked before anything is opened.
+  static VideoDecoderOptions checked(VideoDecoderOptions options) {
+    if (options.streamIndex) {
+      checkRange(kVideoStreamIndexRange, *options.streamIndex);
+    }
+    checkRange(kNumThreadsRange, options.numThreads);
+    return options;
   }
 
   void fillContentMetadata() {
@@ -485,6 +503,7 @@ double VideoDecoder::beginSeconds() const { return impl_->beginStreamSeconds(); 
 std::optional<double> VideoDecoder::endSeconds() const { return impl_->endStreamSeconds(); }
 
 DecodedFrames VideoDecoder::framesAt(const std::vector<int64_t>& indices) {
+  FFmpegLogScope logScope;
   std::lock_guard<std::mutex> lock(impl_->mutex);
   return impl_->framesAtIndices(indices);
 }
@@ -495,6 +514,7 @@ DecodedFrames VideoDecoder::framesInRange(int64_t start, std::optional<int64_t> 
     fail(ErrorKind::InvalidArgument,
          "step must be a positive number of frames, got " + std::to_string(step));
   }
+  FFmpegLogScope logScope;
   std::lock_guard<std::mutex> lock(impl_->mutex);
   int64_t count = impl_->numFrames();
   int64_t first = clampSliceBound(start, count);
@@ -510,12 +530,14 @@ DecodedFrames VideoDecoder::framesInRange(int64_t start, std::optional<int64_t> 
 }
 
 DecodedFrames VideoDecoder::framesPlayedAt(const std::vector<double>& seconds) {
+  FFmpegLogScope logScope;
   std::lock_guard<std::mutex> lock(impl_->mutex);
   return impl_->framesShownAt(seconds, false);
 }
 
 DecodedFrames VideoDecoder::framesPlayedInRange(double start, double stop,
                                                 std::optional<double> fps) {
+  FFmpegLogScope logScope;
   std::lock_guard<std::mutex> lock(impl_->mutex);
   Impl& d = *impl_;
   if (std::isnan(start) || std::isnan(stop)) {
@@ -538,30 +560,15 @@ DecodedFrames VideoDecoder::framesPlayedInRange(double start, double stop,
                                          ") is after the end of the video: " +
                                          d.describeStreamSpan());
   }
-  if (fps && !(*fps > 0 && std::isfinite(*fps))) {
-    fail(ErrorKind::InvalidArgument,
-         "fps must be a positive number of frames per second, got " + std::to_string(*fps));
-  }
-  if (start == stop) {
-    return d.framesAtIndices({});
-  }
   if (fps) {
-    double count = std::round((stop - start) * *fps);
-    if (!(count <= 2147483647.0)) {
-      fail(ErrorKind::InvalidArgument, "fps " + std::to_string(*fps) + " over " +
-                                           describeSeconds(stop - start) + " asks for " +
-                                           std::to_string(count) +
-                                           " frames, more than a batch can hold");
-    }
-    std::vector<double> times;
-    times.reserve(static_cast<size_t>(count));
-    for (int64_t i = 0; i < static_cast<int64_t>(count); ++i) {
-      times.push_back(start + static_cast<double>(i) / *fps);
-    }
+    std::vector<double> times = resampledTimes(start, stop, *fps);
     DecodedFrames frames = d.framesShownAt(times, true);
     frames.ptsSeconds = times;
     frames.durationSeconds.assign(times.size(), 1.0 / *fps);
     return frames;
+  }
+  if (start == stop) {
+    return d.framesAtIndices({});
   }
   std::vector<int64_t> indices;
   int64_t lo = 0;
@@ -586,6 +593,32 @@ DecodedFrames VideoDecoder::framesPlayedInRange(double start, double stop,
     indices.push_back(i);
   }
   return d.framesAtIndices(indices);
+}
+
+std::vector<double> resampledTimes(double startSeconds, double stopSeconds, double fps) {
+  if (!(std::isfinite(fps) && fps > 0 && fps <= 1e6)) {
+    fail(ErrorKind::InvalidArgument,
+         "invalid fps=" + std::to_string(fps) + ": must be a finite number in (0, 1e6]");
+  }
+  if (!std::isfinite(startSeconds) || !std::isfinite(stopSeconds)) {
+    fail(ErrorKind::InvalidArgument, "a resampled range needs finite bounds, got [" +
+                                         std::to_string(startSeconds) + ", " +
+                                         std::to_string(stopSeconds) + ")");
+  }
+  // round((stop - start) * fps) frames, halves away from zero.
+  double frames = std::round((stopSeconds - startSeconds) * fps);
+  if (frames > static_cast<double>(kMaxResampledFrames)) {
+    fail(ErrorKind::InvalidArgument,
+         "fps=" + std::to_string(fps) + " over " + std::to_string(stopSeconds - startSeconds) +
+             " s asks for more than " + std::to_string(kMaxResampledFrames) + " frames");
+  }
+  auto count = static_cast<int64_t>(std::max(0.0, frames));
+  std::vector<double> times;
+  times.reserve(static_cast<size_t>(count));
+  for (int64_t i = 0; i < count; ++i) {
+    times.push_back(startSeconds + static_cast<double>(i) / fps);
+  }
+  return times;
 }
 
 }  // namespace codecflow

@@ -42,9 +42,14 @@ VideoStreamDecoder::~VideoStreamDecoder() {
   }
 }
 
-int64_t VideoStreamDecoder::ptsOf(const AVFrame* frame) const {
-  return frame->best_effort_timestamp != AV_NOPTS_VALUE ? frame->best_effort_timestamp
-                                                         : frame->pts;
+int64_t VideoStreamDecoder::ptsOf(const AVFrame* frame) {
+  int64_t number = framesOut_++;
+  int64_t pts = frame->best_effort_timestamp != AV_NOPTS_VALUE ? frame->best_effort_timestamp
+                                                                : frame->pts;
+  if (pts == AV_NOPTS_VALUE && numberedDuration_ > 0) {
+    pts = number * numberedDuration_;
+  }
+  return pts;
 }
 
 void VideoStreamDecoder::seek(int64_t timestamp) {
@@ -58,6 +63,7 @@ void VideoStreamDecoder::seek(int64_t timestamp) {
   hasCurrent_ = hasPending_ = false;
   currentPts_ = pendingPts_ = INT64_MIN;
   sentEof_ = decoderEof_ = false;
+  framesOut_ = 0;
 }
 
 bool VideoStreamDecoder::readPacket() {

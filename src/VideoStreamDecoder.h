@@ -51,6 +51,10 @@ class VideoStreamDecoder {
   // INT64_MIN (the default) decodes every frame.
   void skipUnreferencedBefore(int64_t pts) { skipBefore_ = pts; }
 
+  // Numbers frames that carry no timestamp in output order since the last
+  // seek: i * duration (Note [Streams without timestamps]).
+  void numberFrames(int64_t duration) { numberedDuration_ = duration; }
+
   // The pts of the next frame without consuming it; false at the end.
   bool peekPts(int64_t& pts);
   // Consumes the next frame into current(); false at the end.
@@ -58,7 +62,7 @@ class VideoStreamDecoder {
 
  private:
   bool receive(AVFrame* frame);
-  int64_t ptsOf(const AVFrame* frame) const;
+  int64_t ptsOf(const AVFrame* frame);
   // The next packet of this stream into packet_; false at the end.
   bool readPacket();
   // Returns when a packet FFmpeg rejected may be skipped, throws otherwise.
@@ -81,6 +85,8 @@ class VideoStreamDecoder {
   int64_t currentPts_ = INT64_MIN;
   int64_t pendingPts_ = INT64_MIN;
   int64_t skipBefore_ = INT64_MIN;
+  int64_t numberedDuration_ = 0;
+  int64_t framesOut_ = 0;  // frames received since the last seek
   bool sentEof_ = false;
   bool decoderEof_ = false;
 };

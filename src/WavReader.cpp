@@ -313,16 +313,23 @@ void WavReader::parse() {
       if (size < 24) {
         malformed("its 'ds64' chunk is too short (" + std::to_string(size) + " bytes)");
       }
-      std::vector<uint8_t> body(size);
-      readExactly(body.data(), size, "the 'ds64' chunk");
-      dataSize64 = le64(body.data() + 8);
+      checkChunkFits("ds64", size, total);
+      uint8_t body[24];
+      readExactly(body, sizeof(body), "the 'ds64' chunk");
+      skipTo(position_ + (size - sizeof(body)));
+      dataSize64 = le64(body + 8);
     } else if (std::memcmp(chunk, "fmt ", 4) == 0) {
       if (size < 16) {
         malformed("its 'fmt ' chunk is too short (" + std::to_string(size) + " bytes)");
       }
-      std::vector<uint8_t> body(size);
-      readExactly(body.data(), size, "the 'fmt ' chunk");
-      parseFormat(body.data(), size);
+      checkChunkFits("fmt ", size, total);
+      // Only the fields parseFormat reads (40 bytes at most) are read; the
+      // size in the header never decides an allocation.
+      uint8_t body[40] = {0};
+      uint32_t used = std::min<uint32_t>(size, sizeof(body));
+      readExactly(body, used, "the 'fmt ' chunk");
+      skipTo(position_ + (size - used));
+      parseFormat(body, used);
       haveFormat = true;
     } else if (std::memcmp(chunk, "data", 4) == 0) {
       if (!haveFormat) {
@@ -356,6 +363,21 @@ void WavReader::parse() {
       stream_->seek(position_ + 1, SEEK_SET);
       position_ += 1;
     }
+  }
+}
+
+void WavReader::checkChunkFits(const char* id, uint32_t size, int64_t total) const {
+  if (total >= 0 && static_cast<int64_t>(size) > total - position_) {
+    malformed(std::string("the file ends inside the '") + id + "' chunk, which claims " +
+              std::to_string(size) + " bytes where " +
+              std::to_string(std::max<int64_t>(total - position_, 0)) + " follow (truncated)");
+  }
+}
+
+void WavReader::skipTo(int64_t position) {
+  if (position != position_) {
+    stream_->seek(position, SEEK_SET);
+    position_ = position;
   }
 }
 

@@ -48,6 +48,9 @@ class WavReader {
   [[noreturn]] void malformed(const std::string& what) const;
   void readExactly(uint8_t* buffer, int64_t size, const char* what);
   void parse();
+  // Throws InvalidData when a chunk claims more bytes than follow it.
+  void checkChunkFits(const char* id, uint32_t size, int64_t total) const;
+  void skipTo(int64_t position);
   void parseFormat(const uint8_t* chunk, uint32_t size);
 
   std::shared_ptr<ByteStream> stream_;

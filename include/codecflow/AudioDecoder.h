@@ -27,16 +27,23 @@
 #include <memory>
 #include <optional>
 
+#include "codecflow/Error.h"
 #include "codecflow/Metadata.h"
 #include "codecflow/Source.h"
 #include "codecflow/Tensor.h"
 
 namespace codecflow {
 
+// The valid ranges of the numeric options, checked by the constructor
+// (InvalidArgument beyond them).
+inline constexpr IntRange kAudioStreamIndexRange{"stream_index", 0, 65535};
+inline constexpr IntRange kSampleRateRange{"sample_rate", 1, 768000};
+inline constexpr IntRange kNumChannelsRange{"num_channels", 1, 64};
+
 struct AudioDecoderOptions {
-  int streamIndex = -1;               // -1: FFmpeg's best audio stream
-  std::optional<int> sampleRate;      // output rate; the stream's when absent
-  std::optional<int> numChannels;     // output channels; the stream's when absent
+  std::optional<int64_t> streamIndex;     // none: FFmpeg's best audio stream
+  std::optional<int64_t> sampleRate;      // output rate; the stream's when absent
+  std::optional<int64_t> numChannels;     // output channels; the stream's when absent
 };
 
 // Samples of a range: data is (channels, samples) float32.
@@ -50,7 +57,7 @@ class AudioDecoder {
  public:
   // Opens the source and decodes its first frame (to learn t0 and the
   // decoded format). Throws InvalidArgument for a stream index that is not
-  // an audio stream or a sample rate / channel count <= 0, and the source
+  // an audio stream or a value outside its range above, and the source
   // errors of Demuxer.
   AudioDecoder(Source source, AudioDecoderOptions options);
   ~AudioDecoder();

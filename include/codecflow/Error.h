@@ -7,6 +7,7 @@
 // when FFmpeg produced the error.
 #pragma once
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -20,6 +21,8 @@ enum class ErrorKind {
   NotFound,         // a path that does not exist (FileNotFoundError)
   IsDirectory,      // a path that is a directory (IsADirectoryError)
   Io,               // reading or writing failed (OSError)
+  Network,          // a network source that cannot be reached (ConnectionError)
+  Timeout,          // a network source that did not answer in time (TimeoutError)
   Unsupported,      // a feature missing from this build or machine (RuntimeError)
   Runtime,          // anything else (RuntimeError)
 };
@@ -42,7 +45,31 @@ std::string ffmpegErrorText(int averror);
 
 // Throws "<what>: <FFmpeg's text>" with a kind derived from the code when
 // the code says more than `kind` does (ENOENT -> NotFound, EISDIR ->
-// IsDirectory, AVERROR_INVALIDDATA -> InvalidData).
+// IsDirectory, AVERROR_INVALIDDATA -> InvalidData). The error lines FFmpeg
+// logged on this thread during the failing call (Note [FFmpeg's log]) are
+// appended, so that its reason is in the message and not only on stderr.
 [[noreturn]] void failFFmpeg(ErrorKind kind, const std::string& what, int averror);
+
+// Like failFFmpeg, for a failure on a network source: unreachable hosts,
+// refused connections and HTTP errors become Network (HTTP 404: NotFound),
+// timeouts Timeout; other codes are left to failFFmpeg.
+[[noreturn]] void failNetwork(ErrorKind kind, const std::string& what, int averror);
+
+// A numeric argument of the public API: its name as the user spells it and
+// its inclusive valid range. Each range is defined once, next to the code
+// that relies on it.
+struct IntRange {
+  const char* name;
+  int64_t min;
+  int64_t max;
+};
+
+// Returns `value` when it lies in `range`; otherwise throws InvalidArgument
+// "invalid NAME=VALUE: must be an integer in [MIN, MAX]".
+int64_t checkRange(const IntRange& range, int64_t value);
+
+// Throws the error checkRange throws, for a value given as text (one that
+// no 64-bit integer holds, say).
+[[noreturn]] void failRange(const IntRange& range, const std::string& value);
 
 }  // namespace codecflow

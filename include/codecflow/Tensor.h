@@ -3,6 +3,8 @@
 // crosses into Python, NumPy and torch through DLPack without a copy.
 #pragma once
 
+#include "codecflow/Error.h"
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -81,11 +83,17 @@ class Tensor {
 std::vector<int64_t> contiguousStrides(const std::vector<int64_t>& shape);
 
 // Freed CPU tensors of 1 MiB and more are kept for reuse by the next tensor
-// of the same size, up to this many bytes in all (Note [Reusing frame
-// batches] in src/Tensor.cpp). Lowering the limit frees what no longer fits;
-// 0 keeps nothing.
+// of the same size, up to a limit in bytes (Note [Reusing frame batches] in
+// src/Tensor.cpp). By default the limit follows what the process just used:
+// twice the size of the last block freed, at most kDefaultFrameCacheCap.
+// setFrameCacheLimit fixes it (0 keeps nothing), useDefaultFrameCacheLimit
+// goes back to the default; lowering the limit frees what no longer fits.
+// frameCacheLimit is the limit in force now.
+inline constexpr size_t kDefaultFrameCacheCap = size_t{256} << 20;
+inline constexpr IntRange kFrameCacheLimitRange{"nbytes", 0, INT64_MAX};
 size_t frameCacheLimit();
-void setFrameCacheLimit(size_t bytes);
+void setFrameCacheLimit(int64_t bytes);
+void useDefaultFrameCacheLimit();
 // Bytes kept now.
 size_t frameCacheBytes();
 

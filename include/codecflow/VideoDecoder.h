@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "codecflow/Error.h"
 #include "codecflow/Metadata.h"
 #include "codecflow/Source.h"
 #include "codecflow/Tensor.h"
@@ -18,10 +19,18 @@ namespace codecflow {
 
 enum class SeekMode { Exact, Approximate };
 
+// The sizes a resize or crop may have, and the corners of a crop.
+inline constexpr IntRange kTransformSizeRange{"transform size", 1, 16384};
+inline constexpr IntRange kTransformCornerRange{"crop corner", -1, 16383};
+
 // One step of the decoder's own transforms, applied in order to the RGB
 // frame before it reaches the output.
 struct TransformStep {
   enum class Kind { Resize, Crop };
+  // A step with checked values: sizes in kTransformSizeRange, corners in
+  // kTransformCornerRange (-1: centred). Throws InvalidArgument.
+  static TransformStep make(Kind kind, int64_t height, int64_t width, int64_t top = -1,
+                            int64_t left = -1);
   Kind kind = Kind::Resize;
   int height = 0;
   int width = 0;
@@ -56,9 +65,15 @@ struct CpuFallback {
   std::string reason;     // why, or what happened instead
 };
 
+// The valid ranges of the numeric options, checked by the constructor
+// (InvalidArgument beyond them). More decoding threads than 64 buy nothing
+// (FFmpeg's own frame-thread limit is lower) and cost memory per thread.
+inline constexpr IntRange kVideoStreamIndexRange{"stream_index", 0, 65535};
+inline constexpr IntRange kNumThreadsRange{"num_ffmpeg_threads", 0, 64};
+
 struct VideoDecoderOptions {
-  int streamIndex = -1;  // -1: FFmpeg's best video stream
-  int numThreads = 1;    // 0: FFmpeg chooses
+  std::optional<int64_t> streamIndex;  // none: FFmpeg's best video stream
+  int64_t numThreads = 1;    // 0: FFmpeg chooses
   SeekMode seekMode = SeekMode::Exact;
   std::optional<std::vector<CustomFrame>> customFrames;
   std::vector<TransformStep> transforms;
@@ -148,5 +163,14 @@ class VideoDecoder {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// The most frames one resampled range may ask for.
+inline constexpr int64_t kMaxResampledFrames = 1'000'000;
+
+// The times start, start + 1/fps, ... before stop (seconds) at which a range
+// resampled to `fps` shows a frame. Throws InvalidArgument for an fps that
+// is not a finite number in (0, 1e6], non-finite bounds, or a range that
+// asks for more than kMaxResampledFrames frames.
+std::vector<double> resampledTimes(double startSeconds, double stopSeconds, double fps);
 
 }  // namespace codecflow

@@ -20,6 +20,7 @@ except Exception:  # pragma: no cover - FFmpeg's libraries failed to load
     ffmpeg_major_version = None
 
 from codecflow import decoders, encoders, samplers, transforms  # noqa: E402
+from codecflow._errors import InvalidArgumentError  # noqa: E402
 from codecflow.decoders._metadata import get_container_metadata  # noqa: E402
 
 _LOG_LEVELS = {
@@ -36,12 +37,16 @@ _LOG_LEVELS = {
 
 
 def set_ffmpeg_log_level(level: Union[str, int]) -> None:
-    """Sets how much FFmpeg itself logs (to stderr).
+    """Sets how much of FFmpeg's log is printed (to stderr).
+
+    codecflow starts at "quiet" and prints nothing itself: the error lines
+    FFmpeg logs during a failing call go into the exception's message
+    instead. SVT-AV1's own log follows this level (unless ``SVT_LOG`` is set).
 
     Args:
         level: a name ("quiet", "panic", "fatal", "error", "warning",
             "info", "verbose", "debug", "trace") or FFmpeg's numeric
-            AV_LOG_* value. codecflow starts at "error".
+            AV_LOG_* value.
 
     Raises:
         ValueError: for an unknown name or an out-of-range number.
@@ -55,30 +60,39 @@ def set_ffmpeg_log_level(level: Union[str, int]) -> None:
     _core.set_ffmpeg_log_level(level)
 
 
-def set_frame_cache_limit(nbytes: int) -> None:
+def set_frame_cache_limit(nbytes: Optional[int]) -> None:
     """**[extra]** Sets how much freed frame memory codecflow keeps for reuse.
 
     A batch of large frames is hundreds of MB, and memory fresh from the
     system costs a page fault per 4 KiB; when the last tensor over a decoded
     batch (1 MiB or more) goes away, its memory is kept and the next batch of
     the same size is written into it. The kernel may take kept pages back
-    whenever it needs memory. The default is an eighth of the machine's
-    memory, at most 2 GiB.
+    whenever it needs memory. By default the limit follows what the process
+    just used: twice the largest of the last few blocks freed (about two
+    batches), at most 256 MiB, so that little stays behind once a loop is
+    over. The limit is per process (per DataLoader worker).
 
     Args:
-        nbytes: the most bytes kept at once; 0 keeps nothing. Lowering the
-            limit frees, oldest first, what no longer fits.
+        nbytes: the most bytes kept at once, from 0 (keeps nothing) to
+            2**63 - 1; None goes back to the default. Lowering the limit
+            frees, oldest first, what no longer fits.
 
     Raises:
-        ValueError: for a negative or non-integer ``nbytes``.
+        ValueError: for an ``nbytes`` outside that range, or not an int or
+            None.
     """
-    if isinstance(nbytes, bool) or not isinstance(nbytes, numbers.Integral) or nbytes < 0:
-        raise ValueError(f"nbytes must be an int >= 0, got {nbytes!r}")
+    if nbytes is None:
+        _core.use_default_frame_cache_limit()
+        return
+    if isinstance(nbytes, bool) or not isinstance(nbytes, numbers.Integral):
+        raise InvalidArgumentError(f"nbytes must be an int or None, got {nbytes!r}")
     _core.set_frame_cache_limit(int(nbytes))
 
 
 def get_frame_cache_limit() -> int:
-    """**[extra]** The limit :func:`set_frame_cache_limit` sets, in bytes."""
+    """**[extra]** The frame-memory limit in force now, in bytes: the one
+    :func:`set_frame_cache_limit` set, or the default's current value (0
+    until a large block was freed)."""
     return int(_core.frame_cache_limit())
 
 

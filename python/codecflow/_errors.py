@@ -32,6 +32,16 @@ class MediaIsADirectoryError(IsADirectoryError, CodecflowError):
     """A path that names a directory."""
 
 
+class NetworkError(ConnectionError, CodecflowError):
+    """A network source that cannot be reached: a name that does not
+    resolve, a refused or reset connection, an HTTP error (a
+    ``ConnectionError``, so an ``OSError``; never "corrupt media")."""
+
+
+class NetworkTimeoutError(TimeoutError, CodecflowError):
+    """A network source that did not answer in time (a ``TimeoutError``)."""
+
+
 __all__ = [
     "CodecflowError",
     "InvalidArgumentError",
@@ -39,4 +49,6 @@ __all__ = [
     "OutOfRangeError",
     "MediaNotFoundError",
     "MediaIsADirectoryError",
+    "NetworkError",
+    "NetworkTimeoutError",
 ]

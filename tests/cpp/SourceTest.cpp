@@ -88,3 +88,33 @@ TEST(SourceTest, BytesAndPathGiveTheSameMetadata) {
   EXPECT_EQ(fromBytes.streams[1].sampleRate, 48000);
   EXPECT_EQ(fromBytes.streams[1].numChannels, 2);
 }
+
+TEST(SourceTest, RangesNameTheArgumentAndTheirBounds) {
+  constexpr IntRange range{"num_ffmpeg_threads", 0, 64};
+  EXPECT_EQ(checkRange(range, 64), 64);
+  try {
+    checkRange(range, 1000000);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::InvalidArgument);
+    EXPECT_STREQ(e.what(), "invalid num_ffmpeg_threads=1000000: must be an integer in [0, 64]");
+  }
+}
+
+TEST(SourceTest, FFmpegsLogLinesReachTheErrorMessage) {
+  // A demuxer that refuses a file logs why; the error carries it, and the
+  // next failure on this thread does not repeat it.
+  std::string message;
+  try {
+    Demuxer demuxer(Source::fromBytes("ffconcat version 1.0\nfile missing.ts\n"));
+  } catch (const Error& e) {
+    message = e.what();
+  }
+  EXPECT_NE(message.find("(FFmpeg: [file] Protocol 'file' not on whitelist"), std::string::npos)
+      << message;
+  try {
+    failFFmpeg(ErrorKind::Runtime, "later", AVERROR(EINVAL));
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "later: Invalid argument");
+  }
+}

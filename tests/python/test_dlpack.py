@@ -59,16 +59,32 @@ def test_unconsumed_capsule_is_released():
 
 @pytest.fixture
 def frame_cache():
-    saved = codecflow.get_frame_cache_limit()
     codecflow.set_frame_cache_limit(0)  # start empty
     yield
-    codecflow.set_frame_cache_limit(saved)
+    codecflow.set_frame_cache_limit(None)
 
 
-def test_frame_cache_limit_defaults_to_a_share_of_memory():
+def test_frame_cache_limit_defaults_to_two_recent_blocks_at_most_256_mib(frame_cache):
+    codecflow.set_frame_cache_limit(None)
+    mib = 1 << 20
+    # The default follows the blocks just freed: twice the largest of the
+    # last few, so a loop keeps about two batches and no more.
+    _core._empty_uint8([3, mib])  # freed at once
     limit = codecflow.get_frame_cache_limit()
-    ram = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    assert limit == min(ram // 8, 2 << 30)
+    assert 6 * mib < limit <= 6 * mib + 4096
+    assert _core.frame_cache_bytes() <= limit
+    kept = _core.frame_cache_bytes()
+    assert 3 * mib <= kept <= limit
+    # A block larger than 256 MiB is never kept, and the limit stays 256 MiB.
+    _core._empty_uint8([300, mib])
+    assert codecflow.get_frame_cache_limit() == 256 * mib
+    assert _core.frame_cache_bytes() == kept
+    # After a loop of 64 MiB batches, about two of them stay behind.
+    for _ in range(6):
+        _core._empty_uint8([64, mib])
+        assert _core.frame_cache_bytes() <= 256 * mib
+    assert 128 * mib < codecflow.get_frame_cache_limit() <= 128 * mib + 4096
+    assert _core.frame_cache_bytes() <= codecflow.get_frame_cache_limit()
 
 
 def test_a_freed_batch_is_reused_by_the_next_batch_and_stays_exact(media, frame_cache):
@@ -100,7 +116,7 @@ def test_zero_limit_keeps_nothing(media, frame_cache):
     assert _core.frame_cache_bytes() == 0
 
 
-@pytest.mark.parametrize("bad", [-1, 1.5, "1", True, None])
+@pytest.mark.parametrize("bad", [-1, 2**63, 1.5, "1", True])
 def test_frame_cache_limit_rejects_bad_values(bad):
     with pytest.raises(ValueError, match="nbytes"):
         codecflow.set_frame_cache_limit(bad)

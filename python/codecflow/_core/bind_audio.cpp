@@ -46,16 +46,18 @@ void bindSampleMethods(Class& cls) {
 void bindAudio(py::module_& m) {
   py::class_<AudioDecoder> audio(m, "AudioDecoder");
   audio
-      .def(py::init([](const Source& source, int streamIndex, std::optional<int> sampleRate,
-                       std::optional<int> numChannels) {
+      .def(py::init([](const Source& source, const std::optional<PyInt>& streamIndex,
+                       const std::optional<PyInt>& sampleRate,
+                       const std::optional<PyInt>& numChannels) {
              AudioDecoderOptions options;
-             options.streamIndex = streamIndex;
-             options.sampleRate = sampleRate;
-             options.numChannels = numChannels;
+             options.streamIndex = toCore(streamIndex, kAudioStreamIndexRange);
+             options.sampleRate = toCore(sampleRate, kSampleRateRange);
+             options.numChannels = toCore(numChannels, kNumChannelsRange);
              py::gil_scoped_release release;
              return std::make_unique<AudioDecoder>(source, options);
            }),
-           py::arg("source"), py::arg("stream_index") = -1, py::arg("sample_rate") = std::nullopt,
+           py::arg("source"), py::arg("stream_index") = std::nullopt,
+           py::arg("sample_rate") = std::nullopt,
            py::arg("num_channels") = std::nullopt)
       .def_property_readonly("metadata", &AudioDecoder::metadata)
       .def_property_readonly("stream_index", &AudioDecoder::streamIndex)

@@ -29,7 +29,14 @@ void bindCuda(py::module_& m) {
   m.def("cuda_device_count", &cudaDeviceCount,
         "CUDA devices seen by the CUDA runtime; RuntimeError naming what is missing.");
   m.def("get_nvdec_cache_capacity", &nvdecCacheCapacity);
-  m.def("set_nvdec_cache_capacity", &setNvdecCacheCapacity, py::arg("capacity"));
+  m.def(
+      "set_nvdec_cache_capacity",
+      [](const PyInt& capacity) {
+        // Kept decoders: a count no machine reaches beyond 2**31.
+        IntRange range{"capacity", 0, INT32_MAX};
+        setNvdecCacheCapacity(static_cast<size_t>(checkRange(range, toCore(capacity, range))));
+      },
+      py::arg("capacity"));
   m.def("nvdec_cache_size", &nvdecCacheSize);
   m.def(
       "rgb_to_nv12",

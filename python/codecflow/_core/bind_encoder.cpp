@@ -30,7 +30,7 @@ class FileLikeSink : public ByteSink {
       if (written.is_none()) {
         return;  // write() that returns nothing wrote everything
       }
-      auto n = written.cast<int64_t>();
+      auto n = positionOf(written, "write()");
       if (n <= 0) {
         fail(ErrorKind::Io, "write() of the file-like object wrote " + std::to_string(n) +
                                 " of " + std::to_string(size - done) + " bytes");
@@ -43,9 +43,9 @@ class FileLikeSink : public ByteSink {
     py::gil_scoped_acquire gil;
     py::object position = fileLike_.attr("seek")(offset, whence);
     if (position.is_none()) {
-      return fileLike_.attr("tell")().cast<int64_t>();
+      return positionOf(fileLike_.attr("tell")(), "tell()");
     }
-    return position.cast<int64_t>();
+    return positionOf(position, "seek()");
   }
 
  private:
@@ -104,17 +104,20 @@ void bindEncoder(py::module_& m) {
            "The bytes written, as a DLPack capsule of a 1-D uint8 tensor; empties the sink.");
 
   py::class_<Encoder, EncoderHolder>(m, "Encoder")
-      .def(py::init([](int maxQueuedFrames) { return EncoderHolder(new Encoder(maxQueuedFrames)); }),
-           py::arg("max_queued_frames") = 0)
+      .def(py::init([](const PyInt& maxQueuedFrames) {
+             return EncoderHolder(new Encoder(narrowInt<int>(maxQueuedFrames, "max_queued_frames")));
+           }),
+           py::arg("max_queued_frames") = PyInt{0})
       .def(
           "add_video",
-          [](Encoder& self, int height, int width, double frameRate, const std::string& codec,
+          [](Encoder& self, const PyInt& height, const PyInt& width, double frameRate,
+             const std::string& codec,
              const std::string& pixelFormat, std::optional<double> crf,
              std::optional<std::string> preset, OptionList extraOptions,
              std::optional<std::pair<int64_t, int64_t>> frameRateFraction) {
             VideoStreamOptions options;
-            options.height = height;
-            options.width = width;
+            options.height = narrowInt<int>(height, "height");
+            options.width = narrowInt<int>(width, "width");
             options.frameRate = frameRate;
             if (frameRateFraction) {
               FrameRate exact = exactFrameRate(frameRateFraction->first, frameRateFraction->second);
@@ -133,15 +136,15 @@ void bindEncoder(py::module_& m) {
           py::arg("frame_rate_fraction") = std::nullopt)
       .def(
           "add_audio",
-          [](Encoder& self, int sampleRate, int numChannels, std::optional<int64_t> bitRate,
-             std::optional<int> outNumChannels, std::optional<int> outSampleRate,
-             const std::string& codec) {
+          [](Encoder& self, const PyInt& sampleRate, const PyInt& numChannels,
+             const std::optional<PyInt>& bitRate, const std::optional<PyInt>& outNumChannels,
+             const std::optional<PyInt>& outSampleRate, const std::string& codec) {
             AudioStreamOptions options;
-            options.sampleRate = sampleRate;
-            options.numChannels = numChannels;
-            options.bitRate = bitRate;
-            options.outNumChannels = outNumChannels;
-            options.outSampleRate = outSampleRate;
+            options.sampleRate = narrowInt<int>(sampleRate, "sample_rate");
+            options.numChannels = narrowInt<int>(numChannels, "num_channels");
+            options.bitRate = narrowInt<int64_t>(bitRate, "bit_rate");
+            options.outNumChannels = narrowInt<int>(outNumChannels, "num_channels");
+            options.outSampleRate = narrowInt<int>(outSampleRate, "sample_rate");
             options.codec = codec;
             return self.addAudio(std::move(options));
           },
@@ -167,14 +170,16 @@ void bindEncoder(py::module_& m) {
           py::arg("sink"), py::arg("format"))
       .def(
           "add_frames",
-          [](Encoder& self, int stream, const py::object& frames, bool channelsLast, bool nv12,
+          [](Encoder& self, const PyInt& stream, const py::object& frames, bool channelsLast,
+             bool nv12,
              const std::vector<double>& ptsSeconds, const std::vector<bool>& keyFrames) {
             Tensor tensor = fromDLPackObject(frames);
             FrameLayout layout = nv12           ? FrameLayout::NV12
                                  : channelsLast ? FrameLayout::NHWC
                                                 : FrameLayout::NCHW;
             py::gil_scoped_release release;
-            self.addFrames(stream, tensor, layout, ptsSeconds, keyFrames);
+            self.addFrames(narrowInt<int>(stream, "stream"), tensor, layout, ptsSeconds,
+                           keyFrames);
           },
           py::arg("stream"), py::arg("frames"), py::arg("channels_last") = false,
           py::arg("nv12") = false,
@@ -182,10 +187,11 @@ void bindEncoder(py::module_& m) {
           py::arg("key_frames") = std::vector<bool>{})
       .def(
           "add_samples",
-          [](Encoder& self, int stream, const py::object& samples) {
+          [](Encoder& self, const PyInt& stream, const py::object& samples) {
+            int index = narrowInt<int>(stream, "stream");
             Tensor tensor = fromDLPackObject(samples);
             py::gil_scoped_release release;
-            self.addSamples(stream, tensor);
+            self.addSamples(index, tensor);
           },
           py::arg("stream"), py::arg("samples"))
       .def("flush", &Encoder::flush, py::call_guard<py::gil_scoped_release>())
@@ -193,8 +199,8 @@ void bindEncoder(py::module_& m) {
       .def("abort", &Encoder::abort, py::call_guard<py::gil_scoped_release>())
       .def_property_readonly("queued_frames", &Encoder::queuedFrames)
       .def_property_readonly("is_open", &Encoder::isOpen)
-      .def("stream_info", [](const Encoder& self, int stream) {
-        return infoDict(self.streamInfo(stream));
+      .def("stream_info", [](const Encoder& self, const PyInt& stream) {
+        return infoDict(self.streamInfo(narrowInt<int>(stream, "stream")));
       });
 }
 

@@ -49,18 +49,18 @@ class FileLikeStream : public ByteStream {
     py::gil_scoped_acquire gil;
     py::object position = fileLike_.attr("seek")(offset, whence);
     if (position.is_none()) {
-      return fileLike_.attr("tell")().cast<int64_t>();
+      return positionOf(fileLike_.attr("tell")(), "tell()");
     }
-    return position.cast<int64_t>();
+    return positionOf(position, "seek()");
   }
 
   int64_t size() override {
     py::gil_scoped_acquire gil;
     py::object tell = fileLike_.attr("tell");
     py::object seek = fileLike_.attr("seek");
-    int64_t here = tell().cast<int64_t>();
+    int64_t here = positionOf(tell(), "tell()");
     seek(0, 2);
-    int64_t end = tell().cast<int64_t>();
+    int64_t end = positionOf(tell(), "tell()");
     seek(here, 0);
     return end;
   }

@@ -51,6 +51,12 @@ void translate(std::exception_ptr pointer) {
       case ErrorKind::Io:
         PyErr_SetString(PyExc_OSError, e.what());
         return;
+      case ErrorKind::Network:
+        name = "NetworkError";
+        break;
+      case ErrorKind::Timeout:
+        name = "NetworkTimeoutError";
+        break;
       case ErrorKind::Unsupported:
       case ErrorKind::Runtime:
         name = "CodecflowError";
@@ -107,7 +113,15 @@ void bindTensor(py::module_& m) {
       [](const py::object& object) { return toCapsule(fromDLPackObject(object)); },
       "Imports an object through DLPack and exports it again, aliasing the same memory.");
   m.def("frame_cache_limit", &frameCacheLimit);
-  m.def("set_frame_cache_limit", &setFrameCacheLimit, py::arg("bytes"),
+  m.def(
+      "set_frame_cache_limit",
+      [](const PyInt& bytes) {
+        int64_t value = toCore(bytes, kFrameCacheLimitRange);
+        py::gil_scoped_release release;
+        setFrameCacheLimit(value);
+      },
+      py::arg("bytes"));
+  m.def("use_default_frame_cache_limit", &useDefaultFrameCacheLimit,
         py::call_guard<py::gil_scoped_release>());
   m.def("frame_cache_bytes", &frameCacheBytes);
 }

@@ -15,20 +15,20 @@ py::tuple toPython(DecodedFrames&& frames) {
                         std::move(frames.durationSeconds));
 }
 
-TransformStep makeStep(const std::string& kind, int height, int width, int top, int left) {
-  TransformStep step;
+TransformStep makeStep(const std::string& kind, const PyInt& height, const PyInt& width,
+                       const PyInt& top, const PyInt& left) {
+  TransformStep::Kind parsed = TransformStep::Kind::Resize;
   if (kind == "resize") {
-    step.kind = TransformStep::Kind::Resize;
+    parsed = TransformStep::Kind::Resize;
   } else if (kind == "crop") {
-    step.kind = TransformStep::Kind::Crop;
+    parsed = TransformStep::Kind::Crop;
   } else {
     fail(ErrorKind::InvalidArgument, "unknown transform kind '" + kind + "'; known: resize, crop");
   }
-  step.height = height;
-  step.width = width;
-  step.top = top;
-  step.left = left;
-  return step;
+  return TransformStep::make(parsed, toCore(height, kTransformSizeRange),
+                             toCore(width, kTransformSizeRange),
+                             toCore(top, kTransformCornerRange),
+                             toCore(left, kTransformCornerRange));
 }
 
 }  // namespace
@@ -36,7 +36,7 @@ TransformStep makeStep(const std::string& kind, int height, int width, int top, 
 void bindVideoDecoder(py::module_& m) {
   py::class_<TransformStep>(m, "TransformStep")
       .def(py::init(&makeStep), py::arg("kind"), py::arg("height"), py::arg("width"),
-           py::arg("top") = -1, py::arg("left") = -1)
+           py::arg("top") = PyInt{-1}, py::arg("left") = PyInt{-1})
       // Pickled as its constructor's arguments, so that a pickled decoder
       // keeps its transforms (a RandomCrop keeps the position it drew).
       .def(py::pickle(
@@ -49,23 +49,28 @@ void bindVideoDecoder(py::module_& m) {
               fail(ErrorKind::InvalidArgument, "a pickled TransformStep holds 5 values, got " +
                                                    std::to_string(state.size()));
             }
-            return makeStep(state[0].cast<std::string>(), state[1].cast<int>(),
-                            state[2].cast<int>(), state[3].cast<int>(), state[4].cast<int>());
+            return makeStep(state[0].cast<std::string>(), state[1].cast<PyInt>(),
+                            state[2].cast<PyInt>(), state[3].cast<PyInt>(),
+                            state[4].cast<PyInt>());
           }));
 
   py::class_<VideoDecoder>(m, "VideoDecoder")
-      .def(py::init([](const Source& source, int streamIndex, int numThreads, bool exact,
-                       std::optional<std::vector<std::tuple<int64_t, int64_t, bool>>> custom,
+      .def(py::init([](const Source& source, const std::optional<PyInt>& streamIndex,
+                       const PyInt& numThreads,
+                       bool exact,
+                       std::optional<std::vector<std::tuple<PyInt, PyInt, bool>>> custom,
                        std::vector<TransformStep> transforms, const std::string& outputDType,
-                       int cudaDevice, const std::string& cudaBackend) {
+                       const PyInt& cudaDevice, const std::string& cudaBackend) {
              VideoDecoderOptions options;
-             options.streamIndex = streamIndex;
-             options.numThreads = numThreads;
+             options.streamIndex = toCore(streamIndex, kVideoStreamIndexRange);
+             options.numThreads = toCore(numThreads, kNumThreadsRange);
              options.seekMode = exact ? SeekMode::Exact : SeekMode::Approximate;
              if (custom) {
                std::vector<CustomFrame> frames;
                for (const auto& [pts, duration, key] : *custom) {
-                 frames.push_back({pts, duration, key});
+                 frames.push_back({narrowInt<int64_t>(pts, "pts of custom_frame_mappings"),
+                                   narrowInt<int64_t>(duration, "duration of custom_frame_mappings"),
+                                   key});
                }
                options.customFrames = std::move(frames);
              }
@@ -80,18 +85,20 @@ void bindVideoDecoder(py::module_& m) {
                fail(ErrorKind::InvalidArgument, "unknown output dtype '" + outputDType +
                                                     "'; known: uint8, float32, auto");
              }
-             if (cudaDevice >= 0) {
-               options.device = Device::cuda(cudaDevice);
+             int device = narrowInt<int>(cudaDevice, "cuda device index");
+             if (device >= 0) {
+               options.device = Device::cuda(device);
              }
              options.cudaBackend =
                  cudaBackend == "nvdec" ? CudaBackend::Nvdec : CudaBackend::Ffmpeg;
              py::gil_scoped_release release;
              return std::make_unique<VideoDecoder>(source, std::move(options));
            }),
-           py::arg("source"), py::arg("stream_index") = -1, py::arg("num_threads") = 1,
+           py::arg("source"), py::arg("stream_index") = std::nullopt,
+           py::arg("num_threads") = PyInt{1},
            py::arg("exact") = true, py::arg("custom_frames") = std::nullopt,
            py::arg("transforms") = std::vector<TransformStep>{},
-           py::arg("output_dtype") = "uint8", py::arg("cuda_device") = -1,
+           py::arg("output_dtype") = "uint8", py::arg("cuda_device") = PyInt{-1},
            py::arg("cuda_backend") = "ffmpeg")
       .def_property_readonly("metadata", &VideoDecoder::metadata)
       .def_property_readonly("stream_index", &VideoDecoder::streamIndex)

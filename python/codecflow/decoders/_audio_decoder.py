@@ -24,8 +24,10 @@ class AudioDecoder(ReopensCore):
             The audio stream of a video file works too.
         stream_index: the absolute index of the audio stream; None picks
             FFmpeg's best audio stream.
-        sample_rate: the output sample rate; None keeps the stream's.
-        num_channels: the output channel count; None keeps the stream's.
+        sample_rate: the output sample rate, 1 to 768000 Hz; None keeps the
+            stream's.
+        num_channels: the output channel count, 1 to 64; None keeps the
+            stream's.
 
     Exactness: :meth:`get_all_samples` equals
     ``ffmpeg -i SOURCE -map 0:a:N [-ar R] [-ac C] -f f32le -`` bit for bit
@@ -67,8 +69,8 @@ class AudioDecoder(ReopensCore):
             rejects mid-stream, raised by the call that reaches it; a file
             that simply ends early decodes up to the cut), a stream
             index that is not an audio stream (a video-only file has none),
-            or ``sample_rate`` / ``num_channels`` <= 0 (those are also
-            ``RuntimeError``).
+            or a ``sample_rate`` outside [1, 768000] or ``num_channels``
+            outside [1, 64] (those are also ``RuntimeError``).
         TypeError: for an unsupported source type or a text-mode file.
         Exception: whatever a file-like object's ``read`` or ``seek``
             raised, unchanged.
@@ -83,14 +85,14 @@ class AudioDecoder(ReopensCore):
         num_channels: int | None = None,
     ):
         if stream_index is not None and (
-            isinstance(stream_index, bool) or not isinstance(stream_index, int) or stream_index < 0
+            isinstance(stream_index, bool) or not isinstance(stream_index, int)
         ):
-            raise ValueError(f"stream_index must be a non-negative int, got {stream_index!r}")
-        _check_positive(sample_rate, "sample_rate")
-        _check_positive(num_channels, "num_channels")
+            raise ValueError(f"stream_index must be an int or None, got {stream_index!r}")
+        _check_int(sample_rate, "sample_rate")
+        _check_int(num_channels, "num_channels")
         self._source = source
         self._open_args = dict(
-            stream_index=-1 if stream_index is None else stream_index,
+            stream_index=stream_index,
             sample_rate=sample_rate,
             num_channels=num_channels,
         )
@@ -129,11 +131,12 @@ class AudioDecoder(ReopensCore):
         return _to_samples(self._decoder.samples_in_range(start, stop))
 
 
-def _check_positive(value: Any, name: str) -> None:
+def _check_int(value: Any, name: str) -> None:
+    # Types only: the core checks the range.
     if value is None:
         return
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise InvalidArgumentError(f"{name} must be a positive int, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidArgumentError(f"{name} must be an int, got {value!r}")
 
 
 def _check_range(start: Any, stop: Any) -> tuple[float, float | None]:

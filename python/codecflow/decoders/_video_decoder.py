@@ -38,7 +38,7 @@ class VideoDecoder:
             FFmpeg's best video stream.
         dimension_order: ``"NCHW"`` (default) or ``"NHWC"``. NCHW output is a
             view of an NHWC buffer.
-        num_ffmpeg_threads: decoding threads; 0 lets FFmpeg choose.
+        num_ffmpeg_threads: decoding threads, 0 to 64; 0 lets FFmpeg choose.
         device: None (torch's default device), ``"cpu"``, ``"cuda"``,
             ``"cuda:N"`` or a ``torch.device``. Without torch: the CPU only.
         seek_mode: ``"exact"`` scans the packets once at construction (no
@@ -88,9 +88,9 @@ class VideoDecoder:
             )
         if seek_mode not in _SEEK_MODES:
             raise ValueError(f"invalid seek_mode {seek_mode!r}; allowed: {_SEEK_MODES}")
-        if not isinstance(num_ffmpeg_threads, int) or num_ffmpeg_threads < 0:
+        if isinstance(num_ffmpeg_threads, bool) or not isinstance(num_ffmpeg_threads, int):
             raise ValueError(
-                f"num_ffmpeg_threads must be an int >= 0 (0 lets FFmpeg choose), got "
+                f"num_ffmpeg_threads must be an int in [0, 64] (0 lets FFmpeg choose), got "
                 f"{num_ffmpeg_threads!r}"
             )
         auto = isinstance(output_dtype, str) and output_dtype == "auto"
@@ -100,8 +100,10 @@ class VideoDecoder:
                 f"invalid output_dtype {output_dtype!r}; allowed: torch.uint8, torch.float32, "
                 "'auto' (or NumPy's uint8 and float32)"
             )
-        if stream_index is not None and (not isinstance(stream_index, int) or stream_index < 0):
-            raise ValueError(f"stream_index must be a non-negative int, got {stream_index!r}")
+        if stream_index is not None and (
+            isinstance(stream_index, bool) or not isinstance(stream_index, int)
+        ):
+            raise ValueError(f"stream_index must be an int or None, got {stream_index!r}")
         custom_frames = None
         if custom_frame_mappings is not None:
             if seek_mode == "approximate":
@@ -126,7 +128,7 @@ class VideoDecoder:
             steps, _ = make_steps(list(transforms), chosen.height, chosen.width)
         self._decoder = _core.VideoDecoder(
             core_source,
-            stream_index=index,
+            stream_index=stream_index,
             num_threads=num_ffmpeg_threads,
             exact=exact,
             custom_frames=custom_frames,
@@ -404,7 +406,9 @@ class VideoDecoder:
 
         Raises:
             ValueError: when start > stop, start lies outside the video, stop
-                is after its end, or fps <= 0 (a ``RuntimeError`` too).
+                is after its end, fps is not a finite number in (0, 1e6], or
+                the range resampled asks for more than 1,000,000 frames (a
+                ``RuntimeError`` too).
         """
         start = _as_seconds(start_seconds)
         stop = _as_seconds(stop_seconds)

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer harnesses of tests/fuzz (clang-14, address and
+# undefined sanitizers, CUDA off) and runs each for FUZZ_SECONDS seconds
+# (default 60) on its seed corpus, its saved corpus and its regression
+# inputs. Fails on the first crash, sanitizer report, timeout or
+# out-of-memory input of any harness (saved as BUILD/artifacts/NAME-*).
+# Installs clang-14 and libfuzzer-14-dev with apt-get when missing.
+#
+# Usage: tools/fuzz.sh PYTHON [HARNESS...]
+# Environment: FUZZ_SECONDS, FUZZ_DIR (default build/fuzz), FUZZ_ARGS (more
+# libFuzzer flags, e.g. "-fork=1 -ignore_crashes=1" for a long campaign),
+# JOBS (build parallelism).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY="$1"
+shift
+HARNESSES=("$@")
+[ ${#HARNESSES[@]} -gt 0 ] || HARNESSES=(video audio wav encoder)
+SECONDS_EACH="${FUZZ_SECONDS:-60}"
+DIR="${FUZZ_DIR:-build/fuzz}"
+log() { echo "[fuzz] $*" >&2; }
+
+missing=()
+for pkg in clang-14 libfuzzer-14-dev; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing with apt-get: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >&2
+fi
+
+BIN=$(dirname "$PY")
+CMAKE=$([ -x "$BIN/cmake" ] && echo "$BIN/cmake" || echo cmake)
+GEN=()
+[ -x "$BIN/ninja" ] && GEN=(-G Ninja -DCMAKE_MAKE_PROGRAM="$BIN/ninja")
+LAUNCHER=()
+command -v ccache > /dev/null && LAUNCHER=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+mkdir -p "$DIR"
+"$CMAKE" -S . -B "$DIR" "${GEN[@]}" "${LAUNCHER[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_C_COMPILER=clang-14 -DCODECFLOW_FUZZ=ON \
+  > "$DIR/configure.log" || { cat "$DIR/configure.log"; exit 1; }
+"$CMAKE" --build "$DIR" -j "${JOBS:-$(nproc)}"
+"$PY" tests/fuzz/make_corpus.py "$DIR/seeds"
+
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
+status=0
+for name in "${HARNESSES[@]}"; do
+  mkdir -p "$DIR/corpus/$name" "$DIR/artifacts"
+  log "$name: ${SECONDS_EACH}s"
+  started=$SECONDS
+  # shellcheck disable=SC2086
+  if "$DIR/tests/fuzz/fuzz_$name" -max_total_time="$SECONDS_EACH" -timeout=20 -rss_limit_mb=2560 \
+      -max_len=65536 -print_final_stats=1 -artifact_prefix="$DIR/artifacts/$name-" ${FUZZ_ARGS:-} \
+      "$DIR/corpus/$name" "$DIR/seeds/$name" "tests/fuzz/regressions/$name" > "$DIR/$name.log" 2>&1; then
+    result=ok
+  else
+    result=FAILED
+    status=1
+    grep -E "ERROR|SUMMARY|Test unit written|==[0-9]+==" "$DIR/$name.log" | head -20 >&2 || true
+  fi
+  # The final stats, or in -fork mode the last status line.
+  execs=$(grep -o 'number_of_executed_units: [0-9]*' "$DIR/$name.log" | tail -1 | cut -d' ' -f2 || true)
+  [ -n "$execs" ] || execs=$(grep -oE '^#[0-9]+' "$DIR/$name.log" | tail -1 | tr -d '#' || true)
+  rate=$(grep -oE 'average_exec_per_sec: *[0-9]+' "$DIR/$name.log" | tail -1 | awk '{print $2}' || true)
+  cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$DIR/$name.log" | tail -1 || true)
+  elapsed=$(( SECONDS - started > 0 ? SECONDS - started : 1 ))
+  [ -n "$rate" ] || rate=$(( ${execs:-0} / elapsed ))
+  log "$name: $result in ${elapsed}s, ${execs:-?} executions, ${rate:-?} exec/s, ${cov:-cov ?}, corpus $(ls "$DIR/corpus/$name" | wc -l) (log $DIR/$name.log)"
+done
+exit $status
