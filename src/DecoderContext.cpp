@@ -29,8 +29,11 @@ UniqueAVCodecContext allocDecoderContext(const Demuxer& demuxer, int streamIndex
   return codec;
 }
 
-void openDecoderContext(AVCodecContext* codec, const Demuxer& demuxer) {
-  int rc = avcodec_open2(codec, codec->codec, nullptr);
+void openDecoderContext(AVCodecContext* codec, const Demuxer& demuxer,
+                        const FfmpegOptions& options) {
+  AVDictionary* dict = toDictionary(options).release();
+  int rc = avcodec_open2(codec, codec->codec, &dict);
+  av_dict_free(&dict);  // what this decoder did not use
   if (rc < 0) {
     failFFmpeg(ErrorKind::InvalidData,
                std::string("could not open the ") + codec->codec->name + " decoder for '" +

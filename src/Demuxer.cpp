@@ -12,7 +12,8 @@ double toSeconds(int64_t ts, AVRational timeBase) {
   return static_cast<double>(ts) * av_q2d(timeBase);
 }
 
-Demuxer::Demuxer(Source source) : source_(std::move(source)) {
+Demuxer::Demuxer(Source source, const FfmpegOptions& formatOptions)
+    : source_(std::move(source)) {
   const std::string& name = source_.description();
   if (source_.kind() == Source::Kind::Path) {
     // Check the file system ourselves: FFmpeg reports a directory or a
@@ -37,9 +38,11 @@ Demuxer::Demuxer(Source source) : source_(std::move(source)) {
     raw->flags |= AVFMT_FLAG_CUSTOM_IO;
   }
   // avformat_open_input frees the context on failure.
+  AVDictionary* dict = toDictionary(formatOptions).release();
   int rc = avformat_open_input(&raw, source_.kind() == Source::Kind::Path
                                          ? source_.path().c_str() : nullptr,
-                               nullptr, nullptr);
+                               nullptr, &dict);
+  av_dict_free(&dict);  // what this demuxer did not use
   if (rc < 0) {
     failWith("could not open '" + name + "' (not a media file, or empty or corrupt)",
              rc == AVERROR(EIO) || rc == AVERROR_EOF ? AVERROR_INVALIDDATA : rc);

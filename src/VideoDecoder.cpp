@@ -39,7 +39,8 @@ std::string describeIndexRange(int64_t index, int64_t count) {
 
 struct VideoDecoder::Impl {
   Impl(Source source, VideoDecoderOptions opts)
-      : options(std::move(opts)), demuxer(std::move(source)) {
+      : options(std::move(opts)),
+        demuxer(std::move(source), routeFfmpegOptions(options.ffmpegOptions).format) {
     stream = demuxer.selectStream(options.streamIndex, AVMEDIA_TYPE_VIDEO);
     const AVStream* st = demuxer.stream(stream);
     timeBase = st->time_base;
@@ -53,7 +54,7 @@ struct VideoDecoder::Impl {
       index = FrameIndex::fromFrames(std::move(frames));
       exact = true;
     } else if (options.seekMode == SeekMode::Exact) {
-      index = FrameIndex::scan(demuxer, stream);
+      index = loadOrScanIndex();
       exact = true;
     } else {
       exact = false;
@@ -65,8 +66,14 @@ struct VideoDecoder::Impl {
                   (options.outputDType == OutputDType::Auto && metadata.bitsPerComponent > 8);
     sink = makeFrameSink(options, floatOutput, st, st->codecpar->width, st->codecpar->height,
                          metadata.rotation);
-    decoder = std::make_unique<VideoStreamDecoder>(demuxer, stream, options.numThreads,
-                                                   sink->codecOpener());
+    decoder = std::make_unique<VideoStreamDecoder>(
+        demuxer, stream, options.numThreads, sink->codecOpener(),
+        routeFfmpegOptions(options.ffmpegOptions).codec);
+  }
+
+  FrameIndex loadOrScanIndex() {
+    return FrameIndex::loadOrScan(demuxer, stream, timeBase, options.savedIndex,
+                                  options.rescanBadSavedIndex, savedIndexProblem);
   }
 
   void fillContentMetadata() {
@@ -414,6 +421,7 @@ struct VideoDecoder::Impl {
   AVRational timeBase{1, 1};
   StreamMetadata metadata;
   FrameIndex index;
+  std::string savedIndexProblem;
   bool exact = true;
   bool floatOutput = false;
   std::unique_ptr<FrameSink> sink;
@@ -441,28 +449,21 @@ std::pair<int, int> VideoDecoder::timeBase() const {
 bool VideoDecoder::exact() const { return impl_->exact; }
 bool VideoDecoder::floatOutput() const { return impl_->floatOutput; }
 
-std::vector<int64_t> VideoDecoder::indexPts() const {
-  std::vector<int64_t> out;
-  for (const FrameEntry& f : impl_->index.frames()) {
-    out.push_back(f.pts);
+template <typename T>
+static std::vector<T> column(const FrameIndex& index, T FrameEntry::*field) {
+  std::vector<T> out;
+  for (const FrameEntry& f : index.frames()) {
+    out.push_back(f.*field);
   }
   return out;
 }
 
+std::vector<int64_t> VideoDecoder::indexPts() const { return column(impl_->index, &FrameEntry::pts); }
 std::vector<int64_t> VideoDecoder::indexDurations() const {
-  std::vector<int64_t> out;
-  for (const FrameEntry& f : impl_->index.frames()) {
-    out.push_back(f.duration);
-  }
-  return out;
+  return column(impl_->index, &FrameEntry::duration);
 }
-
 std::vector<bool> VideoDecoder::indexKeyFrames() const {
-  std::vector<bool> out;
-  for (const FrameEntry& f : impl_->index.frames()) {
-    out.push_back(f.keyFrame);
-  }
-  return out;
+  return column(impl_->index, &FrameEntry::keyFrame);
 }
 
 std::vector<int64_t> VideoDecoder::keyFrameIndices() const {
@@ -479,6 +480,18 @@ std::vector<int64_t> VideoDecoder::keyFrameIndices() const {
     }
   }
   return out;
+}
+
+std::string VideoDecoder::savedIndex() const {
+  keyFrameIndices();  // the same Runtime error in approximate mode
+  return impl_->index.save(impl_->stream, impl_->timeBase);
+}
+const std::string& VideoDecoder::savedIndexProblem() const { return impl_->savedIndexProblem; }
+
+DecodedFrames VideoDecoder::keyFrames() {
+  std::vector<int64_t> indices = keyFrameIndices();
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return impl_->decoder->withKeyFramesOnly([&] { return impl_->framesAtIndices(indices); });
 }
 
 double VideoDecoder::beginSeconds() const { return impl_->beginStreamSeconds(); }

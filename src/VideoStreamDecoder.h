@@ -27,8 +27,10 @@ class CodecOpener {
 
 class VideoStreamDecoder {
  public:
+  // `codecOptions` go to avcodec_open2 (a context is then never reused).
   VideoStreamDecoder(Demuxer& demuxer, int streamIndex, int numThreads,
-                     std::shared_ptr<CodecOpener> opener = nullptr);
+                     std::shared_ptr<CodecOpener> opener = nullptr,
+                     const FfmpegOptions& codecOptions = {});
   ~VideoStreamDecoder();
 
   AVCodecContext* codec() const { return codec_.get(); }
@@ -47,6 +49,27 @@ class VideoStreamDecoder {
   // frame at `pts` itself and everything after it are always decoded.
   // INT64_MIN (the default) decodes every frame.
   void skipUnreferencedBefore(int64_t pts) { skipBefore_ = pts; }
+
+  // [extra] Decodes key frames only (AVDISCARD_NONKEY: FFmpeg's
+  // skip_frame=nokey). Turning it off drops the decoder's state, since the
+  // skipped frames left nothing to continue from: seek() before decoding.
+  void setKeyFramesOnly(bool on);
+
+  // [extra] The result of `decode()` run on key frames only. A key frame that
+  // the codec does not treat as one (its container says key, its bitstream
+  // does not) is skipped too; `decode()` then fails and runs again in full.
+  template <typename Decode>
+  auto withKeyFramesOnly(Decode decode) -> decltype(decode()) {
+    setKeyFramesOnly(true);
+    try {
+      auto result = decode();
+      setKeyFramesOnly(false);
+      return result;
+    } catch (const std::exception&) {
+      setKeyFramesOnly(false);
+    }
+    return decode();
+  }
 
   // The pts of the next frame without consuming it; false at the end.
   bool peekPts(int64_t& pts);
@@ -70,6 +93,8 @@ class VideoStreamDecoder {
   int64_t currentPts_ = INT64_MIN;
   int64_t pendingPts_ = INT64_MIN;
   int64_t skipBefore_ = INT64_MIN;
+  AVDiscard baseDiscard_ = AVDISCARD_DEFAULT;  // the skip_frame the context opened with
+  bool keyFramesOnly_ = false;
   bool sentEof_ = false;
   bool decoderEof_ = false;
 };
