@@ -39,8 +39,7 @@ std::vector<FfmpegCodec> ffmpegCodecs() {
     const char* type = av_get_media_type_string(codec->type);
     c.mediaType = type != nullptr ? type : "unknown";
     c.decoder = av_codec_is_decoder(codec) != 0;
-    c.hardware = (codec->capabilities & (AV_CODEC_CAP_HARDWARE | AV_CODEC_CAP_HYBRID)) != 0 ||
-                 (codec->wrapper_name != nullptr);
+    c.hardware = (codec->capabilities & AV_CODEC_CAP_HARDWARE) != 0;
     codecs.push_back(std::move(c));
   }
   return codecs;

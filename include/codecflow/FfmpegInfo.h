@@ -17,7 +17,7 @@ struct FfmpegCodec {
   std::string longName;
   std::string mediaType;  // "video", "audio", "subtitle", ...
   bool decoder = false;   // a decoder, else an encoder
-  bool hardware = false;  // AV_CODEC_CAP_HARDWARE (or a hardware wrapper)
+  bool hardware = false;  // AV_CODEC_CAP_HARDWARE
 };
 
 std::vector<FfmpegLibrary> ffmpegLibraries();
