@@ -110,3 +110,17 @@ def decoder_repr(decoder: Any) -> str:
         f"device={str(decoder._device)!r}",
     ]
     return f"VideoDecoder({', '.join(parts)})"
+
+
+def audio_decoder_repr(decoder: Any) -> str:
+    """``AudioDecoder(stream, codec, rate, channels, duration)`` (from the metadata)."""
+    meta = decoder.metadata
+    duration = meta.duration_seconds
+    parts = [
+        f"stream_index={decoder.stream_index}",
+        f"codec={meta.codec!r}",
+        f"sample_rate={meta.sample_rate}",
+        f"num_channels={meta.num_channels}",
+        f"duration_seconds={duration:.6g}" if duration is not None else "duration_seconds=None",
+    ]
+    return f"{type(decoder).__name__}({', '.join(parts)})"

@@ -376,6 +376,7 @@ class Encoder:
         options = _video_options(codec, pixel_format, crf, preset, extra_options)
         index = self._core.add_video(height=height, width=width, frame_rate=rate, **options)
         stream = VideoStream(self, index, height, width, resolved)
+        stream._described = {"codec": codec, "frame_rate": rate}  # for its repr
         self._streams.append(stream)
         return stream
 
@@ -427,6 +428,7 @@ class Encoder:
             codec=codec or "",
         )
         stream = AudioStream(self, index, num_channels)
+        stream._described = {"codec": codec, "sample_rate": sample_rate}  # for its repr
         self._streams.append(stream)
         return stream
 
