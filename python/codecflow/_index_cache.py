@@ -251,13 +251,15 @@ def read_entry(directory: str, key: str) -> Optional[bytes]:
     try:
         with open(path, "rb") as f:
             data = f.read()
-    except FileNotFoundError:
-        return None
+    except (FileNotFoundError, NotADirectoryError):
+        return None  # no entry yet (a cache that cannot be created warns on writing)
     except OSError as error:
         _warn(f"cannot read index cache file {path!r} ({error}); scanning instead")
         return None
     expected = _HEADER + key.encode() + b"\n"
-    if not data.startswith(expected):
+    # An entry without an index after its header is damaged too (the core
+    # reads empty bytes as "no saved index").
+    if not data.startswith(expected) or len(data) == len(expected):
         _warn(f"ignoring index cache file {path!r}: not an index cache entry for this "
               "file (foreign or damaged); scanning instead")
         return None
