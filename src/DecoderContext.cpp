@@ -31,12 +31,14 @@ UniqueAVCodecContext allocDecoderContext(const Demuxer& demuxer, int streamIndex
 
 void openDecoderContext(AVCodecContext* codec, const Demuxer& demuxer,
                         const FfmpegOptions& options) {
+  // avcodec_open2 forgets the codec when it fails (a bad option value).
+  std::string name = codec->codec->name;
   AVDictionary* dict = toDictionary(options).release();
   int rc = avcodec_open2(codec, codec->codec, &dict);
   av_dict_free(&dict);  // what this decoder did not use
   if (rc < 0) {
     failFFmpeg(ErrorKind::InvalidData,
-               std::string("could not open the ") + codec->codec->name + " decoder for '" +
+               "could not open the " + name + " decoder for '" +
                    demuxer.source().description() + "'",
                rc);
   }
