@@ -54,7 +54,8 @@ struct VideoDecoder::Impl {
       index = FrameIndex::fromFrames(std::move(frames));
       exact = true;
     } else if (options.seekMode == SeekMode::Exact) {
-      index = loadOrScanIndex();
+      index = FrameIndex::loadOrScan(demuxer, stream, timeBase, options.savedIndex,
+                                     options.rescanBadSavedIndex, savedIndexProblem);
       exact = true;
     } else {
       exact = false;
@@ -69,11 +70,6 @@ struct VideoDecoder::Impl {
     decoder = std::make_unique<VideoStreamDecoder>(
         demuxer, stream, options.numThreads, sink->codecOpener(),
         routeFfmpegOptions(options.ffmpegOptions).codec);
-  }
-
-  FrameIndex loadOrScanIndex() {
-    return FrameIndex::loadOrScan(demuxer, stream, timeBase, options.savedIndex,
-                                  options.rescanBadSavedIndex, savedIndexProblem);
   }
 
   void fillContentMetadata() {
@@ -458,7 +454,9 @@ static std::vector<T> column(const FrameIndex& index, T FrameEntry::*field) {
   return out;
 }
 
-std::vector<int64_t> VideoDecoder::indexPts() const { return column(impl_->index, &FrameEntry::pts); }
+std::vector<int64_t> VideoDecoder::indexPts() const {
+  return column(impl_->index, &FrameEntry::pts);
+}
 std::vector<int64_t> VideoDecoder::indexDurations() const {
   return column(impl_->index, &FrameEntry::duration);
 }

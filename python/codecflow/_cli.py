@@ -212,7 +212,8 @@ def _doctor(as_json: bool, all_codecs: bool, out: TextIO) -> int:
     out.write(f"built with CUDA: {'yes' if cuda['built_with_cuda'] else 'no'}\n")
     for label, key in (("CUDA driver", "cuda_driver"), ("NVDEC", "nvdec"), ("NVENC", "nvenc")):
         entry = cuda[key]
-        state = f"loads ({entry['detail']})" if entry["loads"] else f"does not load: {entry['detail']}"
+        detail = entry["detail"]
+        state = f"loads ({detail})" if entry["loads"] else f"does not load: {detail}"
         out.write(f"{label}: {state}\n")
     if "cuda_devices" in cuda:
         out.write(f"CUDA devices: {cuda['cuda_devices']}\n")
