@@ -170,7 +170,8 @@ def test_unwritable_cache_warns_and_decodes(media, tmp_path):
     assert len(decoder) == 60
 
 
-def test_set_index_cache_is_the_default(media, tmp_path):
+def test_set_index_cache_is_the_default(media, tmp_path, monkeypatch):
+    monkeypatch.setattr("codecflow._index_cache._default_dir", None)
     assert codecflow.get_index_cache() is None
     codecflow.set_index_cache(tmp_path)
     try:
