@@ -268,8 +268,7 @@ def _progress(done: int, total: int, failed: int, err: TextIO) -> None:
 
 def _index(paths: Sequence[str], cache: str, jobs: int, quiet: bool, out: TextIO,
            err: TextIO) -> int:
-    files = find_videos(paths)
-    missing = [p for p in paths if not os.path.exists(p)]
+    files = find_videos(paths)  # a missing path fails as a file (FileNotFoundError)
     if not files:
         err.write("codecflow index: no video files found\n")
         return 1
@@ -294,6 +293,4 @@ def _index(paths: Sequence[str], cache: str, jobs: int, quiet: bool, out: TextIO
               f"{len(failures)} failed, into {cache}\n")
     for path, error in failures:
         out.write(f"  FAILED {path}: {error}\n")
-    for path in missing:
-        out.write(f"  (no such path: {path})\n")
     return 1 if failures else 0

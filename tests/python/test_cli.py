@@ -122,8 +122,12 @@ def test_index_reports_failures_with_exit_status_1(media, tmp_path, capsys):
     assert code == 1
     assert "indexed 2 files, 0 already cached, 1 failed" in out
     assert f"FAILED {data / 'broken.mp4'}: InvalidMediaError" in out
-    code, out, _ = _run_main(capsys, "index", str(tmp_path / "empty"), "--cache", str(cache))
-    assert code == 1
+    missing = tmp_path / "missing.mp4"
+    code, out, _ = _run_main(capsys, "index", str(missing), "--cache", str(cache), "--quiet")
+    assert code == 1 and f"FAILED {missing}: MediaNotFoundError" in out
+    (tmp_path / "empty").mkdir()
+    code, _, err = _run_main(capsys, "index", str(tmp_path / "empty"), "--cache", str(cache))
+    assert code == 1 and "no video files found" in err
 
 
 def test_python_dash_m_and_console_script(media):

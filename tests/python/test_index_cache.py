@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pathlib
 import struct
+import subprocess
+import sys
 import warnings
 
 import pytest
@@ -187,6 +190,16 @@ def test_set_index_cache_is_the_default(media, tmp_path, monkeypatch):
     assert VideoDecoder(media.clip("h264_bframes"))._index_origin == "scan"
     with pytest.raises(TypeError):
         codecflow.set_index_cache(3)
+
+
+def test_environment_variable_sets_the_default(tmp_path):
+    root = pathlib.Path(__file__).resolve().parents[2]
+    env = dict(os.environ, PYTHONPATH=str(root / "python"), CODECFLOW_INDEX_CACHE=str(tmp_path))
+    out = subprocess.run(
+        [sys.executable, "-c", "import codecflow; print(codecflow.get_index_cache())"],
+        capture_output=True, text=True, env=env, check=True,
+    ).stdout
+    assert out.strip() == str(tmp_path)
 
 
 def test_bad_combinations(media, tmp_path):
