@@ -36,10 +36,6 @@ VideoStreamDecoder::VideoStreamDecoder(Demuxer& demuxer, int streamIndex, int nu
 
 void VideoStreamDecoder::setKeyFramesOnly(bool on) {
   keyFramesOnly_ = on;
-  // Skipped frames leave references missing, which H.264 decoders log as
-  // errors ("mmco: unref short failure") though no shown frame is affected:
-  // their messages count as warnings meanwhile (hidden at the default level).
-  codec_->log_level_offset = on ? AV_LOG_WARNING - AV_LOG_ERROR : 0;
   if (!on) {
     avcodec_flush_buffers(codec_.get());
     av_frame_unref(current_.get());
