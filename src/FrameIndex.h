@@ -10,6 +10,8 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <string_view>
 #include <vector>
 
 extern "C" {
@@ -66,12 +68,37 @@ class FrameIndex {
   // stream (no seek points). This is the frame duration then, else 0.
   int64_t numberedFrameDuration() const { return numberedDuration_; }
 
+  // The index as bytes that load() takes back unchanged, tagged with the
+  // stream it describes (Note [Saved frame indices], FrameIndexIO.cpp).
+  std::string save(int streamIndex, AVRational timeBase) const;
+
+  // An index from save()'s bytes. Throws InvalidData saying what is wrong
+  // when the bytes are not a saved index (damaged, truncated, another
+  // format or version) or describe another stream or time base.
+  static FrameIndex load(std::string_view bytes, int streamIndex, AVRational timeBase);
+
+  // The saved index when it loads, else a scan. A saved index that does
+  // not load throws, or with `rescanBad` is scanned over and the reason
+  // stored in `problem`.
+  static FrameIndex loadOrScan(Demuxer& demuxer, int streamIndex, AVRational timeBase,
+                               const std::string& saved, bool rescanBad, std::string& problem);
+
+  // Validates bytes as load() does, whatever stream they describe.
+  static struct SavedFrameIndex inspect(std::string_view bytes);
+
  private:
   void finish();
 
   std::vector<FrameEntry> frames_;
   std::vector<SeekPoint> seekPoints_;
   int64_t numberedDuration_ = 0;
+};
+
+// What a saved index describes, without loading it into a decoder.
+struct SavedFrameIndex {
+  int streamIndex = 0;
+  AVRational timeBase{0, 1};
+  FrameIndex index;
 };
 
 }  // namespace codecflow
