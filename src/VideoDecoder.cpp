@@ -11,6 +11,7 @@
 #include "Demuxer.h"
 #include "FrameIndex.h"
 #include "FrameSink.h"
+#include "TruncatedFile.h"
 #include "VideoStreamDecoder.h"
 #include "codecflow/Error.h"
 #include "ffmpeg/Compat.h"
@@ -52,14 +53,14 @@ struct VideoDecoder::Impl {
       }
       index = FrameIndex::fromFrames(std::move(frames));
       exact = true;
-    } else if (options.seekMode == SeekMode::Exact) {
+    } else if (options.seekMode == SeekMode::Exact ||
+               fileCutShort(demuxer.format(), stream)) {
+      // A file cut short is counted even in approximate mode: its header
+      // promises frames that are not there (Note [A file cut short]).
       index = FrameIndex::scan(demuxer, stream);
       exact = true;
     } else {
       exact = false;
-    }
-    if (exact) {
-      fillContentMetadata();
     }
     floatOutput = options.outputDType == OutputDType::Float32 ||
                   (options.outputDType == OutputDType::Auto && metadata.bitsPerComponent > 8);
@@ -67,6 +68,10 @@ struct VideoDecoder::Impl {
                          metadata.rotation);
     decoder = std::make_unique<VideoStreamDecoder>(demuxer, stream, options.numThreads,
                                                    sink->codecOpener());
+    if (exact) {
+      keepFramesThatDecode(index, *decoder);
+      fillContentMetadata();
+    }
   }
 
   void fillContentMetadata() {
