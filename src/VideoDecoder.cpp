@@ -11,6 +11,7 @@
 #include "Demuxer.h"
 #include "FrameIndex.h"
 #include "FrameSink.h"
+#include "TruncatedFile.h"
 #include "VideoStreamDecoder.h"
 #include "codecflow/Error.h"
 #include "codecflow/Log.h"
@@ -55,15 +56,15 @@ struct VideoDecoder::Impl {
       }
       index = FrameIndex::fromFrames(std::move(frames));
       exact = true;
-    } else if (options.seekMode == SeekMode::Exact) {
+    } else if (options.seekMode == SeekMode::Exact ||
+               fileCutShort(demuxer.format(), stream)) {
+      // A file cut short is counted even in approximate mode: its header
+      // promises frames that are not there (Note [A file cut short]).
       index = FrameIndex::loadOrScan(demuxer, stream, timeBase, options.savedIndex,
                                      options.rescanBadSavedIndex, savedIndexProblem);
       exact = true;
     } else {
       exact = false;
-    }
-    if (exact) {
-      fillContentMetadata();
     }
     // The scan's rewind may have opened the container again (Demuxer::
     // seekBackward): its streams are new objects.
@@ -78,6 +79,10 @@ struct VideoDecoder::Impl {
                                                    routeFfmpegOptions(options.ffmpegOptions).codec);
     if (exact && index.numberedFrameDuration() > 0) {
       decoder->numberFrames(index.numberedFrameDuration());
+    }
+    if (exact) {
+      keepFramesThatDecode(index, *decoder);
+      fillContentMetadata();
     }
   }
 

@@ -46,7 +46,9 @@ class VideoDecoder:
         seek_mode: ``"exact"`` scans the packets once at construction (no
             decoding) and returns exactly the i-th frame in any access order;
             ``"approximate"`` trusts the header and maps indices to times with
-            its average frame rate.
+            its average frame rate. A file cut short counts only the frames
+            that decode before the cut, in both modes (approximate mode
+            scans a file whose container says it is longer than it is).
         transforms: ``codecflow.transforms`` objects (or torchvision v2
             Resize/CenterCrop/RandomCrop), applied in order while decoding.
         output_dtype: ``torch.uint8``, ``torch.float32`` (values in [0, 1]) or
