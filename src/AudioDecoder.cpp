@@ -131,6 +131,10 @@ struct AudioDecoder::Impl {
     AVChannelLayout layout{};
     if (options.numChannels) {
       av_channel_layout_default(&layout, static_cast<int>(*options.numChannels));
+    } else if (frame->ch_layout.nb_channels != outChannels && outChannels > 0) {
+      // The channel count changed mid-stream: the output keeps the first
+      // frame's, as every buffer of the pipeline has it.
+      av_channel_layout_default(&layout, outChannels);
     }
     resampler = std::make_unique<AudioResampler>(frame.get(), outRate, layout);
     av_channel_layout_uninit(&layout);

@@ -69,6 +69,14 @@ bool AudioResampler::accepts(const AVFrame* frame) const {
 }
 
 int AudioResampler::run(const uint8_t** in, int count, SampleBuffer& out) {
+  // swresample writes one plane per output channel: a buffer with fewer
+  // would be written past its end.
+  if (out.channels() != outLayout_.nb_channels) {
+    fail(ErrorKind::InvalidData, "cannot convert audio to " +
+                                     std::to_string(outLayout_.nb_channels) +
+                                     " channels into a buffer of " +
+                                     std::to_string(out.channels()) + " channels");
+  }
   int capacity = swr_get_out_samples(swr_.get(), count);
   if (capacity < 0) {
     failFFmpeg(ErrorKind::Runtime, "swresample cannot size its output", capacity);
@@ -89,6 +97,7 @@ int AudioResampler::run(const uint8_t** in, int count, SampleBuffer& out) {
 }
 
 void AudioResampler::convert(const AVFrame* frame, int offset, SampleBuffer& out) {
+  checkFrame(frame, offset);
   int count = frame->nb_samples - offset;
   if (count <= 0) {
     return;
@@ -104,6 +113,46 @@ void AudioResampler::convert(const AVFrame* frame, int offset, SampleBuffer& out
     in.push_back(frame->extended_data[0] + static_cast<int64_t>(offset) * bytes * channels);
   }
   run(in.data(), count, out);
+}
+
+// Note [Frames the converter reads]
+// swresample reads as many planes, and as many bytes per plane, as it was
+// configured for and the sample count says, trusting both: a frame whose
+// format, rate or channel layout differs from the configured ones (a
+// damaged stream can switch mid-way), or whose planes hold fewer samples
+// than nb_samples, would be read past its end. Such a frame is refused.
+void AudioResampler::checkFrame(const AVFrame* frame, int offset) const {
+  std::string problem;
+  int channels = frame->ch_layout.nb_channels;
+  if (!accepts(frame)) {
+    problem = "a frame of " + std::to_string(channels) + " channels at " +
+              std::to_string(frame->sample_rate) + " Hz (" +
+              (av_get_sample_fmt_name(static_cast<AVSampleFormat>(frame->format))
+                   ? av_get_sample_fmt_name(static_cast<AVSampleFormat>(frame->format))
+                   : "?") +
+              ") reached a converter set up for " + describeLayout(frameLayout_) + " at " +
+              std::to_string(inRate_) + " Hz";
+  } else if (frame->nb_samples < 0 || offset < 0 || channels <= 0 ||
+             frame->extended_data == nullptr) {
+    problem = "a frame has " + std::to_string(frame->nb_samples) + " samples";
+  } else {
+    bool planar = av_sample_fmt_is_planar(inFormat_) != 0;
+    int64_t needed = static_cast<int64_t>(frame->nb_samples) *
+                     av_get_bytes_per_sample(inFormat_) * (planar ? 1 : channels);
+    int planes = planar ? channels : 1;
+    for (int c = 0; c < planes && problem.empty(); ++c) {
+      if (frame->extended_data[c] == nullptr) {
+        problem = "a frame lacks the samples of channel " + std::to_string(c);
+      }
+    }
+    if (problem.empty() && needed > frame->linesize[0]) {
+      problem = "a frame of " + std::to_string(frame->nb_samples) + " samples holds only " +
+                std::to_string(frame->linesize[0]) + " bytes per plane";
+    }
+  }
+  if (!problem.empty()) {
+    fail(ErrorKind::InvalidData, "invalid audio data: " + problem);
+  }
 }
 
 void AudioResampler::flush(SampleBuffer& out) {

@@ -39,12 +39,15 @@ class AudioResampler {
   int outputChannels() const { return outLayout_.nb_channels; }
 
   // Converts samples [offset, nb_samples) of `frame`, appending the output
-  // (possibly none yet, when resampling) to `out`.
+  // (possibly none yet, when resampling) to `out`, which must have
+  // outputChannels() channels. Raises InvalidData for a frame this converter
+  // cannot read safely (Note [Frames the converter reads]).
   void convert(const AVFrame* frame, int offset, SampleBuffer& out);
   // Appends what the resampler still holds at the end of the stream.
   void flush(SampleBuffer& out);
 
  private:
+  void checkFrame(const AVFrame* frame, int offset) const;
   int run(const uint8_t** in, int count, SampleBuffer& out);
 
   UniqueSwrContext swr_;

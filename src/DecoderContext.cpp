@@ -29,14 +29,18 @@ UniqueAVCodecContext allocDecoderContext(const Demuxer& demuxer, int streamIndex
   return codec;
 }
 
-void openDecoderContext(AVCodecContext* codec, const Demuxer& demuxer) {
+void openDecoderContext(AVCodecContext* codec, const Demuxer& demuxer,
+                        const FfmpegOptions& options) {
   // avcodec_open2 clears codec->codec when it fails: the name is kept first.
   std::string name = codec->codec != nullptr ? codec->codec->name : "";
-  int rc = avcodec_open2(codec, codec->codec, nullptr);
+  AVDictionary* dict = toDictionary(options).release();
+  int rc = avcodec_open2(codec, codec->codec, &dict);
+  av_dict_free(&dict);  // what this decoder did not use
   if (rc < 0) {
     failFFmpeg(ErrorKind::InvalidData,
                "could not open the " + name + " decoder for '" +
-                   demuxer.source().description() + "' (damaged or unsupported codec parameters)",
+                   demuxer.source().description() +
+                   "' (damaged or unsupported codec parameters, or a bad option value)",
                rc);
   }
 }

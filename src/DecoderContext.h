@@ -3,6 +3,7 @@
 #pragma once
 
 #include "Demuxer.h"
+#include "FfmpegOptions.h"
 #include "ffmpeg/FFmpeg.h"
 
 namespace codecflow {
@@ -13,7 +14,8 @@ namespace codecflow {
 UniqueAVCodecContext allocDecoderContext(const Demuxer& demuxer, int streamIndex);
 
 // Opens a context from allocDecoderContext. Throws InvalidData naming the
-// source and FFmpeg's reason.
-void openDecoderContext(AVCodecContext* codec, const Demuxer& demuxer);
+// source and FFmpeg's reason. `options` go to avcodec_open2.
+void openDecoderContext(AVCodecContext* codec, const Demuxer& demuxer,
+                        const FfmpegOptions& options = {});
 
 }  // namespace codecflow

@@ -31,7 +31,8 @@ constexpr const char* kStreamProtocols = "none";
 
 }  // namespace
 
-Demuxer::Demuxer(Source source) : source_(std::move(source)) {
+Demuxer::Demuxer(Source source, const FfmpegOptions& formatOptions)
+    : source_(std::move(source)), formatOptions_(formatOptions) {
   FFmpegLogScope logScope;
   const std::string& name = source_.description();
   if (source_.kind() == Source::Kind::Path) {
@@ -59,7 +60,7 @@ void Demuxer::open() {
   if (raw == nullptr) {
     throw std::bad_alloc();
   }
-  AVDictionary* options = nullptr;
+  AVDictionary* options = toDictionary(formatOptions_).release();
   if (source_.kind() == Source::Kind::Stream) {
     try {
       reader = std::make_unique<AvioReader>(source_.openStream());
@@ -75,7 +76,7 @@ void Demuxer::open() {
   int rc = avformat_open_input(&raw, source_.kind() == Source::Kind::Path
                                          ? source_.path().c_str() : nullptr,
                                nullptr, &options);
-  av_dict_free(&options);
+  av_dict_free(&options);  // what this demuxer did not use
   auto rethrowPending = [&] {
     if (reader) {
       reader->rethrowPending();

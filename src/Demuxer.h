@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "AvioBridge.h"
+#include "FfmpegOptions.h"
 #include "codecflow/Metadata.h"
 #include "codecflow/Source.h"
 #include "ffmpeg/FFmpeg.h"
@@ -14,8 +15,9 @@ class Demuxer {
  public:
   // Opens the source and reads stream information. Throws NotFound,
   // IsDirectory or InvalidData (empty, non-media, truncated input) naming
-  // the source, or rethrows what a file-like object raised.
-  explicit Demuxer(Source source);
+  // the source, or rethrows what a file-like object raised. `formatOptions`
+  // go to avformat_open_input (routeFfmpegOptions's `format`).
+  explicit Demuxer(Source source, const FfmpegOptions& formatOptions = {});
 
   // Valid until the next seekBackward, which may open the container again
   // (new AVFormatContext and AVStream objects, the same stream indices).
@@ -52,6 +54,7 @@ class Demuxer {
   void open();
 
   Source source_;
+  FfmpegOptions formatOptions_;  // kept for reopening
   std::unique_ptr<AvioReader> reader_;
   UniqueDemuxContext format_;
 };

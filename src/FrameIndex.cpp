@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "Demuxer.h"
+#include "TruncatedFile.h"
 
 namespace codecflow {
 
@@ -11,11 +12,16 @@ FrameIndex FrameIndex::scan(Demuxer& demuxer, int streamIndex) {
   UniqueAVPacket packet = allocPacket();
   int64_t untimed = 0;
   int64_t untimedDuration = 0;
+  bool lastMayBeCut = false;
+  int64_t fileSize = fileSizeOf(demuxer.format());
+  int64_t lastDts = AV_NOPTS_VALUE;
   while (demuxer.readPacket(packet.get())) {
     PacketRef unref(packet.get());
     if (packet->stream_index != streamIndex) {
       continue;
     }
+    lastMayBeCut = packetMayBeCut(demuxer.format(), packet.get(), fileSize);
+    lastDts = packet->dts != AV_NOPTS_VALUE ? packet->dts : packet->pts;
     int64_t pts = packet->pts != AV_NOPTS_VALUE ? packet->pts : packet->dts;
     if (pts == AV_NOPTS_VALUE) {
       ++untimed;
@@ -42,6 +48,16 @@ FrameIndex FrameIndex::scan(Demuxer& demuxer, int streamIndex) {
     }
   }
   index.finish();
+  if (lastMayBeCut && !index.frames_.empty()) {
+    // The last key frame decoded before the cut packet.
+    index.cutTailSeekPoint_ = 0;
+    for (size_t i = index.seekPoints_.size(); i-- > 0;) {
+      if (lastDts == AV_NOPTS_VALUE || index.seekPoints_[i].dts <= lastDts) {
+        index.cutTailSeekPoint_ = static_cast<int64_t>(i);
+        break;
+      }
+    }
+  }
   demuxer.seekBackward(streamIndex, INT64_MIN);
   return index;
 }
@@ -81,6 +97,17 @@ void FrameIndex::finish() {
   }
   std::sort(seekPoints_.begin(), seekPoints_.end(),
             [](const SeekPoint& a, const SeekPoint& b) { return a.pts < b.pts; });
+}
+
+void FrameIndex::keepDecodedTail(int64_t seekPoint, const std::vector<int64_t>& decoded) {
+  int64_t from = seekPoints_.empty() ? INT64_MIN : seekPoints_[seekPoint].pts;
+  frames_.erase(std::remove_if(frames_.begin(), frames_.end(),
+                               [&](const FrameEntry& f) {
+                                 return f.pts >= from && !std::binary_search(decoded.begin(),
+                                                                            decoded.end(), f.pts);
+                               }),
+                frames_.end());
+  cutTailSeekPoint_ = -1;
 }
 
 int64_t FrameIndex::seekPointBefore(int64_t pts) const {

@@ -10,6 +10,8 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <string_view>
 #include <vector>
 
 extern "C" {
@@ -66,12 +68,55 @@ class FrameIndex {
   // stream (no seek points). This is the frame duration then, else 0.
   int64_t numberedFrameDuration() const { return numberedDuration_; }
 
+  // The index as bytes that load() takes back unchanged, tagged with the
+  // stream it describes (Note [Saved frame indices], FrameIndexIO.cpp).
+  std::string save(int streamIndex, AVRational timeBase) const;
+
+  // An index from save()'s bytes. Throws InvalidData saying what is wrong
+  // when the bytes are not a saved index (damaged, truncated, another
+  // format or version) or describe another stream or time base.
+  static FrameIndex load(std::string_view bytes, int streamIndex, AVRational timeBase);
+
+  // The saved index when it loads, else a scan. A saved index that does
+  // not load throws, or with `rescanBad` is scanned over and the reason
+  // stored in `problem`.
+  static FrameIndex loadOrScan(Demuxer& demuxer, int streamIndex, AVRational timeBase,
+                               const std::string& saved, bool rescanBad, std::string& problem);
+
+  // Validates bytes as load() does, whatever stream they describe.
+  static struct SavedFrameIndex inspect(std::string_view bytes);
+
+  // Note [A file cut short]
+  // A file that ends early (an interrupted download or write) can end in
+  // the middle of a packet: the demuxer returns what is there, and the
+  // decoder may or may not make a frame of it, as in the ffmpeg CLI. The
+  // scan notes whether the stream's last packet may be such a partial one
+  // (it reaches the end of the file and the container's own index, where
+  // there is one, gives it more bytes); the video decoder then decodes the
+  // last GOP once and keeps only the frames that really come out, so that
+  // every count and every frame selection agrees with what decodes.
+  //
+  // The seek point to decode the stream's possibly cut end from, or -1 when
+  // its last packet is whole.
+  int64_t cutTailSeekPoint() const { return cutTailSeekPoint_; }
+  // Leaves out the frames from the pts of seek point `seekPoint` that are
+  // not in `decoded` (sorted): they do not decode.
+  void keepDecodedTail(int64_t seekPoint, const std::vector<int64_t>& decoded);
+
  private:
   void finish();
 
   std::vector<FrameEntry> frames_;
   std::vector<SeekPoint> seekPoints_;
   int64_t numberedDuration_ = 0;
+  int64_t cutTailSeekPoint_ = -1;
+};
+
+// What a saved index describes, without loading it into a decoder.
+struct SavedFrameIndex {
+  int streamIndex = 0;
+  AVRational timeBase{0, 1};
+  FrameIndex index;
 };
 
 }  // namespace codecflow

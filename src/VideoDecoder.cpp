@@ -11,6 +11,7 @@
 #include "Demuxer.h"
 #include "FrameIndex.h"
 #include "FrameSink.h"
+#include "TruncatedFile.h"
 #include "VideoStreamDecoder.h"
 #include "codecflow/Error.h"
 #include "codecflow/Log.h"
@@ -40,7 +41,8 @@ std::string describeIndexRange(int64_t index, int64_t count) {
 
 struct VideoDecoder::Impl {
   Impl(Source source, VideoDecoderOptions opts)
-      : options(checked(std::move(opts))), demuxer(std::move(source)) {
+      : options(checked(std::move(opts))),
+        demuxer(std::move(source), routeFfmpegOptions(options.ffmpegOptions).format) {
     stream = demuxer.selectStream(
         options.streamIndex ? static_cast<int>(*options.streamIndex) : -1, AVMEDIA_TYPE_VIDEO);
     const AVStream* st = demuxer.stream(stream);
@@ -54,14 +56,15 @@ struct VideoDecoder::Impl {
       }
       index = FrameIndex::fromFrames(std::move(frames));
       exact = true;
-    } else if (options.seekMode == SeekMode::Exact) {
-      index = FrameIndex::scan(demuxer, stream);
+    } else if (options.seekMode == SeekMode::Exact ||
+               fileCutShort(demuxer.format(), stream)) {
+      // A file cut short is counted even in approximate mode: its header
+      // promises frames that are not there (Note [A file cut short]).
+      index = FrameIndex::loadOrScan(demuxer, stream, timeBase, options.savedIndex,
+                                     options.rescanBadSavedIndex, savedIndexProblem);
       exact = true;
     } else {
       exact = false;
-    }
-    if (exact) {
-      fillContentMetadata();
     }
     // The scan's rewind may have opened the container again (Demuxer::
     // seekBackward): its streams are new objects.
@@ -72,9 +75,14 @@ struct VideoDecoder::Impl {
                          metadata.rotation);
     decoder = std::make_unique<VideoStreamDecoder>(demuxer, stream,
                                                    static_cast<int>(options.numThreads),
-                                                   sink->codecOpener());
+                                                   sink->codecOpener(),
+                                                   routeFfmpegOptions(options.ffmpegOptions).codec);
     if (exact && index.numberedFrameDuration() > 0) {
       decoder->numberFrames(index.numberedFrameDuration());
+    }
+    if (exact) {
+      keepFramesThatDecode(index, *decoder);
+      fillContentMetadata();
     }
   }
 
@@ -432,6 +440,7 @@ struct VideoDecoder::Impl {
   AVRational timeBase{1, 1};
   StreamMetadata metadata;
   FrameIndex index;
+  std::string savedIndexProblem;
   bool exact = true;
   bool floatOutput = false;
   std::unique_ptr<FrameSink> sink;
@@ -459,28 +468,23 @@ std::pair<int, int> VideoDecoder::timeBase() const {
 bool VideoDecoder::exact() const { return impl_->exact; }
 bool VideoDecoder::floatOutput() const { return impl_->floatOutput; }
 
+template <typename T>
+static std::vector<T> column(const FrameIndex& index, T FrameEntry::*field) {
+  std::vector<T> out;
+  for (const FrameEntry& f : index.frames()) {
+    out.push_back(f.*field);
+  }
+  return out;
+}
+
 std::vector<int64_t> VideoDecoder::indexPts() const {
-  std::vector<int64_t> out;
-  for (const FrameEntry& f : impl_->index.frames()) {
-    out.push_back(f.pts);
-  }
-  return out;
+  return column(impl_->index, &FrameEntry::pts);
 }
-
 std::vector<int64_t> VideoDecoder::indexDurations() const {
-  std::vector<int64_t> out;
-  for (const FrameEntry& f : impl_->index.frames()) {
-    out.push_back(f.duration);
-  }
-  return out;
+  return column(impl_->index, &FrameEntry::duration);
 }
-
 std::vector<bool> VideoDecoder::indexKeyFrames() const {
-  std::vector<bool> out;
-  for (const FrameEntry& f : impl_->index.frames()) {
-    out.push_back(f.keyFrame);
-  }
-  return out;
+  return column(impl_->index, &FrameEntry::keyFrame);
 }
 
 std::vector<int64_t> VideoDecoder::keyFrameIndices() const {
@@ -497,6 +501,18 @@ std::vector<int64_t> VideoDecoder::keyFrameIndices() const {
     }
   }
   return out;
+}
+
+std::string VideoDecoder::savedIndex() const {
+  keyFrameIndices();  // the same Runtime error in approximate mode
+  return impl_->index.save(impl_->stream, impl_->timeBase);
+}
+const std::string& VideoDecoder::savedIndexProblem() const { return impl_->savedIndexProblem; }
+
+DecodedFrames VideoDecoder::keyFrames() {
+  std::vector<int64_t> indices = keyFrameIndices();
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return impl_->decoder->withKeyFramesOnly([&] { return impl_->framesAtIndices(indices); });
 }
 
 double VideoDecoder::beginSeconds() const { return impl_->beginStreamSeconds(); }

@@ -1,5 +1,6 @@
 #include "VideoStreamDecoder.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <new>
 #include <string>
@@ -11,7 +12,8 @@
 namespace codecflow {
 
 VideoStreamDecoder::VideoStreamDecoder(Demuxer& demuxer, int streamIndex, int numThreads,
-                                       std::shared_ptr<CodecOpener> opener)
+                                       std::shared_ptr<CodecOpener> opener,
+                                       const FfmpegOptions& codecOptions)
     : demuxer_(demuxer),
       streamIndex_(streamIndex),
       numThreads_(numThreads),
@@ -21,7 +23,7 @@ VideoStreamDecoder::VideoStreamDecoder(Demuxer& demuxer, int streamIndex, int nu
       current_(allocFrame()),
       pending_(allocFrame()) {
   const AVStream* stream = demuxer.stream(streamIndex);
-  if (opener_) {
+  if (opener_ && codecOptions.empty()) {
     codec_ = opener_->reuse(stream, numThreads);
     if (codec_) {
       return;
@@ -32,7 +34,19 @@ VideoStreamDecoder::VideoStreamDecoder(Demuxer& demuxer, int streamIndex, int nu
   if (opener_) {
     opener_->configure(codec_.get());
   }
-  openDecoderContext(codec_.get(), demuxer);
+  openDecoderContext(codec_.get(), demuxer, codecOptions);
+  baseDiscard_ = codec_->skip_frame;
+}
+
+void VideoStreamDecoder::setKeyFramesOnly(bool on) {
+  keyFramesOnly_ = on;
+  if (!on) {
+    avcodec_flush_buffers(codec_.get());
+    av_frame_unref(current_.get());
+    av_frame_unref(pending_.get());
+    hasCurrent_ = hasPending_ = false;
+    currentPts_ = pendingPts_ = INT64_MIN;
+  }
 }
 
 VideoStreamDecoder::~VideoStreamDecoder() {
@@ -140,7 +154,8 @@ bool VideoStreamDecoder::receive(AVFrame* frame) {
     PacketRef unref(packet_.get());
     // Read per packet, also by frame threads (copied at each submission).
     bool skippable = packet_->pts != AV_NOPTS_VALUE && packet_->pts < skipBefore_;
-    codec_->skip_frame = skippable ? AVDISCARD_NONREF : AVDISCARD_DEFAULT;
+    AVDiscard base = keyFramesOnly_ ? AVDISCARD_NONKEY : baseDiscard_;
+    codec_->skip_frame = skippable ? std::max(AVDISCARD_NONREF, base) : base;
     lastPts_ = packet_->pts;
     rc = avcodec_send_packet(codec_.get(), packet_.get());
     if (rc < 0) {

@@ -30,8 +30,10 @@ class CodecOpener {
 
 class VideoStreamDecoder {
  public:
+  // `codecOptions` go to avcodec_open2 (a context is then never reused).
   VideoStreamDecoder(Demuxer& demuxer, int streamIndex, int numThreads,
-                     std::shared_ptr<CodecOpener> opener = nullptr);
+                     std::shared_ptr<CodecOpener> opener = nullptr,
+                     const FfmpegOptions& codecOptions = {});
   ~VideoStreamDecoder();
 
   AVCodecContext* codec() const { return codec_.get(); }
@@ -54,6 +56,27 @@ class VideoStreamDecoder {
   // Numbers frames that carry no timestamp in output order since the last
   // seek: i * duration (Note [Streams without timestamps]).
   void numberFrames(int64_t duration) { numberedDuration_ = duration; }
+
+  // [extra] Decodes key frames only (AVDISCARD_NONKEY: FFmpeg's
+  // skip_frame=nokey). Turning it off drops the decoder's state, since the
+  // skipped frames left nothing to continue from: seek() before decoding.
+  void setKeyFramesOnly(bool on);
+
+  // [extra] The result of `decode()` run on key frames only. A key frame that
+  // the codec does not treat as one (its container says key, its bitstream
+  // does not) is skipped too; `decode()` then fails and runs again in full.
+  template <typename Decode>
+  auto withKeyFramesOnly(Decode decode) -> decltype(decode()) {
+    setKeyFramesOnly(true);
+    try {
+      auto result = decode();
+      setKeyFramesOnly(false);
+      return result;
+    } catch (const std::exception&) {
+      setKeyFramesOnly(false);
+    }
+    return decode();
+  }
 
   // The pts of the next frame without consuming it; false at the end.
   bool peekPts(int64_t& pts);
@@ -87,6 +110,8 @@ class VideoStreamDecoder {
   int64_t skipBefore_ = INT64_MIN;
   int64_t numberedDuration_ = 0;
   int64_t framesOut_ = 0;  // frames received since the last seek
+  AVDiscard baseDiscard_ = AVDISCARD_DEFAULT;  // the skip_frame the context opened with
+  bool keyFramesOnly_ = false;
   bool sentEof_ = false;
   bool decoderEof_ = false;
 };

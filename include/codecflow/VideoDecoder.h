@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -82,6 +83,16 @@ struct VideoDecoderOptions {
   // decoding, colour conversion on the GPU, CUDA output tensors).
   Device device = Device::cpu();
   CudaBackend cudaBackend = CudaBackend::Ffmpeg;
+  // [extra] FFmpeg options by name, each given to the demuxer (and its
+  // protocol) or the decoder, whichever knows it; InvalidArgument names a
+  // key that neither knows.
+  std::map<std::string, std::string> ffmpegOptions;
+  // [extra] An index that VideoDecoder::savedIndex() returned, used in exact
+  // mode instead of scanning. One that does not load (damaged, another
+  // stream) throws InvalidData, or with rescanBadSavedIndex is replaced by
+  // a scan and reported by savedIndexProblem().
+  std::string savedIndex;
+  bool rescanBadSavedIndex = false;
 };
 
 // Frames and their times (seconds), in the order they were asked for.
@@ -90,6 +101,16 @@ struct DecodedFrames {
   std::vector<double> ptsSeconds;
   std::vector<double> durationSeconds;
 };
+
+// [extra] What a saved index (VideoDecoder::savedIndex()) holds, after the
+// checks loading it makes; throws InvalidData for bytes that fail them.
+struct SavedIndexInfo {
+  int streamIndex = 0;
+  std::pair<int, int> timeBase{0, 1};
+  std::vector<CustomFrame> frames;
+  int64_t numSeekPoints = 0;
+};
+SavedIndexInfo inspectSavedIndex(const std::string& bytes);
 
 class VideoDecoder {
  public:
@@ -130,6 +151,16 @@ class VideoDecoder {
   // that an edit list discards is no shown frame, so it is not listed.
   // Throws Runtime in approximate mode, which has no index.
   std::vector<int64_t> keyFrameIndices() const;
+
+  // [extra] The frame index as bytes for VideoDecoderOptions::savedIndex
+  // (Note [Saved frame indices]). Throws Runtime in approximate mode.
+  std::string savedIndex() const;
+  // [extra] Why the saved index given was not used, or empty.
+  const std::string& savedIndexProblem() const;
+
+  // [extra] The key frames (those of keyFrameIndices()), decoding nothing
+  // else: FFmpeg's skip_frame=nokey. Throws Runtime in approximate mode.
+  DecodedFrames keyFrames();
 
   // Whether a decoder on a CUDA device fell back to CPU decoding.
   CpuFallback cpuFallback() const;

@@ -22,6 +22,12 @@ except Exception:  # pragma: no cover - FFmpeg's libraries failed to load
 from codecflow import decoders, encoders, samplers, transforms  # noqa: E402
 from codecflow._errors import InvalidArgumentError  # noqa: E402
 from codecflow.decoders._metadata import get_container_metadata  # noqa: E402
+from codecflow._index_cache import (  # noqa: E402
+    FrameIndex,
+    IndexCacheWarning,
+    get_index_cache,
+    set_index_cache,
+)
 
 _LOG_LEVELS = {
     "quiet": -8,
@@ -110,4 +116,8 @@ __all__ = [
     "set_ffmpeg_log_level",
     "set_frame_cache_limit",
     "get_frame_cache_limit",
+    "FrameIndex",
+    "IndexCacheWarning",
+    "set_index_cache",
+    "get_index_cache",
 ]

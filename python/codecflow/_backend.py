@@ -162,6 +162,14 @@ def int64_array(values: Sequence[int]) -> Any:
     return np.asarray(values, dtype=np.int64)
 
 
+def bool_array(values: Sequence[bool]) -> Any:
+    """A bool tensor or array of ``values``."""
+    module = torch()
+    if module is not None:
+        return module.tensor(values, dtype=module.bool)
+    return np.asarray(values, dtype=np.bool_)
+
+
 def as_list(values: Any, dtype: str) -> list:
     """A 1-D-checked tensor or array as a list of ints or floats
     (``dtype`` "int64" truncates floats, as ``tensor.to(torch.int64)`` does).
@@ -344,6 +352,20 @@ def linspace_int(start: int, end: int, steps: int) -> List[int]:
         int(start + step * i) if i < half else int(end - step * (steps - i - 1))
         for i in range(steps)
     ]
+
+
+def linspace_float32_to_int(start: int, end: int, steps: int) -> List[int]:
+    """``torch.linspace(start, end, steps).to(torch.int64)`` as a list.
+
+    torch computes those steps in float32, and its vectorized kernel rounds
+    differently from element to element; without torch they are computed in
+    double precision (as ``linspace_int``), so a value that torch's float32
+    puts just below an integer can come out one higher here.
+    """
+    module = torch()
+    if module is not None:
+        return module.linspace(start, end, steps=steps).to(module.int64).tolist()
+    return linspace_int(start, end, steps)
 
 
 def arange_float(start: float, end: float, step: float) -> List[float]:

@@ -417,6 +417,59 @@ _add(
     build=_build_truncated,
 )  # fmt: skip
 
+# Files that end early are cut from these at test time (a cut file keeps
+# its header: MP4 needs the moov box first).
+_add(
+    "h264_faststart", "mp4", "other",
+    "h264_bframes stream-copied with the moov box first (faststart)",
+    ["-i", "{dep:h264_bframes}", "-c", "copy", "-movflags", "+faststart"],
+    deps=("h264_bframes",),
+)
+_add(
+    "hevc_faststart", "mp4", "other",
+    "hevc stream-copied with the moov box first (faststart), hvc1 tag",
+    ["-i", "{dep:hevc}", "-c", "copy", "-tag:v", "hvc1", "-movflags", "+faststart"],
+    deps=("hevc",),
+)
+_add(
+    "h264_fragmented", "mp4", "other",
+    "h264_bframes stream-copied into a fragmented MP4 (frag_keyframe+empty_moov)",
+    ["-i", "{dep:h264_bframes}", "-c", "copy", "-movflags", "frag_keyframe+empty_moov"],
+    deps=("h264_bframes",),
+)
+
+_BARE_MP3 = _args("-c:a libmp3lame -b:a 64k -write_xing 0 -id3v2_version 0")
+_add(
+    "mp3_mono_bare", "mp3", "other",
+    "MP3 mono 44.1 kHz 1 s (550 Hz), no ID3 tag or Xing frame",
+    [*_sines((550,), 44100, 1, "mono"), *_BARE_MP3],
+)
+_add(
+    "mp3_stereo_bare", "mp3", "other",
+    "MP3 stereo 44.1 kHz 1 s (440/660 Hz), no ID3 tag or Xing frame",
+    [*_sines(_STEREO, 44100, 1), *_BARE_MP3],
+)
+
+
+def _build_concatenated(asset: _Asset, out: Path) -> None:
+    out.write_bytes(b"".join(_path(dep).read_bytes() for dep in asset.deps))
+
+
+_add(
+    "mp3_mono_then_stereo", "mp3", "other",
+    "mp3_mono_bare then mp3_stereo_bare, byte for byte: one channel, then two",
+    ["concatenate"],
+    deps=("mp3_mono_bare", "mp3_stereo_bare"),
+    build=_build_concatenated,
+)
+_add(
+    "mp3_stereo_then_mono", "mp3", "other",
+    "mp3_stereo_bare then mp3_mono_bare, byte for byte: two channels, then one",
+    ["concatenate"],
+    deps=("mp3_stereo_bare", "mp3_mono_bare"),
+    build=_build_concatenated,
+)
+
 _TEXT = "This is a plain text file, not a media file.\n" * 20
 
 

@@ -247,3 +247,21 @@ def test_raw_elementary_stream_opens_in_exact_mode(tmp_path, kind, as_bytes):
     np.testing.assert_array_equal(batch.data.numpy(), reference[order])
     np.testing.assert_allclose(batch.pts_seconds.numpy(), np.array(order) / 10, atol=1e-9)
     np.testing.assert_array_equal(decoder.get_all_frames().data.numpy(), reference)
+
+
+def test_raw_elementary_stream_through_a_saved_index(tmp_path):
+    # A stream without timestamps numbers its frames; the saved index keeps
+    # that numbering, so a decoder opened from it gives the same frames.
+    extension, *args = RAW_STREAMS["h264_annexb"]
+    path = _raw_stream(tmp_path, extension, *args)
+    reference = _cli_frames(path)
+    saved = VideoDecoder(path).frame_index()
+    for decoder in (
+        VideoDecoder(path, dimension_order="NHWC", frame_index=saved),
+        VideoDecoder(path, dimension_order="NHWC", index_cache=tmp_path / "cache"),
+        VideoDecoder(path, dimension_order="NHWC", index_cache=tmp_path / "cache"),
+    ):
+        order = [17, 3, 9, 0, 19]
+        batch = decoder.get_frames_at(order)
+        np.testing.assert_array_equal(batch.data.numpy(), reference[order])
+        np.testing.assert_allclose(batch.pts_seconds.numpy(), np.array(order) / 10, atol=1e-9)

@@ -214,3 +214,33 @@ def test_numpy_encoded_bytes_decode_in_numpy_mode(media, numpy_backend):
     np.testing.assert_array_equal(VideoDecoder(encoded)[:], frames)
     with pytest.raises(ValueError, match="CPU"):
         VideoEncoder(torch.zeros((1, 3, 8, 8), dtype=torch.uint8, device="meta"), frame_rate=30)
+
+
+@pytest.mark.parametrize("steps", [1, 2, 3, 5, 8, 9, 16, 17, 31, 64, 100])
+@pytest.mark.parametrize("last", [0, 1, 2, 3, 6, 13, 40, 99, 1000])
+def test_float32_linspace_is_within_one_of_torch(numpy_backend, steps, last):
+    """Double precision without torch (torch's int linspace); torch's float32
+    steps may round to a neighbour."""
+    got = _backend.linspace_float32_to_int(0, last, steps)
+    assert got == torch.linspace(0, last, steps=steps, dtype=torch.int).tolist()
+    torch_values = torch.linspace(0, last, steps=steps).to(torch.int64).tolist()
+    assert len(got) == steps and all(abs(g - t) <= 1 for g, t in zip(got, torch_values))
+
+
+def test_key_frame_samplers_give_the_same_clips(media):
+    def make():
+        decoder = VideoDecoder(media.clip("h264_bframes"))
+        return [
+            samplers.clips_at_random_indices(
+                decoder, num_clips=4, start_at_key_frames=True, generator=np.random.default_rng(5)
+            ),
+            samplers.clips_at_regular_indices(decoder, num_clips=7, start_at_key_frames=True),
+            decoder.key_frame_pts_seconds,
+        ]
+
+    (t_random, t_regular, t_pts), (n_random, n_regular, n_pts) = _both(make)
+    for t, n in ((t_random, n_random), (t_regular, n_regular)):
+        np.testing.assert_array_equal(n.pts_seconds, t.pts_seconds.numpy())
+        np.testing.assert_array_equal(n.data, t.data.numpy())
+    assert isinstance(n_pts, np.ndarray) and n_pts.dtype == np.float64
+    np.testing.assert_array_equal(n_pts, t_pts.numpy())

@@ -60,7 +60,9 @@ void bindVideoDecoder(py::module_& m) {
                        bool exact,
                        std::optional<std::vector<std::tuple<PyInt, PyInt, bool>>> custom,
                        std::vector<TransformStep> transforms, const std::string& outputDType,
-                       const PyInt& cudaDevice, const std::string& cudaBackend) {
+                       const PyInt& cudaDevice, const std::string& cudaBackend,
+                       std::map<std::string, std::string> ffmpegOptions,
+                       const std::optional<py::bytes>& savedIndex, bool rescanBadSavedIndex) {
              VideoDecoderOptions options;
              options.streamIndex = toCore(streamIndex, kVideoStreamIndexRange);
              options.numThreads = toCore(numThreads, kNumThreadsRange);
@@ -91,6 +93,11 @@ void bindVideoDecoder(py::module_& m) {
              }
              options.cudaBackend =
                  cudaBackend == "nvdec" ? CudaBackend::Nvdec : CudaBackend::Ffmpeg;
+             options.ffmpegOptions = std::move(ffmpegOptions);
+             if (savedIndex) {
+               options.savedIndex = *savedIndex;
+             }
+             options.rescanBadSavedIndex = rescanBadSavedIndex;
              py::gil_scoped_release release;
              return std::make_unique<VideoDecoder>(source, std::move(options));
            }),
@@ -99,7 +106,9 @@ void bindVideoDecoder(py::module_& m) {
            py::arg("exact") = true, py::arg("custom_frames") = std::nullopt,
            py::arg("transforms") = std::vector<TransformStep>{},
            py::arg("output_dtype") = "uint8", py::arg("cuda_device") = PyInt{-1},
-           py::arg("cuda_backend") = "ffmpeg")
+           py::arg("cuda_backend") = "ffmpeg",
+           py::arg("ffmpeg_options") = std::map<std::string, std::string>{},
+           py::arg("saved_index") = std::nullopt, py::arg("rescan_bad_saved_index") = false)
       .def_property_readonly("metadata", &VideoDecoder::metadata)
       .def_property_readonly("stream_index", &VideoDecoder::streamIndex)
       .def_property_readonly("num_frames", &VideoDecoder::numFrames)
@@ -119,6 +128,18 @@ void bindVideoDecoder(py::module_& m) {
       .def("index_durations", &VideoDecoder::indexDurations)
       .def("index_key_frames", &VideoDecoder::indexKeyFrames)
       .def("key_frame_indices", &VideoDecoder::keyFrameIndices)
+      .def("saved_index",
+           [](const VideoDecoder& self) { return py::bytes(self.savedIndex()); })
+      .def_property_readonly("saved_index_problem", &VideoDecoder::savedIndexProblem)
+      .def("key_frames",
+           [](VideoDecoder& self) {
+             DecodedFrames frames;
+             {
+               py::gil_scoped_release release;
+               frames = self.keyFrames();
+             }
+             return toPython(std::move(frames));
+           })
       .def_property_readonly("begin_seconds", &VideoDecoder::beginSeconds)
       .def_property_readonly("end_seconds", &VideoDecoder::endSeconds)
       .def(
@@ -166,6 +187,18 @@ void bindVideoDecoder(py::module_& m) {
             return toPython(std::move(frames));
           },
           py::arg("start"), py::arg("stop"), py::arg("fps"));
+
+  m.def(
+      "inspect_saved_index",
+      [](const py::bytes& bytes) {
+        SavedIndexInfo info = inspectSavedIndex(bytes);
+        std::vector<std::tuple<int64_t, int64_t, bool>> frames;
+        for (const CustomFrame& f : info.frames) {
+          frames.emplace_back(f.pts, f.duration, f.keyFrame);
+        }
+        return py::make_tuple(info.streamIndex, info.timeBase, frames, info.numSeekPoints);
+      },
+      py::arg("data"), "(stream index, time base, [(pts, duration, key)], seek points).");
 }
 
 }  // namespace codecflow::python

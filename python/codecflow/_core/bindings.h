@@ -140,6 +140,7 @@ void bindVideoDecoder(py::module_& m);
 void bindAudio(py::module_& m);
 void bindCuda(py::module_& m);
 void bindEncoder(py::module_& m);
+void bindFfmpegInfo(py::module_& m);
 
 // A DLPack capsule ("dltensor") handing `tensor` to Python without a copy.
 py::capsule toCapsule(const Tensor& tensor);

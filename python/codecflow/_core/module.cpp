@@ -15,6 +15,7 @@ PYBIND11_MODULE(_core, m) {
   python::bindAudio(m);
   python::bindCuda(m);
   python::bindEncoder(m);
+  python::bindFfmpegInfo(m);
   m.def("set_ffmpeg_log_level", &setFFmpegLogLevel, py::arg("level"));
   m.def("get_ffmpeg_log_level", &ffmpegLogLevel);
   m.def("ffmpeg_major_version", &ffmpegMajorVersion);

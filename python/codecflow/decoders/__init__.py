@@ -16,6 +16,12 @@ from codecflow.decoders._metadata import (
 from codecflow.decoders._video_decoder import SimpleVideoDecoder, VideoDecoder
 from codecflow.decoders._wav_decoder import WavDecoder
 
+from codecflow.decoders._extras import audio_decoder_repr  # noqa: I001
+
+# [extra] What the audio decoders print (VideoDecoder defines its own).
+AudioDecoder.__repr__ = audio_decoder_repr  # type: ignore[method-assign]
+WavDecoder.__repr__ = audio_decoder_repr  # type: ignore[method-assign]
+
 __all__ = [
     "VideoDecoder",
     "SimpleVideoDecoder",

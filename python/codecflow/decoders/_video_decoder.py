@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ctypes
+import functools
 import json
 import math
 import operator
 import os
-from typing import Any, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -17,6 +18,8 @@ from codecflow._errors import InvalidArgumentError, OutOfRangeError
 from codecflow._fork import track
 from codecflow._frame import Frame, FrameBatch
 from codecflow._source import SourceLike, make_source
+from codecflow._index_cache import FrameIndex
+from codecflow.decoders import _extras
 from codecflow.decoders._cuda import core_device_kwargs, update_cpu_fallback
 from codecflow.decoders._metadata import VideoStreamMetadata, video_metadata_from_core
 from codecflow.transforms._transforms import make_steps
@@ -44,7 +47,9 @@ class VideoDecoder:
         seek_mode: ``"exact"`` scans the packets once at construction (no
             decoding) and returns exactly the i-th frame in any access order;
             ``"approximate"`` trusts the header and maps indices to times with
-            its average frame rate.
+            its average frame rate. A file cut short counts only the frames
+            that decode before the cut, in both modes (approximate mode
+            scans a file whose container says it is longer than it is).
         transforms: ``codecflow.transforms`` objects (or torchvision v2
             Resize/CenterCrop/RandomCrop), applied in order while decoding.
         output_dtype: ``torch.uint8``, ``torch.float32`` (values in [0, 1]),
@@ -53,6 +58,14 @@ class VideoDecoder:
         custom_frame_mappings: ffprobe-style JSON (str, bytes or file-like)
             ``{"frames": [{"pts", "duration", "key_frame"}, ...]}`` used
             instead of the scan.
+        index_cache: [extra] a directory that stores exact-mode indices per
+            file and reuses them (docs/index_cache.md); None uses
+            ``codecflow.set_index_cache``'s, False none.
+        frame_index: [extra] a ``codecflow.FrameIndex`` (or its bytes) from
+            ``frame_index()``, used instead of the scan.
+        ffmpeg_options: [extra] FFmpeg options by name, each passed to the
+            demuxer/protocol or the decoder, whichever knows it (e.g.
+            ``{"probesize": 32768}``, ``{"skip_loop_filter": "all"}``).
 
     Frames are bit-exact with ``ffmpeg -i SOURCE -pix_fmt rgb24`` on the CPU,
     upright as the ffmpeg CLI shows rotated videos.
@@ -64,7 +77,8 @@ class VideoDecoder:
     Raises:
         FileNotFoundError, IsADirectoryError: for a bad path.
         ValueError: for empty, non-media or corrupt data, a stream index that
-            is not a video stream, or a bad option.
+            is not a video stream, a bad option, an FFmpeg option neither the
+            demuxer nor the decoder knows (named), or an invalid frame_index.
         TypeError: for an unsupported source type or a text-mode file.
         RuntimeError: for a CUDA device where CUDA is unavailable.
     """
@@ -81,6 +95,9 @@ class VideoDecoder:
         transforms: Optional[Sequence[Any]] = None,
         output_dtype: Any = "uint8",
         custom_frame_mappings: Any = None,
+        index_cache: Any = None,
+        frame_index: Any = None,
+        ffmpeg_options: Optional[Mapping[str, Any]] = None,
     ):
         if dimension_order not in _DIMENSION_ORDERS:
             raise ValueError(
@@ -126,7 +143,9 @@ class VideoDecoder:
             header = _core.read_container_metadata(core_source)
             chosen = _pick_video_stream(header, index)
             steps, _ = make_steps(list(transforms), chosen.height, chosen.width)
-        self._decoder = _core.VideoDecoder(
+        options = _extras.ffmpeg_option_strings(ffmpeg_options)
+        opener = functools.partial(
+            _core.VideoDecoder,
             core_source,
             stream_index=stream_index,
             num_threads=num_ffmpeg_threads,
@@ -134,7 +153,13 @@ class VideoDecoder:
             custom_frames=custom_frames,
             transforms=steps,
             output_dtype=dtype_name,
+            ffmpeg_options=options,
             **core_device_kwargs(self._device),
+        )
+        self._decoder, self._index_origin = _extras.open_core(
+            opener, source, exact=exact, custom=custom_frames is not None,
+            index_cache=index_cache, frame_index=frame_index,
+            extra=(index, sorted(options.items())),
         )
         self.stream_index: int = self._decoder.stream_index
         self.metadata: VideoStreamMetadata = video_metadata_from_core(self._decoder.metadata)
@@ -149,6 +174,7 @@ class VideoDecoder:
             transforms=steps,
             output_dtype=dtype_name,
             device_kwargs=core_device_kwargs(self._device),  # the backend chosen now
+            ffmpeg_options=options,
         )
         self._index: Optional[List[Tuple[int, int, bool]]] = None
 
@@ -193,6 +219,7 @@ class VideoDecoder:
             custom_frames=self._frame_index(),
             transforms=args["transforms"],
             output_dtype=args["output_dtype"],
+            ffmpeg_options=args.get("ffmpeg_options", {}),
             **args["device_kwargs"],
         )
         if inherited is not None:
@@ -297,6 +324,41 @@ class VideoDecoder:
     def _get_key_frame_indices(self) -> Any:
         """The indices of the key frames (int64 tensor), as TorchCodec has it."""
         return self.key_frame_indices
+
+    @property
+    def key_frame_pts_seconds(self) -> Any:
+        """[extra] The pts (seconds, float64) of the key frames of
+        ``key_frame_indices``, equal to those frames' ``pts_seconds``.
+
+        Raises:
+            RuntimeError: in ``seek_mode="approximate"``, which has no index.
+        """
+        core = self._decoder
+        num, den = core.time_base
+        pts = core.index_pts()
+        return _backend.float64_array([pts[i] * (num / den) for i in core.key_frame_indices()])
+
+    def get_key_frames(self) -> FrameBatch:
+        """[extra] The key frames (those of ``key_frame_indices``), decoding
+        nothing else (FFmpeg's ``skip_frame=nokey``): equal to
+        ``get_frames_at(key_frame_indices)``, many times faster on long GOPs.
+
+        Raises:
+            RuntimeError: in ``seek_mode="approximate"``, which has no index.
+        """
+        return self._to_batch(self._decoder.key_frames())
+
+    def frame_index(self) -> FrameIndex:
+        """[extra] The exact-mode frame index, for ``VideoDecoder(...,
+        frame_index=...)`` (see docs/index_cache.md).
+
+        Raises:
+            RuntimeError: in ``seek_mode="approximate"``, which has no index.
+        """
+        return FrameIndex(self._decoder.saved_index())
+
+    def __repr__(self) -> str:
+        return _extras.decoder_repr(self)
 
     def get_frame_at(self, index: int) -> Frame:
         """The frame at ``index`` (negative indices wrap).

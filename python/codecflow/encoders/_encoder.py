@@ -427,6 +427,7 @@ class Encoder:
             **options,
         )
         stream = VideoStream(self, index, height, width, resolved)
+        stream._described = {"codec": codec, "frame_rate": num / den}  # for its repr
         self._streams.append(stream)
         return stream
 
@@ -479,6 +480,7 @@ class Encoder:
             codec=codec or "",
         )
         stream = AudioStream(self, index, num_channels)
+        stream._described = {"codec": codec, "sample_rate": sample_rate}  # for its repr
         self._streams.append(stream)
         return stream
 

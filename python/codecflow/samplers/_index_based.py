@@ -48,6 +48,24 @@ def _sampling_range(start: Any, end: Any, *, num_frames: int, clip_span: int) ->
     return start, end
 
 
+def _key_frame_starts(
+    kind: str, decoder: Any, start: int, end: int, clips: int, generator: Any = None
+) -> List[int]:
+    """[extra] Clip starts drawn from the key frames in ``[start, end)``:
+    uniformly at random, or evenly spaced over the list of those key frames."""
+    keys = decoder.key_frame_indices
+    keys = keys[(keys >= start) & (keys < end)].tolist()
+    if not keys:
+        raise ValueError(
+            f"start_at_key_frames: no key frame lies in the sampling range [{start}, {end})"
+        )
+    if kind == "random":
+        picks = _backend.randint(0, len(keys), clips, generator)
+    else:
+        picks = _backend.linspace_float32_to_int(0, len(keys) - 1, clips)
+    return [keys[i] for i in picks]
+
+
 def _sample(
     kind: str,
     decoder: Any,
@@ -57,6 +75,7 @@ def _sample(
     sampling_range_start: Any,
     sampling_range_end: Any,
     policy: Any,
+    start_at_key_frames: Any = False,
     generator: Any = None,
 ) -> FrameBatch:
     generator = _backend.check_generator(generator)
@@ -69,7 +88,11 @@ def _sample(
     start, end = _sampling_range(
         sampling_range_start, sampling_range_end, num_frames=num_frames, clip_span=span
     )
-    if kind == "random":
+    if not isinstance(start_at_key_frames, bool):
+        raise ValueError(f"start_at_key_frames must be a bool, got {start_at_key_frames!r}")
+    if start_at_key_frames:
+        starts = _key_frame_starts(kind, decoder, start, end, clips, generator)
+    elif kind == "random":
         starts = _backend.randint(start, end, clips, generator)
     else:
         # Evenly spaced, truncated to ints: more clips than starts repeat starts.
@@ -90,6 +113,7 @@ def clips_at_random_indices(
     sampling_range_start: int = 0,
     sampling_range_end: Optional[int] = None,
     policy: str = "repeat_last",
+    start_at_key_frames: bool = False,
     generator: Any = None,
 ) -> FrameBatch:
     return _sample(
@@ -101,6 +125,7 @@ def clips_at_random_indices(
         sampling_range_start,
         sampling_range_end,
         policy,
+        start_at_key_frames,
         generator,
     )
 
@@ -114,6 +139,7 @@ def clips_at_regular_indices(
     sampling_range_start: int = 0,
     sampling_range_end: Optional[int] = None,
     policy: str = "repeat_last",
+    start_at_key_frames: bool = False,
 ) -> FrameBatch:
     return _sample(
         "regular",
@@ -124,6 +150,7 @@ def clips_at_regular_indices(
         sampling_range_start,
         sampling_range_end,
         policy,
+        start_at_key_frames,
     )
 
 
@@ -144,13 +171,19 @@ _ARGS_DOC = (
             num_indices_between_frames * (num_frames_per_clip - 1) + 1``).
             Negative values count from the end; values past the end are
             clamped to ``len(decoder)``.
+        start_at_key_frames: [extra] start every clip at a key frame in the
+            sampling range (``decoder.key_frame_indices``): drawn uniformly
+            among them, or evenly spaced over them; decoding a clip then
+            starts where its first frame is. False (TorchCodec's sampling)
+            by default.
 """
     + POLICY_DOC
     + RETURNS_DOC
     + """
     Raises:
         ValueError: for a parameter of the wrong type or out of its range, an
-            empty sampling range, an unknown policy, or with
+            empty sampling range (or one without key frames when starting at
+            key frames), an unknown policy, or with
             ``policy="error"`` a clip that runs past the end.
         IndexError, RuntimeError: as the decoder raises them.
 """
