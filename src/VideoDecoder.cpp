@@ -270,10 +270,22 @@ struct VideoDecoder::Impl {
   // is the pts as ffprobe prints it, rounded to microseconds: 8.333333 s is
   // tick 750000 of 1/90000 though 750000 / 90000 s is 8.3333333... Frame
   // selection then works on ticks only: the frame shown at tick t is the
-  // last with pts <= t, and a range [a, b) holds the frames with pts < b.
+  // last with pts <= t. A range's stop rounds the other way (toStopTimestamp):
+  // [a, b) holds the frames whose pts is before b in seconds, so a stop a
+  // little after a frame's pts holds that frame, and a stop at its printed
+  // pts does not.
   int64_t toTimestamp(double seconds) const {
     double tick = av_q2d(timeBase);
-    double ticks = std::floor(seconds / tick + std::min(0.5, 5e-7 / tick));
+    return clampTicks(std::floor(seconds / tick + std::min(0.5, 5e-7 / tick)));
+  }
+
+  // The first tick at or after `seconds` moved half a microsecond earlier.
+  int64_t toStopTimestamp(double seconds) const {
+    double tick = av_q2d(timeBase);
+    return clampTicks(std::ceil(seconds / tick - std::min(0.5, 5e-7 / tick)));
+  }
+
+  static int64_t clampTicks(double ticks) {
     if (!(ticks > -9.0e18)) {
       return INT64_MIN / 2;
     }
@@ -591,7 +603,7 @@ DecodedFrames VideoDecoder::framesPlayedInRange(double start, double stop,
   int64_t hi = 0;
   if (d.exact) {
     lo = std::max<int64_t>(d.shownAt(first), 0);
-    hi = d.firstAtOrAfter(last);
+    hi = d.firstAtOrAfter(d.toStopTimestamp(stop));
   } else {
     // Frame i of approximate mode is shown from begin + i / fps.
     double rate = d.approximateFps();

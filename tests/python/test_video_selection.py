@@ -312,3 +312,18 @@ def test_key_frame_indices_need_the_scan(media):
     decoder = VideoDecoder(media.clip("h264_bframes"), seek_mode="approximate")
     with pytest.raises(RuntimeError, match="approximate"):
         decoder.key_frame_indices
+
+
+@pytest.mark.parametrize("clip", ["mpeg4", "vp9", "yuvj420p", "h264_bframes"])
+def test_range_stop_just_after_a_frame_holds_it(media, clip):
+    # A frame belongs to [a, b) when its pts in seconds is before b, whatever
+    # the stream's time base: a stop 0.1 ms after a frame's pts (less than a
+    # tick of a 1/30 time base) holds it, a stop at its pts does not.
+    decoder = VideoDecoder(media.clip(clip))
+    pts = decoder.get_frames_in_range(0, len(decoder)).pts_seconds.tolist()
+    begin = pts[0]
+    for k in (1, 5, len(pts) // 2, len(pts) - 1):
+        after = decoder.get_frames_played_in_range(begin, pts[k] + 1e-4)
+        assert after.pts_seconds.tolist() == pts[: k + 1]
+        at = decoder.get_frames_played_in_range(begin, pts[k])
+        assert at.pts_seconds.tolist() == pts[:k]

@@ -14,7 +14,9 @@ def _codec(stream: Any) -> str:
 
 def video_encoder(self: Any) -> str:
     n, _, h, w = self._frames.shape
-    return (f"VideoEncoder(frames={n}, size={w}x{h}, frame_rate={self._frame_rate:g}, "
+    num, den = self._frame_rate
+    rate = str(num) if den == 1 else f"{num}/{den}"
+    return (f"VideoEncoder(frames={n}, size={w}x{h}, frame_rate={rate}, "
             f"device={str(self._device)!r})")
 
 
