@@ -11,6 +11,7 @@ extern "C" {
 #include <libavutil/cpu.h>
 }
 #include "codecflow/Error.h"
+#include "codecflow/Log.h"
 #include "ffmpeg/Compat.h"
 
 extern "C" {
@@ -126,6 +127,29 @@ void avoidX264Avx512(AVCodecContext* c) {
   av_opt_set(c, "x264-params", params.c_str(), AV_OPT_SEARCH_CHILDREN);
 }
 
+// libx265 prints its banner and statistics itself, past FFmpeg's log: it
+// is given codecflow's level (x265LogLevel) unless the caller set one.
+void quietX265(AVCodecContext* c) {
+  if (std::strcmp(c->codec->name, "libx265") != 0) {
+    return;
+  }
+  uint8_t* current = nullptr;
+  std::string params;
+  if (av_opt_get(c, "x265-params", AV_OPT_SEARCH_CHILDREN, &current) >= 0 && current != nullptr) {
+    params = reinterpret_cast<const char*>(current);
+  }
+  av_free(current);
+  if (params.find("log-level") != std::string::npos) {
+    return;
+  }
+  if (!params.empty()) {
+    params.push_back(':');
+  }
+  params.append("log-level=");
+  params.append(x265LogLevel());
+  av_opt_set(c, "x265-params", params.c_str(), AV_OPT_SEARCH_CHILDREN);
+}
+
 }  // namespace
 
 UniqueSwsContext VideoStreamEncoder::makeScaler(AVPixelFormat srcFormat) const {
@@ -221,6 +245,7 @@ VideoStreamEncoder::VideoStreamEncoder(const VideoStreamOptions& options, Muxer&
     }
   }
   avoidX264Avx512(c);
+  quietX265(c);
   openCodec("video stream " + std::to_string(index));
 }
 

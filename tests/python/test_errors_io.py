@@ -85,9 +85,10 @@ def test_nothing_is_printed_by_default(media, capfd):
         AudioDecoder(damaged)
     with pytest.raises(InvalidArgumentError):
         VideoEncoder(torch.zeros(2, 3, 225, 225, dtype=torch.uint8), frame_rate=30).to_tensor("mp4")
-    VideoEncoder(torch.zeros(2, 3, 64, 64, dtype=torch.uint8), frame_rate=30).to_tensor(
-        "mp4", codec="libsvtav1"
-    )
+    for codec in ("libsvtav1", "libx265"):
+        VideoEncoder(torch.zeros(4, 3, 64, 64, dtype=torch.uint8), frame_rate=30).to_tensor(
+            "mp4", codec=codec
+        )
     assert capfd.readouterr().err == ""
     assert codecflow._core.get_ffmpeg_log_level() == -8
 
@@ -103,6 +104,15 @@ def test_log_level_prints_ffmpegs_lines(media, capfd):
         with pytest.raises(InvalidMediaError):
             AudioDecoder(damaged)
         assert "Invalid extradata size" in capfd.readouterr().err
+        VideoEncoder(torch.zeros(4, 3, 64, 64, dtype=torch.uint8), frame_rate=30).to_tensor(
+            "mp4", codec="libx265"
+        )
+        assert "x265 [error]" not in capfd.readouterr().err
+        codecflow.set_ffmpeg_log_level("info")
+        VideoEncoder(torch.zeros(4, 3, 64, 64, dtype=torch.uint8), frame_rate=30).to_tensor(
+            "mp4", codec="libx265"
+        )
+        assert "x265 [info]" in capfd.readouterr().err
     finally:
         codecflow.set_ffmpeg_log_level("quiet")
 
