@@ -3,6 +3,7 @@
 // AudioStreamEncoder prepare the frames; this class encodes them.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "Muxer.h"
@@ -38,7 +39,16 @@ class StreamEncoder {
   int64_t packetDuration_ = 0;
 
  private:
+  // Gives a packet whose decode time stamp cannot be right the one the
+  // ffmpeg CLI's files have there: its pts.
+  void checkDts(AVPacket* packet) const;
+
   Muxer* muxer_ = nullptr;
+  // The smallest and largest pts sent to the codec so far (INT64_MIN:
+  // none yet), and the dts of the last packet written.
+  int64_t firstPts_ = INT64_MIN;
+  int64_t lastPts_ = INT64_MIN;
+  int64_t lastDts_ = INT64_MIN;
   int streamIndex_ = -1;
   UniqueAVPacket packet_ = allocPacket();
 };

@@ -11,7 +11,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 import torch
-from _encoding import generate, probe_streams, psnr, sines
+from _encoding import generate, probe_packets, probe_streams, psnr, sines
 
 from codecflow.decoders import VideoDecoder
 from codecflow.encoders import AudioEncoder, Encoder, VideoEncoder
@@ -235,6 +235,32 @@ def test_frames_agree_with_the_ffmpeg_cli(tmp_path, source, ext, pixel_format, c
     expected_rate = "30000/1001" if rate == 29.97 else video_stream(cli)["r_frame_rate"]
     if ext not in ("flv", "mkv", "webm"):  # these store milliseconds: ffprobe guesses
         assert video_stream(ours)["r_frame_rate"] == expected_rate
+
+
+def packet_times(path) -> list:
+    """Each packet's pts and dts in seconds, one after another."""
+    return [float(p[key]) for p in probe_packets(path) for key in ("pts_time", "dts_time")]
+
+
+# libx265 leaves its B-frame reorder delay unset below 3 frames and gave the
+# first packets a dts of whatever memory held, which mp4 and mov refused.
+@pytest.mark.parametrize("ext", ["mp4", "mov"])
+@pytest.mark.parametrize("codec", ["libx265", "libx264"])
+@pytest.mark.parametrize("count", [1, 2, 3])
+def test_very_short_b_frame_encodes_have_the_clis_timestamps(tmp_path, source, ext, codec, count):
+    frames = source[:count, :, :64, :64]
+    cli = tmp_path / f"cli.{ext}"
+    n, _, h, w = frames.shape
+    command = ["ffmpeg", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24",
+               "-s", f"{w}x{h}", "-r", "30", "-i", "-", "-pix_fmt", "yuv420p", "-c:v", codec]  # fmt: skip
+    raw = frames.permute(0, 2, 3, 1).contiguous().numpy().tobytes()
+    subprocess.run([*command, str(cli)], input=raw, check=True)
+    ours = tmp_path / f"ours.{ext}"
+    VideoEncoder(frames, frame_rate=30).to_file(ours, codec=codec, pixel_format="yuv420p")
+    assert packet_times(ours) == pytest.approx(packet_times(cli), abs=1e-4)
+    assert VideoDecoder(ours).get_all_frames().data.shape[0] == count
+    data = VideoEncoder(frames, frame_rate=30).to_tensor(ext, codec=codec)
+    assert VideoDecoder(data).get_all_frames().data.shape[0] == count
 
 
 # ---- exception types for bad input ---------------------------------------------------------
