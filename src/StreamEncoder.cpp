@@ -36,8 +36,12 @@ void StreamEncoder::checkDts(AVPacket* packet) const {
   // delay (1 or 2 frames with B-frames) and subtracts whatever memory held.
   // The codec then reordered nothing, so the dts is the pts, as in the
   // files the ffmpeg CLI writes (where that memory is mostly zero).
-  int64_t span = lastPts_ - firstPts_;
-  bool plausible = packet->dts <= packet->pts && packet->dts >= firstPts_ - span;
+  // Time stamps come from the caller: an arithmetic overflow leaves the dts.
+  int64_t span = 0;
+  int64_t bound = 0;
+  bool plausible = packet->dts <= packet->pts &&
+                   (__builtin_sub_overflow(lastPts_, firstPts_, &span) ||
+                    __builtin_sub_overflow(firstPts_, span, &bound) || packet->dts >= bound);
   if (!plausible && packet->pts > lastDts_) {
     packet->dts = packet->pts;
   }
