@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
+#include <limits>
 
 #include "EncoderOptions.h"
 #include "codecflow/Error.h"
@@ -175,8 +177,11 @@ void AudioStreamEncoder::check(const Tensor& samples) const {
   if (samples.size(1) > 1 && samples.strides()[1] != 1) {
     fail(ErrorKind::InvalidArgument, where + " must have contiguous channels (rows)");
   }
-  // Non-finite samples make some encoders (libmp3lame) abort the process.
-  checkFiniteSamples(samples, where);
+  // Non-finite samples make some encoders (libmp3lame) abort the process,
+  // and so do very loud ones for libmp3lame.
+  bool lame = std::strcmp(context_->codec->name, "libmp3lame") == 0;
+  checkFiniteSamples(samples, where,
+                     lame ? kMp3MaxSampleMagnitude : std::numeric_limits<float>::infinity());
 }
 
 void AudioStreamEncoder::resample(const uint8_t** input, int count) {

@@ -300,7 +300,7 @@ FrameRate exactFrameRate(int64_t num, int64_t den) {
   return FrameRate{rn, rd};
 }
 
-void checkFiniteSamples(const Tensor& samples, const std::string& what) {
+void checkFiniteSamples(const Tensor& samples, const std::string& what, float maxMagnitude) {
   if (samples.dtype() != DType::Float32 || !samples.device().isCpu() || samples.dim() != 2) {
     return;  // the shape and type checks report those
   }
@@ -312,7 +312,8 @@ void checkFiniteSamples(const Tensor& samples, const std::string& what) {
   for (int64_t c = 0; c < samples.size(0); ++c) {
     const float* row = base + c * s[0];
     for (int64_t i = 0; i < badIndex; ++i) {
-      if (!std::isfinite(row[i * s[1]])) {
+      const float x = row[i * s[1]];
+      if (!std::isfinite(x) || std::fabs(x) > maxMagnitude) {
         badChannel = c;
         badIndex = i;
         break;
@@ -322,11 +323,15 @@ void checkFiniteSamples(const Tensor& samples, const std::string& what) {
   if (badChannel >= 0) {
     std::ostringstream value;
     value << base[badChannel * s[0] + badIndex * s[1]];
+    std::ostringstream limit;
+    limit << maxMagnitude;
     fail(ErrorKind::InvalidArgument,
-         what + " must be finite: sample " + std::to_string(badIndex) + " of channel " +
+         what + (std::isinf(maxMagnitude) ? " must be finite"
+                                          : " must be finite and within +-" + limit.str()) +
+             ": sample " + std::to_string(badIndex) + " of channel " +
              std::to_string(badChannel) + " (index [" + std::to_string(badChannel) + ", " +
              std::to_string(badIndex) + "]) is " + value.str() +
-             ", the first NaN or infinite one");
+             ", the first one outside");
   }
 }
 

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -78,8 +79,14 @@ FrameRate exactFrameRate(double fps);
 FrameRate exactFrameRate(int64_t num, int64_t den);
 
 // Throws InvalidArgument naming the first NaN or infinite sample of a
-// float32 (C, N) CPU tensor; `what` names the samples in the message.
-void checkFiniteSamples(const Tensor& samples, const std::string& what);
+// float32 (C, N) CPU tensor, or the first beyond +-maxMagnitude; `what`
+// names the samples in the message.
+void checkFiniteSamples(const Tensor& samples, const std::string& what,
+                        float maxMagnitude = std::numeric_limits<float>::infinity());
+
+// The largest sample magnitude given to libmp3lame: far louder samples
+// (1e5 and up) make it abort the process on its own assertions.
+inline constexpr float kMp3MaxSampleMagnitude = 1000.0f;
 
 // The most channels an audio stream may have, in and out.
 inline constexpr int kMaxAudioChannels = 8;

@@ -13,7 +13,7 @@ import pytest
 import torch
 from _encoding import generate, probe_packets, probe_streams, psnr, sines
 
-from codecflow.decoders import VideoDecoder
+from codecflow.decoders import AudioDecoder, VideoDecoder
 from codecflow.encoders import AudioEncoder, Encoder, VideoEncoder
 from codecflow._errors import InvalidArgumentError
 
@@ -368,3 +368,29 @@ def test_non_finite_samples_fail_in_add_samples(tmp_path, queued):
         capture_output=True, check=True,
     ).stdout  # fmt: skip
     assert np.frombuffer(decoded, np.float32).size // 2 == pytest.approx(22050, abs=2048)
+
+
+@pytest.mark.parametrize("loudness", [1e5, 1e6, 3e38])
+def test_samples_too_loud_for_mp3_fail_before_any_output(tmp_path, loudness):
+    # libmp3lame aborts the process on samples this loud (its own
+    # assertions); codecflow refuses them, naming the first one.
+    samples = torch.zeros(2, 4800)
+    samples[1, 700] = loudness
+    dest = tmp_path / "loud.mp3"
+    with pytest.raises(ValueError, match=r"within \+-1000: sample 700 of channel 1"):
+        AudioEncoder(samples, sample_rate=48000).to_file(dest)
+    assert list(tmp_path.iterdir()) == []
+    encoder = Encoder()
+    stream = encoder.add_audio(sample_rate=48000, num_channels=2)
+    encoder.open_file(tmp_path / "loud2.mp3")
+    with pytest.raises(ValueError, match="within"):
+        stream.add_samples(samples)
+    encoder._abort()
+
+
+def test_loud_samples_within_the_mp3_bound_encode(tmp_path):
+    samples = (torch.rand(2, 48000) * 2 - 1) * 1000
+    data = AudioEncoder(samples, sample_rate=48000).to_tensor("mp3")
+    assert AudioDecoder(data).get_all_samples().data.shape[0] == 2
+    # Other codecs take loud samples as they are (clipped where their format has a range).
+    AudioEncoder(samples * 1e6, sample_rate=48000).to_tensor("flac")
