@@ -58,7 +58,7 @@ demo: build
 # missing) and runs each for FUZZ_SECONDS; it fails on any crash.
 FUZZ_SECONDS ?= 60
 fuzz: media
-	FUZZ_SECONDS=$(FUZZ_SECONDS) JOBS=$(JOBS) tools/fuzz.sh $(PY)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) JOBS=$(JOBS) tools/fuzz.sh $(PY) $(FUZZ_HARNESSES)
 
 # The C++ and Python suites against an ASan+UBSan build (build/asan).
 test-asan: media
