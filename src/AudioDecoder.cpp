@@ -52,6 +52,21 @@ void checkOptional(const std::optional<int64_t>& value, const IntRange& range) {
 // (disagreeing timestamps), and trusts the timestamp only in parts never
 // decoded.
 struct AudioDecoder::Impl {
+  // Runs a call that decodes: bad arguments and empty ranges leave the
+  // pipeline where it was; any other failure marks it broken.
+  template <typename Call>
+  auto guarded(Call call) -> decltype(call()) {
+    try {
+      return call();
+    } catch (const Error& error) {
+      broken = broken || error.kind() != ErrorKind::InvalidArgument;
+      throw;
+    } catch (...) {
+      broken = true;
+      throw;
+    }
+  }
+
   Impl(Source src, AudioDecoderOptions opts) : source(std::move(src)), options(opts) {
     checkOptional(options.streamIndex, kAudioStreamIndexRange);
     checkOptional(options.sampleRate, kSampleRateRange);
@@ -352,32 +367,17 @@ double AudioDecoder::beginSeconds() const { return impl_->t0; }
 DecodedSamples AudioDecoder::allSamples() {
   FFmpegLogScope logScope;
   std::lock_guard<std::mutex> lock(impl_->mutex);
-  try {
+  return impl_->guarded([&]() -> DecodedSamples {
     SampleBuffer samples = impl_->take(0, kUnbounded);
     return {samples.release(), impl_->t0, impl_->outRate};
-  } catch (const Error& error) {
-    impl_->broken = impl_->broken || error.kind() != ErrorKind::InvalidArgument;
-    throw;
-  } catch (...) {
-    impl_->broken = true;
-    throw;
-  }
+  });
 }
 
 DecodedSamples AudioDecoder::samplesInRange(double startSeconds,
                                             std::optional<double> stopSeconds) {
   FFmpegLogScope logScope;
   std::lock_guard<std::mutex> lock(impl_->mutex);
-  try {
-    return impl_->range(startSeconds, stopSeconds);
-  } catch (const Error& error) {
-    // Bad arguments and empty ranges leave the pipeline where it was.
-    impl_->broken = impl_->broken || error.kind() != ErrorKind::InvalidArgument;
-    throw;
-  } catch (...) {
-    impl_->broken = true;
-    throw;
-  }
+  return impl_->guarded([&] { return impl_->range(startSeconds, stopSeconds); });
 }
 
 DecodedSamples AudioDecoder::Impl::range(double startSeconds, std::optional<double> stopSeconds) {
