@@ -46,7 +46,7 @@ def torch() -> Optional[ModuleType]:
     if "torch" not in _state:
         choice = os.environ.get(_ENV, "").strip().lower()
         if choice not in ("", "torch", "numpy"):
-            raise ValueError(f"{_ENV} must be 'torch' or 'numpy', got {choice!r}")
+            raise InvalidArgumentError(f"{_ENV} must be 'torch' or 'numpy', got {choice!r}")
         module = None
         if choice != "numpy":
             try:
@@ -178,7 +178,7 @@ def as_list(values: Any, dtype: str) -> list:
         ValueError: for more than one dimension.
     """
     if values.ndim > 1:
-        raise ValueError(f"expected a 1-D sequence, got shape {tuple(values.shape)}")
+        raise InvalidArgumentError(f"expected a 1-D sequence, got shape {tuple(values.shape)}")
     if is_tensor(values):
         module = sys.modules["torch"]
         return values.to(getattr(module, dtype)).tolist()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Optional, Union
 
+from codecflow._errors import CodecflowError, InvalidArgumentError
 from codecflow import _backend, _core
 
 DeviceLike = Union[None, str, Any]  # or a torch.device
@@ -46,20 +47,20 @@ def resolve_device(device: DeviceLike) -> Any:
     try:
         resolved = torch.device(device)
     except (RuntimeError, TypeError) as error:
-        raise ValueError(f"invalid device {device!r}: {error}") from None
+        raise InvalidArgumentError(f"invalid device {device!r}: {error}") from None
     if resolved.type == "cpu":
         return resolved
     if resolved.type != "cuda":
-        raise ValueError(
+        raise InvalidArgumentError(
             f"unsupported device {str(resolved)!r}; supported: 'cpu', 'cuda', 'cuda:N'"
         )
     if not getattr(_core, "has_cuda", lambda: False)():
-        raise RuntimeError(
+        raise CodecflowError(
             f"device {str(resolved)!r} was asked for, but this codecflow build has no CUDA "
             "support (it was compiled without nvcc/the CUDA toolkit)"
         )
     if not torch.cuda.is_available():
-        raise RuntimeError(
+        raise CodecflowError(
             f"device {str(resolved)!r} was asked for, but torch sees no CUDA device "
             "(no NVIDIA GPU or driver, or a CPU-only torch build)"
         )
@@ -68,7 +69,7 @@ def resolve_device(device: DeviceLike) -> Any:
     count = _core.cuda_device_count()
     index = torch.cuda.current_device() if resolved.index is None else resolved.index
     if not 0 <= index < count:
-        raise RuntimeError(
+        raise CodecflowError(
             f"device {str(resolved)!r} was asked for, but this machine has {count} CUDA "
             f"device(s) (valid: cuda:0 to cuda:{count - 1})"
         )
@@ -80,12 +81,12 @@ def _resolve_without_torch(device: DeviceLike) -> CpuDevice:
     if text == "cpu":
         return CpuDevice()
     if re.fullmatch(r"cuda(:\d+)?", text):
-        raise RuntimeError(
+        raise CodecflowError(
             f"device {text!r} was asked for, but CUDA decoding and encoding need torch, "
             "which is not installed (or CODECFLOW_ARRAY_BACKEND=numpy): without it codecflow "
             "works on the CPU with NumPy arrays"
         )
-    raise ValueError(f"invalid device {device!r}; supported: 'cpu', 'cuda', 'cuda:N'")
+    raise InvalidArgumentError(f"invalid device {device!r}; supported: 'cpu', 'cuda', 'cuda:N'")
 
 
 class CpuFallbackStatus:

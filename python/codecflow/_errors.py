@@ -16,6 +16,12 @@ class InvalidArgumentError(ValueError, CodecflowError):
     """A bad argument value: a ``ValueError`` and a ``RuntimeError``."""
 
 
+class InvalidTypeError(TypeError, CodecflowError):
+    """An argument of the wrong Python type (an unsupported source, a
+    text-mode file, a key that is not an int or slice): a ``TypeError``
+    and a ``RuntimeError``."""
+
+
 class InvalidMediaError(ValueError, CodecflowError):
     """Empty, non-media, truncated or corrupt input."""
 
@@ -32,6 +38,12 @@ class MediaIsADirectoryError(IsADirectoryError, CodecflowError):
     """A path that names a directory."""
 
 
+class MediaIOError(OSError, CodecflowError):
+    """A read or write that failed below the media layer (a file-like object
+    that returned more than asked, wrote nothing, or reported a position no
+    file has): an ``OSError``."""
+
+
 class NetworkError(ConnectionError, CodecflowError):
     """A network source that cannot be reached: a name that does not
     resolve, a refused or reset connection, an HTTP error (a
@@ -45,10 +57,12 @@ class NetworkTimeoutError(TimeoutError, CodecflowError):
 __all__ = [
     "CodecflowError",
     "InvalidArgumentError",
+    "InvalidTypeError",
     "InvalidMediaError",
     "OutOfRangeError",
     "MediaNotFoundError",
     "MediaIsADirectoryError",
+    "MediaIOError",
     "NetworkError",
     "NetworkTimeoutError",
 ]

@@ -19,6 +19,7 @@ from typing import Any, List
 
 import numpy as np
 
+from codecflow._errors import InvalidTypeError
 from codecflow import _backend
 
 _live: "weakref.WeakSet[Any]" = weakref.WeakSet()
@@ -56,7 +57,7 @@ def picklable_source(source: Any, owner: str) -> Any:
         return bytes(source)
     if isinstance(source, (str, bytes, os.PathLike)):
         return source
-    raise TypeError(
+    raise InvalidTypeError(
         f"a {owner} reading a file-like object ({type(source).__name__}) cannot be pickled; "
         "create it from a path, bytes or a uint8 tensor or array instead"
     )

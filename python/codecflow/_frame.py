@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Iterator, Union
 
+from codecflow._errors import InvalidArgumentError
 from codecflow import _backend
 
 
@@ -30,7 +31,7 @@ class Frame:
 
     def __post_init__(self) -> None:
         if self.data.ndim != 3:
-            raise ValueError(f"Frame.data must be 3-D, got shape {tuple(self.data.shape)}")
+            raise InvalidArgumentError(f"Frame.data must be 3-D, got shape {tuple(self.data.shape)}")
         self.pts_seconds = float(self.pts_seconds)
         self.duration_seconds = float(self.duration_seconds)
 
@@ -65,7 +66,7 @@ class FrameBatch:
 
     def __post_init__(self) -> None:
         if self.data.ndim < 3:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"FrameBatch.data must have at least 3 dims, got shape {tuple(self.data.shape)}"
             )
         leading = tuple(self.data.shape[:-3])
@@ -75,7 +76,7 @@ class FrameBatch:
                 value = _backend.as_float64(value)
                 setattr(self, name, value)
             if tuple(value.shape) != leading:
-                raise ValueError(
+                raise InvalidArgumentError(
                     f"FrameBatch.{name} has shape {tuple(value.shape)}, but the leading "
                     f"dimensions of data are {leading}"
                 )
@@ -113,7 +114,7 @@ class AudioSamples:
 
     def __post_init__(self) -> None:
         if self.data.ndim != 2:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"AudioSamples.data must be 2-D (channels, samples), got {tuple(self.data.shape)}"
             )
 

@@ -32,6 +32,7 @@ from typing import Any, Callable, Iterator, Optional, Tuple, Union
 
 import numpy as np
 
+from codecflow._errors import InvalidTypeError
 from codecflow import _backend, _core
 
 try:
@@ -74,7 +75,7 @@ class FrameIndex:
 
     def __init__(self, data: Union[bytes, bytearray, memoryview]):
         if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise TypeError(f"a FrameIndex is made from bytes, got {type(data).__name__}")
+            raise InvalidTypeError(f"a FrameIndex is made from bytes, got {type(data).__name__}")
         self._data = bytes(data)
         stream, time_base, frames, seek_points = _core.inspect_saved_index(self._data)
         self._stream_index: int = stream
@@ -174,7 +175,7 @@ def set_index_cache(directory: Optional[PathLike]) -> None:
     """
     global _default_dir
     if directory is not None and not isinstance(directory, (str, os.PathLike)):
-        raise TypeError(f"the index cache must be a directory path or None, got {directory!r}")
+        raise InvalidTypeError(f"the index cache must be a directory path or None, got {directory!r}")
     with _default_lock:
         _default_dir = None if directory is None else os.fspath(directory)
 
@@ -192,7 +193,7 @@ def resolve_cache_dir(index_cache: Any) -> Optional[str]:
         return _default_dir
     if isinstance(index_cache, (str, os.PathLike)):
         return os.fspath(index_cache)
-    raise TypeError(
+    raise InvalidTypeError(
         f"index_cache must be a directory path, None (the default cache) or False (none), "
         f"got {type(index_cache).__name__}"
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from codecflow._errors import InvalidArgumentError
 from codecflow import _backend, _core
 
 
@@ -36,7 +37,7 @@ def rgb_to_nv12(
         or _backend.dtype_name(frame.dtype) != "uint8"
         or frame.ndim != 3
     ):
-        raise ValueError(
+        raise InvalidArgumentError(
             "rgb_to_nv12 needs a uint8 (3, H, W) or (H, W, 3) tensor, got "
             f"{getattr(frame, 'dtype', type(frame).__name__)} with shape "
             f"{tuple(getattr(frame, 'shape', ()))}"

@@ -9,6 +9,7 @@ from typing import Any, Union
 
 import numpy as np
 
+from codecflow._errors import InvalidArgumentError, InvalidTypeError
 from codecflow import _backend, _core
 
 SourceLike = Union[str, pathlib.Path, bytes, bytearray, memoryview, Any]
@@ -35,26 +36,26 @@ def make_source(source: SourceLike) -> _core.Source:
         return _core.Source.from_bytes(bytes(source))
     if _backend.is_array(source):
         if _backend.dtype_name(source.dtype) != "uint8" or source.ndim != 1:
-            raise ValueError(
+            raise InvalidArgumentError(
                 "a tensor source must be a 1-D uint8 tensor of encoded bytes, got "
                 f"dtype={source.dtype} and shape={tuple(source.shape)}"
             )
         if _backend.device_type(source) != "cpu":
-            raise ValueError(f"a tensor source must be on the CPU, got {source.device}")
+            raise InvalidArgumentError(f"a tensor source must be on the CPU, got {source.device}")
         if isinstance(source, np.ndarray):
             return _core.Source.from_tensor(_backend.for_core(np.ascontiguousarray(source)))
         return _core.Source.from_tensor(source.contiguous())
     if isinstance(source, io.TextIOBase):
-        raise TypeError(
+        raise InvalidTypeError(
             "the file object is in text mode; open it in binary mode ('rb') to decode from it"
         )
     if callable(getattr(source, "read", None)) and callable(getattr(source, "seek", None)):
         if "b" not in getattr(source, "mode", "b"):
-            raise TypeError(
+            raise InvalidTypeError(
                 f"the file object is in text mode ({source.mode!r}); open it in binary mode"
             )
         return _core.Source.from_file_like(source)
-    raise TypeError(
+    raise InvalidTypeError(
         f"unsupported source type {type(source).__name__}; expected a path (str or "
         "pathlib.Path), bytes, a 1-D uint8 tensor, or a binary file-like object with read() "
         "and seek()"

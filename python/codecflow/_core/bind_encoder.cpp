@@ -3,54 +3,11 @@
 #include "bindings.h"
 #include "codecflow/Encoder.h"
 #include "codecflow/Error.h"
+#include "file_like.h"
 
 namespace codecflow::python {
 
 namespace {
-
-// Writes to a Python binary file-like object. Called with the GIL released
-// (from the caller's thread or the encoder's worker): each call takes the
-// GIL for the Python call only. A Python exception propagates as
-// py::error_already_set, stashed and rethrown unchanged by the core.
-class FileLikeSink : public ByteSink {
- public:
-  explicit FileLikeSink(py::object fileLike) : fileLike_(std::move(fileLike)) {}
-
-  ~FileLikeSink() override {
-    py::gil_scoped_acquire gil;
-    fileLike_ = py::object();
-  }
-
-  void write(const uint8_t* data, int64_t size) override {
-    py::gil_scoped_acquire gil;
-    int64_t done = 0;
-    while (done < size) {
-      py::object written = fileLike_.attr("write")(
-          py::bytes(reinterpret_cast<const char*>(data + done), static_cast<size_t>(size - done)));
-      if (written.is_none()) {
-        return;  // write() that returns nothing wrote everything
-      }
-      auto n = positionOf(written, "write()");
-      if (n <= 0) {
-        fail(ErrorKind::Io, "write() of the file-like object wrote " + std::to_string(n) +
-                                " of " + std::to_string(size - done) + " bytes");
-      }
-      done += n;
-    }
-  }
-
-  int64_t seek(int64_t offset, int whence) override {
-    py::gil_scoped_acquire gil;
-    py::object position = fileLike_.attr("seek")(offset, whence);
-    if (position.is_none()) {
-      return positionOf(fileLike_.attr("tell")(), "tell()");
-    }
-    return positionOf(position, "seek()");
-  }
-
- private:
-  py::object fileLike_;
-};
 
 // Destroys an Encoder without the GIL: its worker thread may need the GIL
 // to finish a write to a file-like object.
@@ -156,7 +113,7 @@ void bindEncoder(py::module_& m) {
       .def(
           "open_file_like",
           [](Encoder& self, py::object fileLike, const std::string& format) {
-            auto sink = std::make_shared<FileLikeSink>(std::move(fileLike));
+            auto sink = std::make_shared<PyFileLike>(std::move(fileLike));
             py::gil_scoped_release release;
             self.openSink(std::move(sink), format);
           },

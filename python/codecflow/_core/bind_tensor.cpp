@@ -1,7 +1,5 @@
 #include <pybind11/stl.h>
 
-#include <cerrno>
-
 #include "bindings.h"
 #include "codecflow/Error.h"
 
@@ -20,61 +18,7 @@ void deleteUnconsumedCapsule(PyObject* capsule) {
   }
 }
 
-// Maps core error kinds to the public exception classes, which live in
-// codecflow._errors so that they can inherit from two builtins.
-void translate(std::exception_ptr pointer) {
-  try {
-    if (pointer) {
-      std::rethrow_exception(pointer);
-    }
-  } catch (const Error& e) {
-    const char* name = nullptr;
-    switch (e.kind()) {
-      case ErrorKind::InvalidArgument:
-        name = "InvalidArgumentError";
-        break;
-      case ErrorKind::InvalidData:
-        name = "InvalidMediaError";
-        break;
-      case ErrorKind::OutOfRange:
-        name = "OutOfRangeError";
-        break;
-      case ErrorKind::TypeMismatch:
-        PyErr_SetString(PyExc_TypeError, e.what());
-        return;
-      case ErrorKind::NotFound:
-        name = "MediaNotFoundError";
-        break;
-      case ErrorKind::IsDirectory:
-        name = "MediaIsADirectoryError";
-        break;
-      case ErrorKind::Io:
-        PyErr_SetString(PyExc_OSError, e.what());
-        return;
-      case ErrorKind::Network:
-        name = "NetworkError";
-        break;
-      case ErrorKind::Timeout:
-        name = "NetworkTimeoutError";
-        break;
-      case ErrorKind::Unsupported:
-      case ErrorKind::Runtime:
-        name = "CodecflowError";
-        break;
-    }
-    py::object cls = py::module_::import("codecflow._errors").attr(name);
-    if (e.kind() == ErrorKind::NotFound || e.kind() == ErrorKind::IsDirectory) {
-      int code = e.kind() == ErrorKind::NotFound ? ENOENT : EISDIR;
-      PyErr_SetObject(cls.ptr(), py::make_tuple(code, e.what()).ptr());
-    } else {
-      PyErr_SetString(cls.ptr(), e.what());
-    }
-  }
-}
-
 }  // namespace
-
-void registerErrors(py::module_&) { py::register_exception_translator(&translate); }
 
 py::capsule toCapsule(const Tensor& tensor) {
   DLManagedTensor* managed = tensor.toDLPack();

@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 from codecflow import _backend, _core
-from codecflow._errors import InvalidArgumentError
+from codecflow._errors import InvalidArgumentError, InvalidTypeError
 from codecflow._fork import ReopensCore
 from codecflow._frame import AudioSamples
 from codecflow._source import SourceLike, make_source
@@ -87,7 +87,7 @@ class AudioDecoder(ReopensCore):
         if stream_index is not None and (
             isinstance(stream_index, bool) or not isinstance(stream_index, int)
         ):
-            raise ValueError(f"stream_index must be an int or None, got {stream_index!r}")
+            raise InvalidArgumentError(f"stream_index must be an int or None, got {stream_index!r}")
         _check_int(sample_rate, "sample_rate")
         _check_int(num_channels, "num_channels")
         self._source = source
@@ -151,7 +151,7 @@ def _check_range(start: Any, stop: Any) -> tuple[float, float | None]:
 
 def _seconds(value: Any, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number of seconds, got {type(value).__name__}")
+        raise InvalidTypeError(f"{name} must be a number of seconds, got {type(value).__name__}")
     seconds = float(value)
     if math.isnan(seconds):
         raise InvalidArgumentError(f"{name} cannot be NaN")

@@ -14,6 +14,7 @@ import contextvars
 from collections.abc import Iterator
 from typing import Any
 
+from codecflow._errors import InvalidArgumentError
 from codecflow import _core
 from codecflow._device import CpuFallbackStatus
 
@@ -46,7 +47,7 @@ def set_cuda_backend(backend: str) -> Iterator[None]:
     name = backend.lower() if isinstance(backend, str) else backend
     name = _ALIASES.get(name, name)
     if name not in _BACKENDS:
-        raise ValueError(
+        raise InvalidArgumentError(
             f"unknown CUDA backend {backend!r}; allowed: {_BACKENDS} (any case), "
             f"or 'beta' for 'nvdec'"
         )
@@ -85,7 +86,7 @@ def set_nvdec_cache_capacity(capacity: int) -> None:
             ``RuntimeError``); the capacity stays as it was.
     """
     if isinstance(capacity, bool) or not isinstance(capacity, int):
-        raise ValueError(f"capacity must be an int >= 0, got {capacity!r}")
+        raise InvalidArgumentError(f"capacity must be an int >= 0, got {capacity!r}")
     _core.set_nvdec_cache_capacity(capacity)
 
 

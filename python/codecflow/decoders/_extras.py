@@ -7,6 +7,7 @@ import math
 import os
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
+from codecflow._errors import InvalidArgumentError, InvalidTypeError
 from codecflow import _backend
 from codecflow._index_cache import FrameIndex, open_indexed, resolve_cache_dir
 
@@ -21,17 +22,17 @@ def ffmpeg_option_strings(options: Optional[Mapping[str, Any]]) -> Dict[str, str
     if options is None:
         return {}
     if not isinstance(options, Mapping):
-        raise TypeError(f"ffmpeg_options must be a dict, got {type(options).__name__}")
+        raise InvalidTypeError(f"ffmpeg_options must be a dict, got {type(options).__name__}")
     result: Dict[str, str] = {}
     for key, value in options.items():
         if not isinstance(key, str):
-            raise TypeError(f"ffmpeg_options keys must be str, got {key!r}")
+            raise InvalidTypeError(f"ffmpeg_options keys must be str, got {key!r}")
         if isinstance(value, bool):
             result[key] = "1" if value else "0"
         elif isinstance(value, (str, int, float)):
             result[key] = str(value)
         else:
-            raise TypeError(
+            raise InvalidTypeError(
                 f"ffmpeg_options[{key!r}] must be a str, int, float or bool, got "
                 f"{type(value).__name__}"
             )
@@ -60,20 +61,20 @@ def open_core(
     explicit = index_cache is not None and index_cache is not False
     if frame_index is not None:
         if not exact or custom:
-            raise ValueError(
+            raise InvalidArgumentError(
                 "frame_index replaces the exact-mode scan: it cannot be combined with "
                 "seek_mode='approximate' or custom_frame_mappings"
             )
         if not isinstance(frame_index, FrameIndex):
             if not isinstance(frame_index, (bytes, bytearray, memoryview)):
-                raise TypeError(
+                raise InvalidTypeError(
                     "frame_index must be a codecflow.FrameIndex (or its bytes), got "
                     f"{type(frame_index).__name__}"
                 )
             frame_index = FrameIndex(frame_index)
         return opener(saved_index=frame_index.to_bytes()), "frame_index"
     if explicit and (not exact or custom):
-        raise ValueError(
+        raise InvalidArgumentError(
             "index_cache stores the exact-mode scan: it cannot be combined with "
             "seek_mode='approximate' or custom_frame_mappings"
         )

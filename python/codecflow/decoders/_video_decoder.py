@@ -14,7 +14,7 @@ import numpy as np
 
 from codecflow import _backend, _core
 from codecflow._device import CpuFallbackStatus, DeviceLike, resolve_device
-from codecflow._errors import InvalidArgumentError, OutOfRangeError
+from codecflow._errors import InvalidArgumentError, InvalidTypeError, OutOfRangeError
 from codecflow._fork import track
 from codecflow._frame import Frame, FrameBatch
 from codecflow._source import SourceLike, make_source
@@ -100,31 +100,31 @@ class VideoDecoder:
         ffmpeg_options: Optional[Mapping[str, Any]] = None,
     ):
         if dimension_order not in _DIMENSION_ORDERS:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"invalid dimension_order {dimension_order!r}; allowed: {_DIMENSION_ORDERS}"
             )
         if seek_mode not in _SEEK_MODES:
-            raise ValueError(f"invalid seek_mode {seek_mode!r}; allowed: {_SEEK_MODES}")
+            raise InvalidArgumentError(f"invalid seek_mode {seek_mode!r}; allowed: {_SEEK_MODES}")
         if isinstance(num_ffmpeg_threads, bool) or not isinstance(num_ffmpeg_threads, int):
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"num_ffmpeg_threads must be an int in [0, 64] (0 lets FFmpeg choose), got "
                 f"{num_ffmpeg_threads!r}"
             )
         auto = isinstance(output_dtype, str) and output_dtype == "auto"
         dtype_name = "auto" if auto else _backend.dtype_name(output_dtype)
         if dtype_name not in ("uint8", "float32", "auto"):
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"invalid output_dtype {output_dtype!r}; allowed: torch.uint8, torch.float32, "
                 "'auto' (or NumPy's uint8 and float32)"
             )
         if stream_index is not None and (
             isinstance(stream_index, bool) or not isinstance(stream_index, int)
         ):
-            raise ValueError(f"stream_index must be an int or None, got {stream_index!r}")
+            raise InvalidArgumentError(f"stream_index must be an int or None, got {stream_index!r}")
         custom_frames = None
         if custom_frame_mappings is not None:
             if seek_mode == "approximate":
-                raise ValueError(
+                raise InvalidArgumentError(
                     "custom_frame_mappings replaces the exact-mode scan and cannot be combined "
                     "with seek_mode='approximate'"
                 )
@@ -244,7 +244,7 @@ class VideoDecoder:
         elif isinstance(source, (bytearray, memoryview)):
             source = bytes(source)
         elif not isinstance(source, (str, bytes, os.PathLike)):
-            raise TypeError(
+            raise InvalidTypeError(
                 f"a VideoDecoder reading a file-like object ({type(source).__name__}) cannot be "
                 "pickled; create it from a path, bytes or a uint8 tensor instead"
             )
@@ -281,7 +281,7 @@ class VideoDecoder:
         try:
             i = operator.index(index)
         except TypeError:
-            raise TypeError(f"frame indices must be integers, got {type(index).__name__}") from None
+            raise InvalidTypeError(f"frame indices must be integers, got {type(index).__name__}") from None
         n = self._num_frames
         if i < 0:
             i += n
@@ -306,7 +306,7 @@ class VideoDecoder:
         if isinstance(key, slice):
             return self._frames_at(list(range(*key.indices(self._num_frames)))).data
         if isinstance(key, (bool, float)) or not hasattr(key, "__index__"):
-            raise TypeError(f"decoder keys must be ints or slices, got {type(key).__name__}")
+            raise InvalidTypeError(f"decoder keys must be ints or slices, got {type(key).__name__}")
         return self._frames_at([self._normalize_index(key)]).data[0]
 
     @property
@@ -408,7 +408,7 @@ class VideoDecoder:
             if value is None and name == "stop":
                 continue
             if isinstance(value, bool) or not hasattr(value, "__index__"):
-                raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+                raise InvalidTypeError(f"{name} must be an int, got {type(value).__name__}")
         # Bounds beyond any video clamp alike; keep them in the core's range.
         def clamp(value: Any) -> int:
             return max(-_BOUND_LIMIT, min(_BOUND_LIMIT, operator.index(value)))
@@ -514,7 +514,7 @@ def _pick_video_stream(header: Any, index: int) -> Any:
     for stream in header.streams:
         if stream.stream_index == chosen and stream.media_type == _core.MediaType.VIDEO:
             return stream
-    raise ValueError(f"stream index {index} is not a video stream")
+    raise InvalidArgumentError(f"stream index {index} is not a video stream")
 
 
 def _single(batch: FrameBatch) -> Frame:
@@ -524,10 +524,10 @@ def _single(batch: FrameBatch) -> Frame:
 def _as_list(values: Any, name: str, dtype: str = "") -> list:
     if _backend.is_array(values):
         if values.ndim > 1:
-            raise ValueError(f"{name} must be 1-D, got shape {tuple(values.shape)}")
+            raise InvalidArgumentError(f"{name} must be 1-D, got shape {tuple(values.shape)}")
         return _backend.as_list(values, dtype) if dtype else values.tolist()
     if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
-        raise TypeError(f"{name} must be a list or 1-D tensor, got {type(values).__name__}")
+        raise InvalidTypeError(f"{name} must be a list or 1-D tensor, got {type(values).__name__}")
     return list(values)
 
 
@@ -537,7 +537,7 @@ def _as_seconds(value: Any) -> float:
         or not isinstance(value, (int, float))
         and not (_backend.is_array(value) and math.prod(value.shape) == 1)
     ):
-        raise TypeError(f"times must be numbers of seconds, got {type(value).__name__}")
+        raise InvalidTypeError(f"times must be numbers of seconds, got {type(value).__name__}")
     seconds = float(value.reshape(-1)[0] if _backend.is_array(value) else value)
     if math.isnan(seconds):
         raise InvalidArgumentError("a time in seconds cannot be NaN")
@@ -551,7 +551,7 @@ def _parse_frame_mappings(mappings: Any) -> List[Tuple[int, int, bool]]:
     if isinstance(mappings, (bytes, bytearray)):
         mappings = mappings.decode("utf-8")
     if not isinstance(mappings, str):
-        raise ValueError(
+        raise InvalidArgumentError(
             "custom_frame_mappings must be a JSON str, bytes or a file-like object, got "
             f"{type(mappings).__name__}"
         )
@@ -565,10 +565,10 @@ def _parse_frame_mappings(mappings: Any) -> List[Tuple[int, int, bool]]:
             key = frame["key_frame"]
             result.append((int(pts), int(duration), bool(int(key))))
     except (ValueError, KeyError, TypeError) as error:
-        raise ValueError(
+        raise InvalidArgumentError(
             "custom_frame_mappings must be ffprobe-style JSON {'frames': [{'pts', 'duration', "
             f"'key_frame'}}, ...]}} (pkt_pts/pkt_duration accepted too): {error!r}"
         ) from None
     if not result:
-        raise ValueError("custom_frame_mappings holds no frames")
+        raise InvalidArgumentError("custom_frame_mappings holds no frames")
     return result

@@ -9,7 +9,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from codecflow import _backend, _core
 from codecflow._device import CpuFallbackStatus, DeviceLike, resolve_device
-from codecflow._errors import CodecflowError, InvalidArgumentError
+from codecflow._errors import CodecflowError, InvalidArgumentError, InvalidTypeError
 from codecflow._fork import track
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -366,7 +366,7 @@ class Encoder:
 
     def _check_not_open(self, what: str) -> None:
         if self._opened:
-            raise RuntimeError(f"{what} must be called before open_file or open_file_like")
+            raise CodecflowError(f"{what} must be called before open_file or open_file_like")
 
     def add_video(
         self,
@@ -494,7 +494,7 @@ class Encoder:
         """
         self._check_not_open("open_file")
         if not isinstance(dest, (str, os.PathLike)):
-            raise TypeError(f"dest must be a str or os.PathLike, got {type(dest).__name__}")
+            raise InvalidTypeError(f"dest must be a str or os.PathLike, got {type(dest).__name__}")
         self._core.open_file(os.fspath(dest))
         self._opened = True
         return self

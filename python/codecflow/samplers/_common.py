@@ -6,6 +6,7 @@ import math
 import operator
 from typing import Any, Callable, Dict, List, TypeVar
 
+from codecflow._errors import InvalidArgumentError
 from codecflow._frame import FrameBatch
 
 T = TypeVar("T", int, float)
@@ -24,7 +25,7 @@ def _wrap(values: List[T], wanted: int) -> List[T]:
 
 
 def _error(values: List[T], wanted: int) -> List[T]:
-    raise ValueError(
+    raise InvalidArgumentError(
         f"policy='error': a clip of {wanted} frames would reach past the end of the video "
         f"(only {len(values)} of its frames exist); leave sampling_range_end at its default "
         "(None) so that clips fit, or use policy='repeat_last' or 'wrap'"
@@ -41,13 +42,13 @@ POLICY_FUNCTIONS: Dict[str, Callable[[List[Any], int], List[Any]]] = {
 def check_int(name: str, value: Any, *, minimum: int) -> int:
     """``value`` as an int >= ``minimum``, else ValueError (bools are not ints here)."""
     if isinstance(value, bool):
-        raise ValueError(f"{name} must be an int, got {value!r}")
+        raise InvalidArgumentError(f"{name} must be an int, got {value!r}")
     try:
         result = operator.index(value)
     except TypeError:
-        raise ValueError(f"{name} must be an int, got {type(value).__name__} {value!r}") from None
+        raise InvalidArgumentError(f"{name} must be an int, got {type(value).__name__} {value!r}") from None
     if result < minimum:
-        raise ValueError(f"{name} ({result}) must be >= {minimum}")
+        raise InvalidArgumentError(f"{name} ({result}) must be >= {minimum}")
     return result
 
 
@@ -60,26 +61,26 @@ def check_seconds(
         try:
             value = float(value)  # numpy and 0-d tensor scalars
         except (TypeError, ValueError):
-            raise ValueError(f"{name} must be a number of seconds, got {value!r}") from None
+            raise InvalidArgumentError(f"{name} must be a number of seconds, got {value!r}") from None
     seconds = float(value)
     if math.isnan(seconds) or (math.isinf(seconds) and not allow_inf):
-        raise ValueError(f"{name} must be finite, got {seconds}")
+        raise InvalidArgumentError(f"{name} must be finite, got {seconds}")
     if positive and seconds <= 0:
-        raise ValueError(f"{name} ({seconds}) must be > 0")
+        raise InvalidArgumentError(f"{name} ({seconds}) must be > 0")
     return seconds
 
 
 def check_common(decoder: Any, num_frames_per_clip: Any, policy: Any) -> int:
     """Checks what every sampler takes; returns ``num_frames_per_clip``."""
     if not callable(getattr(decoder, "get_frames_at", None)) or not hasattr(decoder, "metadata"):
-        raise ValueError(
+        raise InvalidArgumentError(
             f"decoder must be a codecflow.decoders.VideoDecoder, got {type(decoder).__name__}"
         )
     if len(decoder) < 1:
-        raise ValueError(f"the decoder must have at least one frame, it has {len(decoder)}")
+        raise InvalidArgumentError(f"the decoder must have at least one frame, it has {len(decoder)}")
     frames = check_int("num_frames_per_clip", num_frames_per_clip, minimum=1)
     if policy not in POLICIES:
-        raise ValueError(f"invalid policy {policy!r}; allowed: {POLICIES}")
+        raise InvalidArgumentError(f"invalid policy {policy!r}; allowed: {POLICIES}")
     return frames
 
 

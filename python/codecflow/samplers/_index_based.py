@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, List, Optional, Tuple
 
+from codecflow._errors import InvalidArgumentError
 from codecflow import _backend
 from codecflow._frame import FrameBatch
 from codecflow.samplers._common import (
@@ -23,7 +24,7 @@ def _sampling_range(start: Any, end: Any, *, num_frames: int, clip_span: int) ->
     if start < 0:
         start += num_frames
     if start >= num_frames:
-        raise ValueError(
+        raise InvalidArgumentError(
             f"sampling_range_start ({start}) must be smaller than the number of frames "
             f"({num_frames})"
         )
@@ -31,7 +32,7 @@ def _sampling_range(start: Any, end: Any, *, num_frames: int, clip_span: int) ->
         # The last start from which a whole clip fits in the video.
         end = max(num_frames - clip_span + 1, 1)
         if start >= end:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"a clip spans {clip_span} frames, so in a video of {num_frames} frames the "
                 f"last start where it fits is {end - 1}, before sampling_range_start ({start}); "
                 "pass sampling_range_end to let clips run past the end (see policy)"
@@ -42,7 +43,7 @@ def _sampling_range(start: Any, end: Any, *, num_frames: int, clip_span: int) ->
         end += num_frames  # -1 excludes the last frame, as in a slice
     end = min(end, num_frames)
     if start >= end:
-        raise ValueError(
+        raise InvalidArgumentError(
             f"sampling_range_start ({start}) must be smaller than sampling_range_end ({end})"
         )
     return start, end
@@ -56,7 +57,7 @@ def _key_frame_starts(
     keys = decoder.key_frame_indices
     keys = keys[(keys >= start) & (keys < end)].tolist()
     if not keys:
-        raise ValueError(
+        raise InvalidArgumentError(
             f"start_at_key_frames: no key frame lies in the sampling range [{start}, {end})"
         )
     if kind == "random":
@@ -89,7 +90,7 @@ def _sample(
         sampling_range_start, sampling_range_end, num_frames=num_frames, clip_span=span
     )
     if not isinstance(start_at_key_frames, bool):
-        raise ValueError(f"start_at_key_frames must be a bool, got {start_at_key_frames!r}")
+        raise InvalidArgumentError(f"start_at_key_frames must be a bool, got {start_at_key_frames!r}")
     if start_at_key_frames:
         starts = _key_frame_starts(kind, decoder, start, end, clips, generator)
     elif kind == "random":

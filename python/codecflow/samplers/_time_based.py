@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, List, Optional, Tuple
 
+from codecflow._errors import InvalidArgumentError
 from codecflow import _backend
 from codecflow._frame import FrameBatch
 from codecflow.samplers._common import (
@@ -23,12 +24,12 @@ def _stream_bounds(decoder: Any) -> Tuple[float, float, float]:
     metadata = decoder.metadata
     fps = metadata.average_fps
     if not fps:
-        raise ValueError(
+        raise InvalidArgumentError(
             "the video's metadata gives no average frame rate; use an index-based sampler"
         )
     end = metadata.end_stream_seconds
     if end is None:
-        raise ValueError("the video's metadata gives no end time; use an index-based sampler")
+        raise InvalidArgumentError("the video's metadata gives no end time; use an index-based sampler")
     return float(metadata.begin_stream_seconds), float(end), 1.0 / fps
 
 
@@ -41,11 +42,11 @@ def _sampling_range(
     else:
         start = check_seconds("sampling_range_start", start)
         if start < begin:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"sampling_range_start ({start}) must be >= the start of the stream ({begin})"
             )
         if start >= stream_end:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"sampling_range_start ({start}) must be before the end of the stream "
                 f"({stream_end})"
             )
@@ -57,11 +58,11 @@ def _sampling_range(
     else:
         end = check_seconds("sampling_range_end", end, allow_inf=True)
         if end <= begin:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"sampling_range_end ({end}) must be after the start of the stream ({begin})"
             )
     if start >= end:
-        raise ValueError(
+        raise InvalidArgumentError(
             f"sampling_range_start ({start}) must be smaller than sampling_range_end ({end}){hint}"
         )
     return start, min(end, stream_end)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import abc
 from typing import Any, List, Sequence, Tuple, Union
 
+from codecflow._errors import InvalidArgumentError
 from codecflow import _backend, _core
 
 Size = Union[int, Sequence[int]]
@@ -12,20 +13,20 @@ Size = Union[int, Sequence[int]]
 
 def _pair(size: Size, name: str) -> Tuple[int, int]:
     if isinstance(size, bool):
-        raise ValueError(f"{name}: size must be an int or (height, width), got {size!r}")
+        raise InvalidArgumentError(f"{name}: size must be an int or (height, width), got {size!r}")
     if isinstance(size, int):
         values = (size, size)
     else:
         try:
             values = tuple(int(v) for v in size)
         except TypeError:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"{name}: size must be an int or (height, width), got {size!r}"
             ) from None
         if len(values) == 1:
             values = (values[0], values[0])
     if len(values) != 2 or min(values) <= 0:
-        raise ValueError(f"{name}: size must be positive (height, width), got {size!r}")
+        raise InvalidArgumentError(f"{name}: size must be positive (height, width), got {size!r}")
     return values[0], values[1]
 
 
@@ -51,7 +52,7 @@ class Resize(DecoderTransform):
 
     def __init__(self, size: Sequence[int]):
         if isinstance(size, int) or len(size) != 2:
-            raise ValueError(f"Resize: size must be (height, width), got {size!r}")
+            raise InvalidArgumentError(f"Resize: size must be (height, width), got {size!r}")
         self.size = _pair(size, "Resize")
 
     def _output_size(self, height: int, width: int) -> Tuple[int, int]:
@@ -117,7 +118,7 @@ class RandomCrop(DecoderTransform):
 def _check_fits(transform: DecoderTransform, height: int, width: int) -> None:
     th, tw = transform.size  # type: ignore[attr-defined]
     if th > height or tw > width:
-        raise ValueError(
+        raise InvalidArgumentError(
             f"{transform!r} is larger than the frame it applies to ({height}, {width})"
         )
 
@@ -127,29 +128,29 @@ def _from_torchvision(transform: Any) -> DecoderTransform:
     name = type(transform).__name__
     module = type(transform).__module__
     if not module.startswith("torchvision"):
-        raise ValueError(
+        raise InvalidArgumentError(
             f"unsupported transform {transform!r}; use codecflow.transforms.Resize, CenterCrop "
             "or RandomCrop, or their torchvision.transforms.v2 counterparts"
         )
     if name == "Resize":
         interpolation = getattr(transform, "interpolation", None)
         if interpolation is not None and "BILINEAR" not in str(interpolation).upper():
-            raise ValueError(f"{transform!r}: only bilinear interpolation is supported")
+            raise InvalidArgumentError(f"{transform!r}: only bilinear interpolation is supported")
         if getattr(transform, "antialias", True) is False:
-            raise ValueError(f"{transform!r}: only antialiased resizing is supported")
+            raise InvalidArgumentError(f"{transform!r}: only antialiased resizing is supported")
         if getattr(transform, "max_size", None) is not None:
-            raise ValueError(f"{transform!r}: max_size is not supported")
+            raise InvalidArgumentError(f"{transform!r}: max_size is not supported")
         size = list(transform.size)
         if len(size) != 2:
-            raise ValueError(f"{transform!r}: size must be (height, width)")
+            raise InvalidArgumentError(f"{transform!r}: size must be (height, width)")
         return Resize(size)
     if name == "CenterCrop":
         return CenterCrop(list(transform.size))
     if name == "RandomCrop":
         if getattr(transform, "padding", None) or getattr(transform, "pad_if_needed", False):
-            raise ValueError(f"{transform!r}: padding is not supported")
+            raise InvalidArgumentError(f"{transform!r}: padding is not supported")
         return RandomCrop(list(transform.size))
-    raise ValueError(f"unsupported torchvision transform {transform!r}")
+    raise InvalidArgumentError(f"unsupported torchvision transform {transform!r}")
 
 
 def make_steps(
