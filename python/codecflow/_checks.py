@@ -90,7 +90,7 @@ def check_seconds(
     value: Any,
     *,
     positive: bool = False,
-    allow_inf: bool = True,
+    allow_inf: bool = False,
     error: Type[CodecflowError] = InvalidArgumentError,
 ) -> float:
     """``value`` as a float number of seconds: an int or a float (not a

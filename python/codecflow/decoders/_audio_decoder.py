@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from codecflow import _backend, _core
+from codecflow._checks import check_optional_int, check_seconds
 from codecflow._errors import InvalidArgumentError, InvalidTypeError
 from codecflow._fork import ReopensCore
 from codecflow._frame import AudioSamples
@@ -84,12 +84,10 @@ class AudioDecoder(ReopensCore):
         sample_rate: int | None = None,
         num_channels: int | None = None,
     ):
-        if stream_index is not None and (
-            isinstance(stream_index, bool) or not isinstance(stream_index, int)
-        ):
-            raise InvalidArgumentError(f"stream_index must be an int or None, got {stream_index!r}")
-        _check_int(sample_rate, "sample_rate")
-        _check_int(num_channels, "num_channels")
+        # Types only: the core checks the ranges (Note [One owner per check]).
+        stream_index = check_optional_int("stream_index", stream_index)
+        sample_rate = check_optional_int("sample_rate", sample_rate)
+        num_channels = check_optional_int("num_channels", num_channels)
         self._source = source
         self._open_args = dict(
             stream_index=stream_index,
@@ -131,31 +129,15 @@ class AudioDecoder(ReopensCore):
         return _to_samples(self._decoder.samples_in_range(start, stop))
 
 
-def _check_int(value: Any, name: str) -> None:
-    # Types only: the core checks the range.
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidArgumentError(f"{name} must be an int, got {value!r}")
-
-
 def _check_range(start: Any, stop: Any) -> tuple[float, float | None]:
-    start = _seconds(start, "start_seconds")
-    stop = None if stop is None else _seconds(stop, "stop_seconds")
+    start = check_seconds("start_seconds", start, allow_inf=True, error=InvalidTypeError)
+    if stop is not None:
+        stop = check_seconds("stop_seconds", stop, allow_inf=True, error=InvalidTypeError)
     if stop is not None and start > stop:
         raise InvalidArgumentError(
             f"start_seconds ({start}) must not be greater than stop_seconds ({stop})"
         )
     return start, stop
-
-
-def _seconds(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InvalidTypeError(f"{name} must be a number of seconds, got {type(value).__name__}")
-    seconds = float(value)
-    if math.isnan(seconds):
-        raise InvalidArgumentError(f"{name} cannot be NaN")
-    return seconds
 
 
 def _to_samples(result: tuple[Any, float, int]) -> AudioSamples:

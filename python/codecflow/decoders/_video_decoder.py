@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import json
-import math
-import operator
-import os
 from typing import Any, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
-import numpy as np
 
 from codecflow import _backend, _core
 from codecflow._device import CpuFallbackStatus, DeviceLike, resolve_device
+from codecflow._checks import (
+    check_choice,
+    check_int,
+    check_optional_int,
+    check_seconds,
+)
 from codecflow._errors import InvalidArgumentError, InvalidTypeError, OutOfRangeError
-from codecflow._fork import track
+from codecflow._fork import ReopensCore
 from codecflow._frame import Frame, FrameBatch
 from codecflow._source import SourceLike, make_source
 from codecflow._index_cache import FrameIndex
@@ -29,7 +30,7 @@ _BOUND_LIMIT = 2**62
 _SEEK_MODES = ("exact", "approximate")
 
 
-class VideoDecoder:
+class VideoDecoder(ReopensCore):
     """Decodes the frames of one video stream into uint8 RGB tensors (NumPy
     arrays where torch is not installed).
 
@@ -99,17 +100,11 @@ class VideoDecoder:
         frame_index: Any = None,
         ffmpeg_options: Optional[Mapping[str, Any]] = None,
     ):
-        if dimension_order not in _DIMENSION_ORDERS:
-            raise InvalidArgumentError(
-                f"invalid dimension_order {dimension_order!r}; allowed: {_DIMENSION_ORDERS}"
-            )
-        if seek_mode not in _SEEK_MODES:
-            raise InvalidArgumentError(f"invalid seek_mode {seek_mode!r}; allowed: {_SEEK_MODES}")
-        if isinstance(num_ffmpeg_threads, bool) or not isinstance(num_ffmpeg_threads, int):
-            raise InvalidArgumentError(
-                f"num_ffmpeg_threads must be an int in [0, 64] (0 lets FFmpeg choose), got "
-                f"{num_ffmpeg_threads!r}"
-            )
+        check_choice("dimension_order", dimension_order, _DIMENSION_ORDERS)
+        check_choice("seek_mode", seek_mode, _SEEK_MODES)
+        # Types only: the core checks the ranges (Note [One owner per check]).
+        num_ffmpeg_threads = check_int("num_ffmpeg_threads", num_ffmpeg_threads)
+        stream_index = check_optional_int("stream_index", stream_index)
         auto = isinstance(output_dtype, str) and output_dtype == "auto"
         dtype_name = "auto" if auto else _backend.dtype_name(output_dtype)
         if dtype_name not in ("uint8", "float32", "auto"):
@@ -117,10 +112,6 @@ class VideoDecoder:
                 f"invalid output_dtype {output_dtype!r}; allowed: torch.uint8, torch.float32, "
                 "'auto' (or NumPy's uint8 and float32)"
             )
-        if stream_index is not None and (
-            isinstance(stream_index, bool) or not isinstance(stream_index, int)
-        ):
-            raise InvalidArgumentError(f"stream_index must be an int or None, got {stream_index!r}")
         custom_frames = None
         if custom_frame_mappings is not None:
             if seek_mode == "approximate":
@@ -179,26 +170,13 @@ class VideoDecoder:
         self._index: Optional[List[Tuple[int, int, bool]]] = None
 
     # -- pickling and fork safety ------------------------------------------
-    # The core decoder is opened by the process that uses it. A decoder
-    # pickles as its source, options and frame index, and the unpickled copy
-    # reopens on first use from that index without scanning again; a forked
-    # child (DataLoader workers) notices the new pid and reopens the same way.
-    # A file-like source is reopened from the child's copy of the object; an
-    # OS-level file shares its offset with the parent, so give workers paths.
-    # AudioDecoder and WavDecoder follow the same pattern (codecflow._fork's
-    # ReopensCore).
-
-    @property
-    def _decoder(self) -> "_core.VideoDecoder":
-        core = self._core_decoder
-        if core is None or self._core_pid != os.getpid():
-            core = self._reopen()
-        return core
-
-    @_decoder.setter
-    def _decoder(self, core: "_core.VideoDecoder") -> None:
-        self._core_decoder = track(core)
-        self._core_pid = os.getpid()
+    # The core decoder is opened by the process that uses it (ReopensCore):
+    # a decoder pickles as its source, options and frame index, and the
+    # unpickled copy reopens on first use from that index without scanning
+    # again; a forked child (DataLoader workers) notices the new pid and
+    # reopens the same way. A file-like source is reopened from the child's
+    # copy of the object; an OS-level file shares its offset with the parent,
+    # so give workers paths.
 
     def _frame_index(self) -> Optional[List[Tuple[int, int, bool]]]:
         if self._index is None and self._open_args["exact"]:
@@ -208,10 +186,9 @@ class VideoDecoder:
             )
         return self._index
 
-    def _reopen(self) -> "_core.VideoDecoder":
-        inherited = self._core_decoder
+    def _open_core(self) -> "_core.VideoDecoder":
         args = self._open_args
-        core = _core.VideoDecoder(
+        return _core.VideoDecoder(
             make_source(self._source),
             stream_index=args["stream_index"],
             num_threads=args["num_threads"],
@@ -222,12 +199,6 @@ class VideoDecoder:
             ffmpeg_options=args.get("ffmpeg_options", {}),
             **args["device_kwargs"],
         )
-        if inherited is not None:
-            # The parent's FFmpeg state may be mid-call (a held mutex, decoding
-            # threads that do not exist here): never use or free it.
-            ctypes.pythonapi.Py_IncRef(ctypes.py_object(inherited))
-        self._decoder = core
-        return core
 
     def __getstate__(self) -> dict:
         """Source, options and frame index; the core decoder is not pickled.
@@ -236,24 +207,8 @@ class VideoDecoder:
             TypeError: for a decoder over a file-like object, which cannot be
                 pickled (pass a path or bytes instead).
         """
-        source = self._source
-        if _backend.is_tensor(source):
-            source = source.numpy().tobytes()
-        elif isinstance(source, np.ndarray):
-            source = source.tobytes()
-        elif isinstance(source, (bytearray, memoryview)):
-            source = bytes(source)
-        elif not isinstance(source, (str, bytes, os.PathLike)):
-            raise InvalidTypeError(
-                f"a VideoDecoder reading a file-like object ({type(source).__name__}) cannot be "
-                "pickled; create it from a path, bytes or a uint8 tensor instead"
-            )
         self._frame_index()
-        state = dict(self.__dict__, _source=source, _core_decoder=None, _core_pid=None)
-        return state
-
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
+        return super().__getstate__()
 
     # -- output ----------------------------------------------------------
 
@@ -278,10 +233,7 @@ class VideoDecoder:
         return self._to_batch(self._decoder.frames_played_at(seconds))
 
     def _normalize_index(self, index: Any) -> int:
-        try:
-            i = operator.index(index)
-        except TypeError:
-            raise InvalidTypeError(f"frame indices must be integers, got {type(index).__name__}") from None
+        i = check_int("a frame index", index, error=InvalidTypeError)
         n = self._num_frames
         if i < 0:
             i += n
@@ -404,14 +356,13 @@ class VideoDecoder:
             RuntimeError: for ``step <= 0`` (a ``ValueError`` too).
             TypeError: for bounds that are not ints.
         """
-        for name, value in (("start", start), ("stop", stop), ("step", step)):
-            if value is None and name == "stop":
-                continue
-            if isinstance(value, bool) or not hasattr(value, "__index__"):
-                raise InvalidTypeError(f"{name} must be an int, got {type(value).__name__}")
+        start = check_int("start", start, error=InvalidTypeError)
+        stop = check_optional_int("stop", stop, error=InvalidTypeError)
+        step = check_int("step", step, error=InvalidTypeError)
+
         # Bounds beyond any video clamp alike; keep them in the core's range.
-        def clamp(value: Any) -> int:
-            return max(-_BOUND_LIMIT, min(_BOUND_LIMIT, operator.index(value)))
+        def clamp(value: int) -> int:
+            return max(-_BOUND_LIMIT, min(_BOUND_LIMIT, value))
 
         bound = None if stop is None else clamp(stop)
         return self._to_batch(self._decoder.frames_in_range(clamp(start), bound, clamp(step)))
@@ -532,16 +483,7 @@ def _as_list(values: Any, name: str, dtype: str = "") -> list:
 
 
 def _as_seconds(value: Any) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        and not (_backend.is_array(value) and math.prod(value.shape) == 1)
-    ):
-        raise InvalidTypeError(f"times must be numbers of seconds, got {type(value).__name__}")
-    seconds = float(value.reshape(-1)[0] if _backend.is_array(value) else value)
-    if math.isnan(seconds):
-        raise InvalidArgumentError("a time in seconds cannot be NaN")
-    return seconds
+    return check_seconds("a time", value, allow_inf=True, error=InvalidTypeError)
 
 
 def _parse_frame_mappings(mappings: Any) -> List[Tuple[int, int, bool]]:

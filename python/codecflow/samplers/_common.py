@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import math
-import operator
 from typing import Any, Callable, Dict, List, TypeVar
 
+from codecflow._checks import check_choice, check_int
 from codecflow._errors import InvalidArgumentError
 from codecflow._frame import FrameBatch
 
@@ -39,37 +38,6 @@ POLICY_FUNCTIONS: Dict[str, Callable[[List[Any], int], List[Any]]] = {
 }
 
 
-def check_int(name: str, value: Any, *, minimum: int) -> int:
-    """``value`` as an int >= ``minimum``, else ValueError (bools are not ints here)."""
-    if isinstance(value, bool):
-        raise InvalidArgumentError(f"{name} must be an int, got {value!r}")
-    try:
-        result = operator.index(value)
-    except TypeError:
-        raise InvalidArgumentError(f"{name} must be an int, got {type(value).__name__} {value!r}") from None
-    if result < minimum:
-        raise InvalidArgumentError(f"{name} ({result}) must be >= {minimum}")
-    return result
-
-
-def check_seconds(
-    name: str, value: Any, *, positive: bool = False, allow_inf: bool = False
-) -> float:
-    """``value`` as a float, finite unless ``allow_inf``, ``> 0`` when
-    ``positive``, else ValueError."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        try:
-            value = float(value)  # numpy and 0-d tensor scalars
-        except (TypeError, ValueError):
-            raise InvalidArgumentError(f"{name} must be a number of seconds, got {value!r}") from None
-    seconds = float(value)
-    if math.isnan(seconds) or (math.isinf(seconds) and not allow_inf):
-        raise InvalidArgumentError(f"{name} must be finite, got {seconds}")
-    if positive and seconds <= 0:
-        raise InvalidArgumentError(f"{name} ({seconds}) must be > 0")
-    return seconds
-
-
 def check_common(decoder: Any, num_frames_per_clip: Any, policy: Any) -> int:
     """Checks what every sampler takes; returns ``num_frames_per_clip``."""
     if not callable(getattr(decoder, "get_frames_at", None)) or not hasattr(decoder, "metadata"):
@@ -79,8 +47,7 @@ def check_common(decoder: Any, num_frames_per_clip: Any, policy: Any) -> int:
     if len(decoder) < 1:
         raise InvalidArgumentError(f"the decoder must have at least one frame, it has {len(decoder)}")
     frames = check_int("num_frames_per_clip", num_frames_per_clip, minimum=1)
-    if policy not in POLICIES:
-        raise InvalidArgumentError(f"invalid policy {policy!r}; allowed: {POLICIES}")
+    check_choice("policy", policy, POLICIES)
     return frames
 
 

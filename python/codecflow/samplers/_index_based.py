@@ -7,12 +7,12 @@ from typing import Any, List, Optional, Tuple
 from codecflow._errors import InvalidArgumentError
 from codecflow import _backend
 from codecflow._frame import FrameBatch
+from codecflow._checks import check_int
 from codecflow.samplers._common import (
     GENERATOR_DOC,
     POLICY_DOC,
     RETURNS_DOC,
     check_common,
-    check_int,
     fill_clip,
     to_clips,
 )
