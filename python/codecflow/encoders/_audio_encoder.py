@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import numbers
 from typing import Any, Dict, Optional
 
 from codecflow import _backend, _core
+from codecflow._checks import check_int
 from codecflow._errors import InvalidArgumentError
+from codecflow.encoders._encode import OneStreamEncoder
 from codecflow.encoders._encoder import Encoder, PathLike, as_channel_samples
 
 
-class AudioEncoder:
+class AudioEncoder(OneStreamEncoder):
     """Encodes audio samples.
 
     Args:
@@ -42,8 +43,9 @@ class AudioEncoder:
             raise InvalidArgumentError(
                 f"Expected samples on the CPU, got {_backend.device_of(samples)}"
             )
-        if isinstance(sample_rate, bool) or not isinstance(sample_rate, numbers.Integral):
-            raise InvalidArgumentError(f"sample_rate must be an int, got {sample_rate!r}")
+        # At construction, as TorchCodec checks it (the core checks it again
+        # when the stream is added).
+        sample_rate = check_int("sample_rate", sample_rate)
         if sample_rate <= 0:
             raise InvalidArgumentError(f"sample_rate = {sample_rate} must be > 0")
         if samples.shape[0] == 0:
@@ -51,33 +53,22 @@ class AudioEncoder:
         self._samples = samples
         self._sample_rate = int(sample_rate)
 
-    def _encode(
-        self,
-        open_output: Any,
-        bit_rate: Optional[int],
-        num_channels: Optional[int],
-        sample_rate: Optional[int],
-        codec: Optional[str],
-    ) -> None:
-        # Before any output exists: NaN or infinite samples (which make
-        # libmp3lame abort the process).
+    def _check_before_output(self) -> None:
+        # NaN or infinite samples (which make libmp3lame abort the process).
         _core.check_finite_samples(_backend.for_core(self._samples))
-        encoder = Encoder()
-        stream = encoder.add_audio(
+
+    def _add_stream(self, encoder: Encoder, options: Dict[str, Any]) -> Any:
+        return encoder.add_audio(
             sample_rate=self._sample_rate,
             num_channels=self._samples.shape[0],
-            bit_rate=bit_rate,
-            out_num_channels=num_channels,
-            out_sample_rate=sample_rate,
-            codec=codec,
+            bit_rate=options["bit_rate"],
+            out_num_channels=options["num_channels"],
+            out_sample_rate=options["sample_rate"],
+            codec=options["codec"],
         )
-        open_output(encoder)
-        try:
-            stream.add_samples(self._samples)
-        except BaseException:
-            encoder._abort()
-            raise
-        encoder.close()
+
+    def _feed(self, stream: Any) -> None:
+        stream.add_samples(self._samples)
 
     def to_file(
         self,
@@ -101,7 +92,7 @@ class AudioEncoder:
                 channel count the codec does not support, or a negative
                 bit rate (no file is created then).
         """
-        self._encode(lambda e: e.open_file(dest), bit_rate, num_channels, sample_rate, codec)
+        self._to_file(dest, _options(bit_rate, num_channels, sample_rate, codec))
 
     def to_tensor(
         self,
@@ -118,13 +109,7 @@ class AudioEncoder:
         Args:
             format: the container, e.g. "wav", "mp3", "flac", "m4a", "ogg", "opus".
         """
-        holder: Dict[str, Any] = {}
-
-        def open_memory(encoder: Encoder) -> None:
-            holder["sink"] = encoder._open_memory(format)
-
-        self._encode(open_memory, bit_rate, num_channels, sample_rate, codec)
-        return _backend.from_dlpack(holder["sink"].take_bytes())
+        return self._to_tensor(format, _options(bit_rate, num_channels, sample_rate, codec))
 
     def to_file_like(
         self,
@@ -141,7 +126,13 @@ class AudioEncoder:
         Exceptions raised by its ``write`` or ``seek`` reach the caller
         unchanged.
         """
-        self._encode(
-            lambda e: e.open_file_like(file_like, format=format),
-            bit_rate, num_channels, sample_rate, codec,
-        )  # fmt: skip
+        self._to_file_like(file_like, format, _options(bit_rate, num_channels, sample_rate, codec))
+
+
+def _options(
+    bit_rate: Optional[int],
+    num_channels: Optional[int],
+    sample_rate: Optional[int],
+    codec: Optional[str],
+) -> Dict[str, Any]:
+    return dict(bit_rate=bit_rate, num_channels=num_channels, sample_rate=sample_rate, codec=codec)

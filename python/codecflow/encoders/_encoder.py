@@ -9,16 +9,17 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from codecflow import _backend, _core
 from codecflow._device import CpuFallbackStatus, DeviceLike, resolve_device
+from codecflow._checks import (
+    check_int,
+    check_optional_int,
+    check_positive_int,
+    check_str,
+    type_name,
+)
 from codecflow._errors import CodecflowError, InvalidArgumentError, InvalidTypeError
 from codecflow._fork import track
 
 PathLike = Union[str, "os.PathLike[str]"]
-
-
-def _check_positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        raise InvalidArgumentError(f"{name} must be an int > 0, got {value!r}")
-    return int(value)
 
 
 def _check_frame_rate(frame_rate: Any) -> Tuple[int, int]:
@@ -52,10 +53,8 @@ def _video_options(
     extra_options: Optional[Dict[str, Any]],
 ) -> Dict[str, Any]:
     """Checks the types of the video options and converts them for the core."""
-    if codec is not None and not isinstance(codec, str):
-        raise InvalidArgumentError(f"codec must be a str or None, got {codec!r}")
-    if pixel_format is not None and not isinstance(pixel_format, str):
-        raise InvalidArgumentError(f"pixel_format must be a str or None, got {pixel_format!r}")
+    check_str("codec", codec, allow_none=True)
+    check_str("pixel_format", pixel_format, allow_none=True)
     if crf is not None and (isinstance(crf, bool) or not isinstance(crf, numbers.Real)):
         raise InvalidArgumentError(f"crf must be an int or a float, got {crf!r}")
     if preset is not None and (isinstance(preset, bool) or not isinstance(preset, (str, int))):
@@ -79,17 +78,12 @@ def _video_options(
     )
 
 
-class FileLikeError(TypeError, CodecflowError):
-    """An object that cannot be written as a binary file: a ``TypeError``
-    and, as TorchCodec raises then, a ``RuntimeError``."""
-
-
 def _check_file_like(dest: Any) -> None:
     if isinstance(dest, io.TextIOBase) or "b" not in getattr(dest, "mode", "b"):
-        raise FileLikeError("the file object is in text mode; open it in binary mode ('wb')")
+        raise InvalidTypeError("the file object is in text mode; open it in binary mode ('wb')")
     for method in ("write", "seek"):
         if not callable(getattr(dest, method, None)):
-            raise FileLikeError(
+            raise InvalidTypeError(
                 f"the file-like object must implement a {method} method: expected a binary "
                 f"file-like object with write() and seek(), got {type(dest).__name__}"
             )
@@ -352,15 +346,9 @@ class Encoder:
     """
 
     def __init__(self, *, max_queued_frames: int = 0) -> None:
-        if (
-            isinstance(max_queued_frames, bool)
-            or not isinstance(max_queued_frames, numbers.Integral)
-            or max_queued_frames < 0
-        ):
-            raise InvalidArgumentError(
-                f"max_queued_frames must be an int >= 0, got {max_queued_frames!r}"
-            )
-        self._core = track(_core.Encoder(int(max_queued_frames)))
+        # The type here, the range in the core (Note [One owner per check]).
+        max_queued_frames = check_int("max_queued_frames", max_queued_frames)
+        self._core = track(_core.Encoder(max_queued_frames))
         self._streams: List[Union[VideoStream, AudioStream]] = []
         self._opened = False
 
@@ -414,8 +402,9 @@ class Encoder:
             RuntimeError: for a CUDA device where the build or machine has no CUDA.
         """
         self._check_not_open("add_video")
-        height = _check_positive_int("height", height)
-        width = _check_positive_int("width", width)
+        # Types here, values in the core (Note [One owner per check]).
+        height = check_int("height", height)
+        width = check_int("width", width)
         num, den = _check_frame_rate(frame_rate)
         resolved = resolve_device(device)
         options = _video_options(codec, pixel_format, crf, preset, extra_options)
@@ -459,22 +448,18 @@ class Encoder:
             ValueError: for values that are not positive ints.
         """
         self._check_not_open("add_audio")
-        sample_rate = _check_positive_int("sample_rate", sample_rate)
-        num_channels = _check_positive_int("num_channels", num_channels)
-        if bit_rate is not None and (
-            isinstance(bit_rate, bool) or not isinstance(bit_rate, numbers.Integral)
-        ):
-            raise InvalidArgumentError(f"bit_rate must be an int, got {bit_rate!r}")
+        sample_rate = check_int("sample_rate", sample_rate)
+        num_channels = check_int("num_channels", num_channels)
+        bit_rate = check_optional_int("bit_rate", bit_rate)
         if out_num_channels is not None:
-            out_num_channels = _check_positive_int("out_num_channels", out_num_channels)
+            out_num_channels = check_positive_int("out_num_channels", out_num_channels)
         if out_sample_rate is not None:
-            out_sample_rate = _check_positive_int("out_sample_rate", out_sample_rate)
-        if codec is not None and not isinstance(codec, str):
-            raise InvalidArgumentError(f"codec must be a str or None, got {codec!r}")
+            out_sample_rate = check_positive_int("out_sample_rate", out_sample_rate)
+        check_str("codec", codec, allow_none=True)
         index = self._core.add_audio(
             sample_rate=sample_rate,
             num_channels=num_channels,
-            bit_rate=None if bit_rate is None else int(bit_rate),
+            bit_rate=bit_rate,
             out_num_channels=out_num_channels,
             out_sample_rate=out_sample_rate,
             codec=codec or "",
@@ -494,7 +479,7 @@ class Encoder:
         """
         self._check_not_open("open_file")
         if not isinstance(dest, (str, os.PathLike)):
-            raise InvalidTypeError(f"dest must be a str or os.PathLike, got {type(dest).__name__}")
+            raise InvalidTypeError(f"dest must be a str or os.PathLike, got {type_name(dest)}")
         self._core.open_file(os.fspath(dest))
         self._opened = True
         return self

@@ -8,10 +8,11 @@ from typing import Any, Dict, Optional, Union
 from codecflow import _backend
 from codecflow._device import resolve_device
 from codecflow._errors import InvalidArgumentError
+from codecflow.encoders._encode import OneStreamEncoder
 from codecflow.encoders._encoder import Encoder, PathLike, _check_frame_rate, check_rgb_frames
 
 
-class VideoEncoder:
+class VideoEncoder(OneStreamEncoder):
     """Encodes a batch of frames into a video.
 
     Args:
@@ -48,23 +49,17 @@ class VideoEncoder:
         self._device = resolve_device(_backend.device_of(frames))
         self._frames = frames
 
-    def _encode(self, open_output: Any, **options: Any) -> Any:
-        encoder = Encoder()
-        stream = encoder.add_video(
+    def _add_stream(self, encoder: Encoder, options: Dict[str, Any]) -> Any:
+        return encoder.add_video(
             height=self._frames.shape[2],
             width=self._frames.shape[3],
             frame_rate=Fraction(*self._frame_rate),
             device=self._device,
             **options,
         )
-        result = open_output(encoder)
-        try:
-            stream.add_frames(self._frames)
-        except BaseException:
-            encoder._abort()
-            raise
-        encoder.close()
-        return result
+
+    def _feed(self, stream: Any) -> None:
+        stream.add_frames(self._frames)
 
     def to_file(
         self,
@@ -85,11 +80,7 @@ class VideoEncoder:
             ValueError: for an unknown extension, codec, pixel format or
                 option, or an out-of-range value.
         """
-        self._encode(
-            lambda e: e.open_file(dest),
-            codec=codec, pixel_format=pixel_format, crf=crf, preset=preset,
-            extra_options=extra_options,
-        )  # fmt: skip
+        self._to_file(dest, _options(codec, pixel_format, crf, preset, extra_options))
 
     def to_tensor(
         self,
@@ -107,16 +98,7 @@ class VideoEncoder:
         Args:
             format: the container, e.g. "mp4", "mkv", "webm", "avi".
         """
-        holder: Dict[str, Any] = {}
-
-        def open_memory(encoder: Encoder) -> None:
-            holder["sink"] = encoder._open_memory(format)
-
-        self._encode(
-            open_memory, codec=codec, pixel_format=pixel_format, crf=crf, preset=preset,
-            extra_options=extra_options,
-        )  # fmt: skip
-        return _backend.from_dlpack(holder["sink"].take_bytes())
+        return self._to_tensor(format, _options(codec, pixel_format, crf, preset, extra_options))
 
     def to_file_like(
         self,
@@ -134,8 +116,18 @@ class VideoEncoder:
         Exceptions raised by its ``write`` or ``seek`` reach the caller
         unchanged.
         """
-        self._encode(
-            lambda e: e.open_file_like(file_like, format=format),
-            codec=codec, pixel_format=pixel_format, crf=crf, preset=preset,
-            extra_options=extra_options,
-        )  # fmt: skip
+        self._to_file_like(
+            file_like, format, _options(codec, pixel_format, crf, preset, extra_options)
+        )
+
+
+def _options(
+    codec: Optional[str],
+    pixel_format: Optional[str],
+    crf: Optional[Union[int, float]],
+    preset: Optional[Union[str, int]],
+    extra_options: Optional[Dict[str, Any]],
+) -> Dict[str, Any]:
+    return dict(
+        codec=codec, pixel_format=pixel_format, crf=crf, preset=preset, extra_options=extra_options
+    )
