@@ -19,6 +19,7 @@ if str(_MEDIA) not in sys.path:
     sys.path.insert(0, str(_MEDIA))
 
 import generate  # noqa: E402
+from _pickling import SOURCE_KINDS, check_lazy_clone, roundtrip, source_of  # noqa: E402
 from codecflow.decoders import AudioDecoder, WavDecoder  # noqa: E402
 
 # (decoder class, asset, constructor options): lossless sources, so that
@@ -35,14 +36,7 @@ RANGES = [(0.25 * i, 0.25 * i + 0.3) for i in range(7)]
 
 def _make(case: str, kind: str = "path"):
     cls, name, options = CASES[case]
-    path = generate.clip(name)
-    source = {
-        "str": str(path),
-        "path": path,
-        "bytes": path.read_bytes(),
-        "tensor": torch.frombuffer(bytearray(path.read_bytes()), dtype=torch.uint8),
-    }[kind]
-    return cls(source, **options)
+    return cls(source_of(generate.clip(name), kind), **options)
 
 
 def _expected(case: str) -> List[torch.Tensor]:
@@ -50,10 +44,7 @@ def _expected(case: str) -> List[torch.Tensor]:
     return [_make(case).get_samples_played_in_range(a, b).data for a, b in RANGES]
 
 
-def _roundtrip(decoder):
-    clone = pickle.loads(pickle.dumps(decoder))
-    assert type(clone) is type(decoder)
-    return clone
+_roundtrip = roundtrip
 
 
 def _assert_same(a, b) -> None:
@@ -67,20 +58,12 @@ def _assert_same(a, b) -> None:
     assert torch.equal(a.get_all_samples().data, b.get_all_samples().data)
 
 
-@pytest.mark.parametrize("kind", ["str", "path", "bytes", "tensor"])
+@pytest.mark.parametrize("kind", SOURCE_KINDS)
 @pytest.mark.parametrize("case", list(CASES))
 def test_sources_roundtrip(case: str, kind: str) -> None:
     decoder = _make(case, kind)
     decoder.get_samples_played_in_range(0.5, 0.9)  # a used decoder pickles the same
-    clone = _roundtrip(decoder)
-    # The core opens lazily, on first use; the metadata is there before.
-    assert clone._core_decoder is None
-    assert clone.metadata == decoder.metadata
-    assert clone._core_decoder is None
-    _assert_same(decoder, clone)
-    assert clone._core_decoder is not None
-    if kind == "tensor":
-        assert isinstance(clone._source, bytes)  # the bytes travel, not shared memory
+    check_lazy_clone(decoder, kind, _assert_same)
 
 
 def test_options_survive() -> None:

@@ -17,6 +17,7 @@ if str(_MEDIA) not in sys.path:
     sys.path.insert(0, str(_MEDIA))
 
 import generate  # noqa: E402
+from _pickling import SOURCE_KINDS, check_lazy_clone, roundtrip, source_of  # noqa: E402
 from codecflow import transforms  # noqa: E402
 from codecflow.decoders import VideoDecoder  # noqa: E402
 
@@ -25,9 +26,7 @@ PICKS = [0, 59, 17, 3, 44, 44]
 
 
 def _roundtrip(decoder: VideoDecoder) -> VideoDecoder:
-    clone = pickle.loads(pickle.dumps(decoder))
-    assert isinstance(clone, VideoDecoder)
-    return clone
+    return roundtrip(decoder)
 
 
 def _assert_same(a: VideoDecoder, b: VideoDecoder) -> None:
@@ -42,26 +41,11 @@ def _assert_same(a: VideoDecoder, b: VideoDecoder) -> None:
     assert torch.equal(ta.data, tb.data)
 
 
-@pytest.mark.parametrize("kind", ["str", "path", "bytes", "tensor"])
+@pytest.mark.parametrize("kind", SOURCE_KINDS)
 def test_sources_roundtrip(kind: str) -> None:
-    path = generate.clip(NAME)
-    source = {
-        "str": str(path),
-        "path": path,
-        "bytes": path.read_bytes(),
-        "tensor": torch.frombuffer(bytearray(path.read_bytes()), dtype=torch.uint8),
-    }[kind]
-    decoder = VideoDecoder(source)
+    decoder = VideoDecoder(source_of(generate.clip(NAME), kind))
     decoder[10]  # a decoder that has been used pickles the same
-    clone = _roundtrip(decoder)
-    # The core is opened lazily, on first use.
-    assert clone._core_decoder is None
-    assert clone.metadata == decoder.metadata
-    assert clone._core_decoder is None
-    _assert_same(decoder, clone)
-    assert clone._core_decoder is not None
-    if kind == "tensor":
-        assert isinstance(clone._source, bytes)  # the bytes travel, not shared memory
+    check_lazy_clone(decoder, kind, _assert_same)
 
 
 def test_options_survive() -> None:

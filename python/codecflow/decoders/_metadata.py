@@ -201,19 +201,21 @@ class ContainerMetadata:
     streams: List[Union[VideoStreamMetadata, AudioStreamMetadata, StreamMetadata]]
 
 
-def _common(core: _core.StreamMetadata) -> dict:
-    return dict(
-        duration_seconds_from_header=core.duration_seconds_from_header,
-        begin_stream_seconds_from_header=core.begin_stream_seconds_from_header,
-        bit_rate=None if core.bit_rate is None else float(core.bit_rate),
-        codec=core.codec,
-        stream_index=core.stream_index,
-    )
-
-
-def _with_container(metadata: Any, core: _core.StreamMetadata) -> Any:
+def _from_core(cls: type, core: _core.StreamMetadata, **converted: Any) -> Any:
+    """A ``cls`` whose fields are the core metadata's attributes of the same
+    names (the computed fields left to compute), ``converted`` aside."""
+    values = {
+        f.name: getattr(core, f.name)
+        for f in dataclasses.fields(cls)
+        if f.default is not _COMPUTED and f.name not in converted
+    }
+    metadata = cls(**values, **converted)
     metadata._duration_seconds_from_container = core.duration_seconds_from_container
     return metadata
+
+
+def _bit_rate(core: _core.StreamMetadata) -> Optional[float]:
+    return None if core.bit_rate is None else float(core.bit_rate)
 
 
 def video_metadata_from_core(core: _core.StreamMetadata) -> VideoStreamMetadata:
@@ -221,32 +223,14 @@ def video_metadata_from_core(core: _core.StreamMetadata) -> VideoStreamMetadata:
     aspect = None
     if core.sample_aspect_num is not None and core.sample_aspect_den:
         aspect = fractions.Fraction(core.sample_aspect_num, core.sample_aspect_den)
-    return _with_container(VideoStreamMetadata(
-        **_common(core),
-        begin_stream_seconds_from_content=core.begin_stream_seconds_from_content,
-        end_stream_seconds_from_content=core.end_stream_seconds_from_content,
-        width=core.width,
-        height=core.height,
-        num_frames_from_header=core.num_frames_from_header,
-        num_frames_from_content=core.num_frames_from_content,
-        average_fps_from_header=core.average_fps_from_header,
-        pixel_aspect_ratio=aspect,
-        rotation=core.rotation,
-        color_primaries=core.color_primaries,
-        color_space=core.color_space,
-        color_transfer_characteristic=core.color_transfer_characteristic,
-        pixel_format=core.pixel_format,
-    ), core)
+    return _from_core(
+        VideoStreamMetadata, core, bit_rate=_bit_rate(core), pixel_aspect_ratio=aspect
+    )
 
 
 def audio_metadata_from_core(core: _core.StreamMetadata) -> AudioStreamMetadata:
     """Builds the public audio metadata from the core's."""
-    return _with_container(AudioStreamMetadata(
-        **_common(core),
-        sample_rate=core.sample_rate,
-        num_channels=core.num_channels,
-        sample_format=core.sample_format,
-    ), core)
+    return _from_core(AudioStreamMetadata, core, bit_rate=_bit_rate(core))
 
 
 def _stream_from_core(core: _core.StreamMetadata) -> StreamMetadata:
@@ -254,7 +238,7 @@ def _stream_from_core(core: _core.StreamMetadata) -> StreamMetadata:
         return video_metadata_from_core(core)
     if core.media_type == _core.MediaType.AUDIO:
         return audio_metadata_from_core(core)
-    return _with_container(StreamMetadata(**_common(core)), core)
+    return _from_core(StreamMetadata, core, bit_rate=_bit_rate(core))
 
 
 def get_container_metadata(source: SourceLike) -> ContainerMetadata:
