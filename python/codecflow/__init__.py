@@ -59,7 +59,9 @@ def set_ffmpeg_log_level(level: Union[str, int]) -> None:
     """
     if isinstance(level, str):
         if level.lower() not in _LOG_LEVELS:
-            raise InvalidArgumentError(f"unknown FFmpeg log level {level!r}; known: {list(_LOG_LEVELS)}")
+            raise InvalidArgumentError(
+                f"unknown FFmpeg log level {level!r}; known: {list(_LOG_LEVELS)}"
+            )
         level = _LOG_LEVELS[level.lower()]
     if isinstance(level, bool) or not isinstance(level, int):
         raise InvalidArgumentError(f"FFmpeg log level must be a name or an int, got {level!r}")

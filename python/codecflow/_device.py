@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any, Optional, Union
 
-from codecflow._errors import CodecflowError, InvalidArgumentError
 from codecflow import _backend, _core
+from codecflow._errors import CodecflowError, InvalidArgumentError
 
 DeviceLike = Union[None, str, Any]  # or a torch.device
 

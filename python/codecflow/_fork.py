@@ -12,6 +12,7 @@ their own (see VideoDecoder._decoder).
 
 from __future__ import annotations
 
+import abc
 import ctypes
 import os
 import weakref
@@ -19,8 +20,8 @@ from typing import Any, List
 
 import numpy as np
 
-from codecflow._errors import InvalidTypeError
 from codecflow import _backend
+from codecflow._errors import InvalidTypeError
 
 _live: "weakref.WeakSet[Any]" = weakref.WeakSet()
 _inherited: List[Any] = []
@@ -63,7 +64,7 @@ def picklable_source(source: Any, owner: str) -> Any:
     )
 
 
-class ReopensCore:
+class ReopensCore(abc.ABC):
     """A Python wrapper whose core object is opened by the process using it.
 
     Subclasses set ``self._source`` and ``self._decoder`` (the core object)
@@ -79,8 +80,9 @@ class ReopensCore:
     _core_pid: Any = None
     _source: Any
 
+    @abc.abstractmethod
     def _open_core(self) -> Any:
-        raise NotImplementedError
+        """A new core object from ``self._source`` and the kept options."""
 
     @property
     def _decoder(self) -> Any:

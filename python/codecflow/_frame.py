@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Iterator, Union
 
-from codecflow._errors import InvalidArgumentError
 from codecflow import _backend
+from codecflow._errors import InvalidArgumentError
 
 
 def _format(name: str, value: object) -> str:
@@ -31,7 +31,9 @@ class Frame:
 
     def __post_init__(self) -> None:
         if self.data.ndim != 3:
-            raise InvalidArgumentError(f"Frame.data must be 3-D, got shape {tuple(self.data.shape)}")
+            raise InvalidArgumentError(
+                f"Frame.data must be 3-D, got shape {tuple(self.data.shape)}"
+            )
         self.pts_seconds = float(self.pts_seconds)
         self.duration_seconds = float(self.duration_seconds)
 

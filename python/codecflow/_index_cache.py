@@ -32,8 +32,8 @@ from typing import Any, Callable, Iterator, Optional, Tuple, Union
 
 import numpy as np
 
-from codecflow._errors import InvalidTypeError
 from codecflow import _backend, _core
+from codecflow._errors import InvalidTypeError
 
 try:
     import fcntl
@@ -175,7 +175,9 @@ def set_index_cache(directory: Optional[PathLike]) -> None:
     """
     global _default_dir
     if directory is not None and not isinstance(directory, (str, os.PathLike)):
-        raise InvalidTypeError(f"the index cache must be a directory path or None, got {directory!r}")
+        raise InvalidTypeError(
+            f"the index cache must be a directory path or None, got {directory!r}"
+        )
     with _default_lock:
         _default_dir = None if directory is None else os.fspath(directory)
 

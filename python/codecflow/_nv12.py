@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from codecflow._errors import InvalidArgumentError
 from codecflow import _backend, _core
+from codecflow._errors import InvalidArgumentError
 
 
 def rgb_to_nv12(

@@ -9,8 +9,8 @@ from typing import Any, Union
 
 import numpy as np
 
-from codecflow._errors import InvalidArgumentError, InvalidTypeError
 from codecflow import _backend, _core
+from codecflow._errors import InvalidArgumentError, InvalidTypeError
 
 SourceLike = Union[str, pathlib.Path, bytes, bytearray, memoryview, Any]
 

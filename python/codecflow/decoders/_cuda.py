@@ -14,8 +14,8 @@ import contextvars
 from collections.abc import Iterator
 from typing import Any
 
-from codecflow._errors import InvalidArgumentError
 from codecflow import _core
+from codecflow._errors import InvalidArgumentError
 from codecflow._device import CpuFallbackStatus
 
 _BACKENDS = ("nvdec", "ffmpeg")

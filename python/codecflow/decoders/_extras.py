@@ -7,8 +7,8 @@ import math
 import os
 from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
-from codecflow._errors import InvalidArgumentError, InvalidTypeError
 from codecflow import _backend
+from codecflow._errors import InvalidArgumentError, InvalidTypeError
 from codecflow._index_cache import FrameIndex, open_indexed, resolve_cache_dir
 
 

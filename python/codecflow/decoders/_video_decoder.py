@@ -6,7 +6,6 @@ import functools
 import json
 from typing import Any, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
-
 from codecflow import _backend, _core
 from codecflow._device import CpuFallbackStatus, DeviceLike, resolve_device
 from codecflow._checks import (

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import abc
 from typing import Any, Callable, Dict
 
 from codecflow import _backend
 from codecflow.encoders._encoder import Encoder, PathLike
 
 
-class OneStreamEncoder:
+class OneStreamEncoder(abc.ABC):
     """Encodes what the subclass holds as the one stream of an
     :class:`Encoder`, into a file, memory or a file-like object.
 
@@ -19,11 +20,13 @@ class OneStreamEncoder:
     exists; if feeding fails, the output is discarded (a file is removed).
     """
 
+    @abc.abstractmethod
     def _add_stream(self, encoder: Encoder, options: Dict[str, Any]) -> Any:
-        raise NotImplementedError  # pragma: no cover - every subclass implements it
+        """Adds the one stream to ``encoder``, with the ``to_*`` options."""
 
+    @abc.abstractmethod
     def _feed(self, stream: Any) -> None:
-        raise NotImplementedError  # pragma: no cover - every subclass implements it
+        """Gives ``stream`` what the encoder holds."""
 
     def _check_before_output(self) -> None:
         """Raises before any output exists; nothing by default."""

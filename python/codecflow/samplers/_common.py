@@ -45,7 +45,9 @@ def check_common(decoder: Any, num_frames_per_clip: Any, policy: Any) -> int:
             f"decoder must be a codecflow.decoders.VideoDecoder, got {type(decoder).__name__}"
         )
     if len(decoder) < 1:
-        raise InvalidArgumentError(f"the decoder must have at least one frame, it has {len(decoder)}")
+        raise InvalidArgumentError(
+            f"the decoder must have at least one frame, it has {len(decoder)}"
+        )
     frames = check_int("num_frames_per_clip", num_frames_per_clip, minimum=1)
     check_choice("policy", policy, POLICIES)
     return frames

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any, List, Optional, Tuple
 
-from codecflow._errors import InvalidArgumentError
 from codecflow import _backend
-from codecflow._frame import FrameBatch
 from codecflow._checks import check_int
+from codecflow._errors import InvalidArgumentError
+from codecflow._frame import FrameBatch
 from codecflow.samplers._common import (
     GENERATOR_DOC,
     POLICY_DOC,
@@ -90,7 +90,9 @@ def _sample(
         sampling_range_start, sampling_range_end, num_frames=num_frames, clip_span=span
     )
     if not isinstance(start_at_key_frames, bool):
-        raise InvalidArgumentError(f"start_at_key_frames must be a bool, got {start_at_key_frames!r}")
+        raise InvalidArgumentError(
+            f"start_at_key_frames must be a bool, got {start_at_key_frames!r}"
+        )
     if start_at_key_frames:
         starts = _key_frame_starts(kind, decoder, start, end, clips, generator)
     elif kind == "random":

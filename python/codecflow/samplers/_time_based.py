@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any, List, Optional, Tuple
 
-from codecflow._errors import InvalidArgumentError
 from codecflow import _backend
-from codecflow._frame import FrameBatch
 from codecflow._checks import check_int, check_seconds
+from codecflow._errors import InvalidArgumentError
+from codecflow._frame import FrameBatch
 from codecflow.samplers._common import (
     GENERATOR_DOC,
     POLICY_DOC,
@@ -28,7 +28,9 @@ def _stream_bounds(decoder: Any) -> Tuple[float, float, float]:
         )
     end = metadata.end_stream_seconds
     if end is None:
-        raise InvalidArgumentError("the video's metadata gives no end time; use an index-based sampler")
+        raise InvalidArgumentError(
+            "the video's metadata gives no end time; use an index-based sampler"
+        )
     return float(metadata.begin_stream_seconds), float(end), 1.0 / fps
 
 

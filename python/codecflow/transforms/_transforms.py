@@ -5,8 +5,8 @@ from __future__ import annotations
 import abc
 from typing import Any, List, Sequence, Tuple, Union
 
-from codecflow._errors import InvalidArgumentError
 from codecflow import _backend, _core
+from codecflow._errors import InvalidArgumentError
 
 Size = Union[int, Sequence[int]]
 
