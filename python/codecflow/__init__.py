@@ -6,7 +6,6 @@ The public API follows TorchCodec's: ``import codecflow`` where code says
 
 from __future__ import annotations
 
-import numbers
 from typing import Optional, Union
 
 from codecflow import _core
@@ -20,6 +19,7 @@ except Exception:  # pragma: no cover - FFmpeg's libraries failed to load
     ffmpeg_major_version = None
 
 from codecflow import decoders, encoders, samplers, transforms  # noqa: E402
+from codecflow._checks import check_int  # noqa: E402
 from codecflow._errors import InvalidArgumentError  # noqa: E402
 from codecflow.decoders._metadata import get_container_metadata  # noqa: E402
 from codecflow._index_cache import (  # noqa: E402
@@ -63,9 +63,7 @@ def set_ffmpeg_log_level(level: Union[str, int]) -> None:
                 f"unknown FFmpeg log level {level!r}; known: {list(_LOG_LEVELS)}"
             )
         level = _LOG_LEVELS[level.lower()]
-    if isinstance(level, bool) or not isinstance(level, int):
-        raise InvalidArgumentError(f"FFmpeg log level must be a name or an int, got {level!r}")
-    _core.set_ffmpeg_log_level(level)
+    _core.set_ffmpeg_log_level(check_int("FFmpeg log level", level))
 
 
 def set_frame_cache_limit(nbytes: Optional[int]) -> None:
@@ -92,9 +90,7 @@ def set_frame_cache_limit(nbytes: Optional[int]) -> None:
     if nbytes is None:
         _core.use_default_frame_cache_limit()
         return
-    if isinstance(nbytes, bool) or not isinstance(nbytes, numbers.Integral):
-        raise InvalidArgumentError(f"nbytes must be an int or None, got {nbytes!r}")
-    _core.set_frame_cache_limit(int(nbytes))
+    _core.set_frame_cache_limit(check_int("nbytes", nbytes))
 
 
 def get_frame_cache_limit() -> int:

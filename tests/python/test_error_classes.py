@@ -8,6 +8,7 @@ import builtins
 import io
 import math
 import pathlib
+from fractions import Fraction
 
 import pytest
 import torch
@@ -165,6 +166,8 @@ CASES = [
     ("frames dtype", lambda v, w, t: VideoEncoder(FRAMES.float(), frame_rate=10), ValueError),
     ("frame_rate type", lambda v, w, t: VideoEncoder(FRAMES, frame_rate="10"), ValueError),
     ("frame_rate range", lambda v, w, t: VideoEncoder(FRAMES, frame_rate=0), ValueError),
+    ("frame_rate beyond C",
+     lambda v, w, t: VideoEncoder(FRAMES, frame_rate=Fraction(2**70, 3)), ValueError),
     ("container", lambda v, w, t: VideoEncoder(FRAMES, frame_rate=10).to_file(t / "x.nope"),
      ValueError),  # fmt: skip
     ("codec", lambda v, w, t: VideoEncoder(FRAMES, frame_rate=10).to_tensor("mp4", codec="x"),
@@ -205,6 +208,8 @@ CASES = [
     # module functions
     ("log level name", lambda v, w, t: codecflow.set_ffmpeg_log_level("loud"), ValueError),
     ("log level type", lambda v, w, t: codecflow.set_ffmpeg_log_level(1.5), ValueError),
+    ("log level range", lambda v, w, t: codecflow.set_ffmpeg_log_level(100), ValueError),
+    ("log level beyond C", lambda v, w, t: codecflow.set_ffmpeg_log_level(2**70), ValueError),
     ("cache limit type", lambda v, w, t: codecflow.set_frame_cache_limit("1"), ValueError),
     ("cache limit range", lambda v, w, t: codecflow.set_frame_cache_limit(-1), ValueError),
     ("index cache dir", lambda v, w, t: codecflow.set_index_cache(5), TypeError),

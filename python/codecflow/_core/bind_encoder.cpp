@@ -41,8 +41,9 @@ void bindEncoder(py::module_& m) {
       "The exact (num, den) a stream gets for `fps`; ValueError outside (0, 1000].");
   m.def(
       "exact_frame_rate_fraction",
-      [](int64_t num, int64_t den) {
-        FrameRate rate = exactFrameRate(num, den);
+      [](const PyInt& num, const PyInt& den) {
+        FrameRate rate = exactFrameRate(narrowInt<int64_t>(num, "frame_rate numerator"),
+                                        narrowInt<int64_t>(den, "frame_rate denominator"));
         return std::make_pair(rate.num, rate.den);
       },
       py::arg("num"), py::arg("den"), "The reduced (num, den) of a rate given as a fraction.");

@@ -16,7 +16,10 @@ PYBIND11_MODULE(_core, m) {
   python::bindCuda(m);
   python::bindEncoder(m);
   python::bindFfmpegInfo(m);
-  m.def("set_ffmpeg_log_level", &setFFmpegLogLevel, py::arg("level"));
+  m.def(
+      "set_ffmpeg_log_level",
+      [](const python::PyInt& level) { setFFmpegLogLevel(python::narrowInt<int>(level, "FFmpeg log level")); },
+      py::arg("level"));
   m.def("get_ffmpeg_log_level", &ffmpegLogLevel);
   m.def("ffmpeg_major_version", &ffmpegMajorVersion);
 }

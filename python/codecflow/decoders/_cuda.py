@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from codecflow import _core
+from codecflow._checks import check_int
 from codecflow._errors import InvalidArgumentError
 from codecflow._device import CpuFallbackStatus
 
@@ -85,9 +86,8 @@ def set_nvdec_cache_capacity(capacity: int) -> None:
         InvalidArgumentError: for a negative capacity (a ``ValueError`` and a
             ``RuntimeError``); the capacity stays as it was.
     """
-    if isinstance(capacity, bool) or not isinstance(capacity, int):
-        raise InvalidArgumentError(f"capacity must be an int >= 0, got {capacity!r}")
-    _core.set_nvdec_cache_capacity(capacity)
+    # The type here, the range in the binding (Note [One owner per check]).
+    _core.set_nvdec_cache_capacity(check_int("capacity", capacity))
 
 
 def core_device_kwargs(device: Any) -> dict[str, Any]:
