@@ -12,6 +12,7 @@ import pytest
 import torch
 
 import generate
+from _sources import ALL_SOURCE_KINDS, source_of
 from codecflow import AudioSamples
 from codecflow.decoders import AudioDecoder, AudioStreamMetadata, WavDecoder
 
@@ -195,18 +196,9 @@ def test_range_before_the_first_sample_starts_at_the_first_sample() -> None:
 # -- sources and metadata -------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", ["path", "pathlib", "bytes", "tensor", "file-like"])
+@pytest.mark.parametrize("kind", ALL_SOURCE_KINDS)
 def test_sources(kind: str) -> None:
-    path = generate.clip("aac_m4a")
-    data = path.read_bytes()
-    source = {
-        "path": str(path),
-        "pathlib": path,
-        "bytes": data,
-        "tensor": torch.frombuffer(bytearray(data), dtype=torch.uint8),
-        "file-like": io.BytesIO(data),
-    }[kind]
-    decoder = AudioDecoder(source)
+    decoder = AudioDecoder(source_of(generate.clip("aac_m4a"), kind))
     assert_bit_exact(decoder.get_all_samples().data, generate.audio_reference("aac_m4a"))
     # Ranges (and the seeks they imply) work on every kind of source.
     decoder.get_samples_played_in_range(1.5, 1.9)

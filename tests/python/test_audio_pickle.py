@@ -19,7 +19,7 @@ if str(_MEDIA) not in sys.path:
     sys.path.insert(0, str(_MEDIA))
 
 import generate  # noqa: E402
-from _pickling import SOURCE_KINDS, check_lazy_clone, roundtrip, source_of  # noqa: E402
+from _sources import SOURCE_KINDS, check_lazy_clone, roundtrip, source_of  # noqa: E402
 from codecflow.decoders import AudioDecoder, WavDecoder  # noqa: E402
 
 # (decoder class, asset, constructor options): lossless sources, so that

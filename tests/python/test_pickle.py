@@ -17,7 +17,7 @@ if str(_MEDIA) not in sys.path:
     sys.path.insert(0, str(_MEDIA))
 
 import generate  # noqa: E402
-from _pickling import SOURCE_KINDS, check_lazy_clone, roundtrip, source_of  # noqa: E402
+from _sources import SOURCE_KINDS, check_lazy_clone, roundtrip, source_of  # noqa: E402
 from codecflow import transforms  # noqa: E402
 from codecflow.decoders import VideoDecoder  # noqa: E402
 

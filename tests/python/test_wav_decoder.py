@@ -11,6 +11,7 @@ import pytest
 import torch
 
 import generate
+from _sources import ALL_SOURCE_KINDS, source_of
 from codecflow.decoders import AudioDecoder, AudioStreamMetadata, WavDecoder
 
 WAVS = [n for n in generate.AUDIO if n.startswith("wav_")] + ["wav_s16_mono"]
@@ -223,18 +224,9 @@ def test_range_reads_only_its_bytes() -> None:
     assert source.bytes_read - header == 1600 * 4
 
 
-@pytest.mark.parametrize("kind", ["path", "pathlib", "bytes", "tensor", "file-like"])
+@pytest.mark.parametrize("kind", ALL_SOURCE_KINDS)
 def test_sources(kind: str) -> None:
-    path = generate.clip("wav_s24")
-    data = path.read_bytes()
-    source = {
-        "path": str(path),
-        "pathlib": path,
-        "bytes": data,
-        "tensor": torch.frombuffer(bytearray(data), dtype=torch.uint8),
-        "file-like": io.BytesIO(data),
-    }[kind]
-    decoder = WavDecoder(source)
+    decoder = WavDecoder(source_of(generate.clip("wav_s24"), kind))
     assert_identical(decoder.get_all_samples().data, generate.audio_reference("wav_s24"))
     assert_identical(
         decoder.get_samples_played_in_range(0.5, 0.75).data,

@@ -134,17 +134,19 @@ class VideoDecoder(ReopensCore):
             chosen = _pick_video_stream(header, index)
             steps, _ = make_steps(list(transforms), chosen.height, chosen.width)
         options = _extras.ffmpeg_option_strings(ffmpeg_options)
-        opener = functools.partial(
-            _core.VideoDecoder,
-            core_source,
+        # The core decoder's arguments, but for its source and frame list:
+        # kept for reopening (pickling, forked processes; ReopensCore).
+        self._open_args = dict(
             stream_index=stream_index,
             num_threads=num_ffmpeg_threads,
             exact=exact,
-            custom_frames=custom_frames,
             transforms=steps,
             output_dtype=dtype_name,
             ffmpeg_options=options,
-            **core_device_kwargs(self._device),
+            **core_device_kwargs(self._device),  # the backend chosen now
+        )
+        opener = functools.partial(
+            _core.VideoDecoder, core_source, custom_frames=custom_frames, **self._open_args
         )
         self._decoder, self._index_origin = _extras.open_core(
             opener, source, exact=exact, custom=custom_frames is not None,
@@ -156,16 +158,8 @@ class VideoDecoder(ReopensCore):
         self.cpu_fallback = CpuFallbackStatus()
         update_cpu_fallback(self.cpu_fallback, self._decoder, self._device)  # known on the CPU
         self._num_frames = self._decoder.num_frames
-        # What reopening needs (pickling, forked processes): see _decoder.
-        self._open_args = dict(
-            stream_index=self.stream_index,
-            num_threads=num_ffmpeg_threads,
-            exact=self._decoder.exact,
-            transforms=steps,
-            output_dtype=dtype_name,
-            device_kwargs=core_device_kwargs(self._device),  # the backend chosen now
-            ffmpeg_options=options,
-        )
+        # A reopened decoder opens the stream and mode this one got.
+        self._open_args.update(stream_index=self.stream_index, exact=self._decoder.exact)
         self._index: Optional[List[Tuple[int, int, bool]]] = None
 
     # -- pickling and fork safety ------------------------------------------
@@ -186,17 +180,8 @@ class VideoDecoder(ReopensCore):
         return self._index
 
     def _open_core(self) -> "_core.VideoDecoder":
-        args = self._open_args
         return _core.VideoDecoder(
-            make_source(self._source),
-            stream_index=args["stream_index"],
-            num_threads=args["num_threads"],
-            exact=args["exact"],
-            custom_frames=self._frame_index(),
-            transforms=args["transforms"],
-            output_dtype=args["output_dtype"],
-            ffmpeg_options=args.get("ffmpeg_options", {}),
-            **args["device_kwargs"],
+            make_source(self._source), custom_frames=self._frame_index(), **self._open_args
         )
 
     def __getstate__(self) -> dict:

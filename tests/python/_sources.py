@@ -1,8 +1,9 @@
-"""What the pickling tests of the three decoders share: the source kinds a
-decoder pickles from, and the check that a clone opens its core lazily."""
+"""What the decoders' source and pickling tests share: one file as each
+kind of source, and the check that a pickled clone opens its core lazily."""
 
 from __future__ import annotations
 
+import io
 import pickle
 from pathlib import Path
 from typing import Any, Callable
@@ -11,15 +12,18 @@ import torch
 
 # The sources that pickle (a file-like object does not).
 SOURCE_KINDS = ["str", "path", "bytes", "tensor"]
+# Every kind of source a decoder reads.
+ALL_SOURCE_KINDS = SOURCE_KINDS + ["file-like"]
 
 
 def source_of(path: Path, kind: str) -> Any:
-    """The file at ``path`` as a source of one of SOURCE_KINDS."""
+    """The file at ``path`` as a source of one of ALL_SOURCE_KINDS."""
     return {
         "str": lambda: str(path),
         "path": lambda: path,
         "bytes": lambda: path.read_bytes(),
         "tensor": lambda: torch.frombuffer(bytearray(path.read_bytes()), dtype=torch.uint8),
+        "file-like": lambda: io.BytesIO(path.read_bytes()),
     }[kind]()
 
 
