@@ -91,11 +91,13 @@ def check_seconds(
     *,
     positive: bool = False,
     allow_inf: bool = False,
+    allow_nan: bool = False,
     error: Type[CodecflowError] = InvalidArgumentError,
 ) -> float:
     """``value`` as a float number of seconds: an int or a float (not a
-    bool), or a NumPy/torch scalar or one-element array. Never NaN; finite
-    unless ``allow_inf``; > 0 when ``positive``.
+    bool), or a NumPy/torch scalar or one-element array. Not NaN unless
+    ``allow_nan`` (where the core checks it); finite unless ``allow_inf``;
+    > 0 when ``positive``.
 
     Raises:
         InvalidArgumentError (or ``error``): for another type.
@@ -113,7 +115,7 @@ def check_seconds(
             seconds = float(value.reshape(-1)[0])
         except (TypeError, ValueError):
             raise error(f"{name} must be a number of seconds, got {value!r}") from None
-    if math.isnan(seconds):
+    if math.isnan(seconds) and not allow_nan:
         raise InvalidArgumentError(f"{name} cannot be NaN")
     if math.isinf(seconds) and not allow_inf:
         raise InvalidArgumentError(f"{name} must be finite, got {seconds}")

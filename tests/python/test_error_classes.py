@@ -119,6 +119,8 @@ CASES = [
     ("times entry", lambda v, w, t: VideoDecoder(v).get_frames_played_at(["a"]), ValueError),
     ("time range", lambda v, w, t: VideoDecoder(v).get_frames_played_in_range(1, 0.5),
      ValueError),  # fmt: skip
+    ("time range NaN",
+     lambda v, w, t: VideoDecoder(v).get_frames_played_in_range(math.nan, 1), ValueError),
     ("fps type", lambda v, w, t: VideoDecoder(v).get_frames_played_in_range(0, 1, fps="x"),
      ValueError),  # fmt: skip
     ("fps range", lambda v, w, t: VideoDecoder(v).get_all_frames(fps=-1), ValueError),
@@ -136,6 +138,8 @@ CASES = [
      TypeError),  # fmt: skip
     ("audio time range", lambda v, w, t: AudioDecoder(w).get_samples_played_in_range(1, 0.5),
      ValueError),  # fmt: skip
+    ("audio time NaN",
+     lambda v, w, t: AudioDecoder(w).get_samples_played_in_range(0, math.nan), ValueError),
     ("audio range outside", lambda v, w, t: AudioDecoder(w).get_samples_played_in_range(50, 60),
      ValueError),  # fmt: skip
     ("wav not wav", lambda v, w, t: WavDecoder(v), ValueError),

@@ -6,7 +6,7 @@ from typing import Any
 
 from codecflow import _backend, _core
 from codecflow._checks import check_optional_int, check_seconds
-from codecflow._errors import InvalidArgumentError, InvalidTypeError
+from codecflow._errors import InvalidTypeError
 from codecflow._fork import ReopensCore
 from codecflow._frame import AudioSamples
 from codecflow._source import SourceLike, make_source
@@ -130,14 +130,12 @@ class AudioDecoder(ReopensCore):
 
 
 def _check_range(start: Any, stop: Any) -> tuple[float, float | None]:
-    start = check_seconds("start_seconds", start, allow_inf=True, error=InvalidTypeError)
-    if stop is not None:
-        stop = check_seconds("stop_seconds", stop, allow_inf=True, error=InvalidTypeError)
-    if stop is not None and start > stop:
-        raise InvalidArgumentError(
-            f"start_seconds ({start}) must not be greater than stop_seconds ({stop})"
-        )
-    return start, stop
+    # Types only: the core checks NaN, start <= stop and the stream's span.
+    return _bound("start_seconds", start), None if stop is None else _bound("stop_seconds", stop)
+
+
+def _bound(name: str, value: Any) -> float:
+    return check_seconds(name, value, allow_inf=True, allow_nan=True, error=InvalidTypeError)
 
 
 def _to_samples(result: tuple[Any, float, int]) -> AudioSamples:

@@ -407,8 +407,11 @@ class VideoDecoder(ReopensCore):
                 the range resampled asks for more than 1,000,000 frames (a
                 ``RuntimeError`` too).
         """
-        start = _as_seconds(start_seconds)
-        stop = _as_seconds(stop_seconds)
+        # Types only: the core checks NaN, start <= stop and the stream's span.
+        start = check_seconds("start_seconds", start_seconds, allow_inf=True, allow_nan=True,
+                              error=InvalidTypeError)  # fmt: skip
+        stop = check_seconds("stop_seconds", stop_seconds, allow_inf=True, allow_nan=True,
+                             error=InvalidTypeError)  # fmt: skip
         rate = None
         if fps is not None:
             if isinstance(fps, bool) or not isinstance(fps, (int, float)):
