@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import struct
-import sys
 import threading
 
 import numpy as np
@@ -13,6 +12,7 @@ import torch
 
 import generate
 from _sources import ALL_SOURCE_KINDS, source_of
+from _threads import main_thread_spins
 from codecflow import AudioSamples
 from codecflow.decoders import AudioDecoder, AudioStreamMetadata, WavDecoder
 
@@ -262,33 +262,7 @@ def _long_wav(tmp_path) -> str:
 @pytest.mark.parametrize("cls", [AudioDecoder, WavDecoder])
 def test_decoding_releases_the_gil(cls, tmp_path) -> None:
     decoder = cls(_path("long_flac") if cls is AudioDecoder else _long_wav(tmp_path))
-    started = threading.Event()
-    spins = 0
-
-    def work() -> None:
-        started.set()
-        # Decodes again until the main thread has run a while (up to 20
-        # times): on a busy machine one decode may end before the main
-        # thread is scheduled at all.
-        for _ in range(20):
-            decoder.get_all_samples()
-            if spins > 1000:
-                break
-
-    # With a long switch interval a thread holding the GIL keeps it: the main
-    # thread runs meanwhile only because decoding releases it.
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(1.0)
-    try:
-        thread = threading.Thread(target=work)
-        thread.start()
-        started.wait()
-        while thread.is_alive():
-            spins += 1
-        thread.join()
-    finally:
-        sys.setswitchinterval(previous)
-    assert spins > 1000
+    assert main_thread_spins(decoder.get_all_samples, enough=1000) > 1000
 
 
 # -- errors ---------------------------------------------------------------------

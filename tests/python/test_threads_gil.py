@@ -2,36 +2,19 @@
 
 from __future__ import annotations
 
-import sys
 import threading
 
 import numpy as np
+
+from _threads import main_thread_spins
 
 from codecflow.decoders import VideoDecoder
 
 
 def test_decoding_releases_the_gil(media):
     decoder = VideoDecoder(media.clip("odd_size"))
-    started = threading.Event()
-
-    def work() -> None:
-        started.set()
-        decoder.get_frames_at(list(range(len(decoder)))[::-1] * 3)
-
-    # With a long switch interval a thread holding the GIL keeps it: the
-    # main thread then only runs again once the decoder releases it.
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(1.0)
-    try:
-        thread = threading.Thread(target=work)
-        thread.start()
-        started.wait()
-        spins = 0
-        while thread.is_alive():
-            spins += 1
-        thread.join()
-    finally:
-        sys.setswitchinterval(previous)
+    everything_backwards = list(range(len(decoder)))[::-1] * 3
+    spins = main_thread_spins(lambda: decoder.get_frames_at(everything_backwards), enough=100)
     assert spins > 100
 
 
