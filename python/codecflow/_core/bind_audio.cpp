@@ -19,23 +19,13 @@ void bindSampleMethods(Class& cls) {
   cls.def(
          "all_samples",
          [](Decoder& self) {
-           DecodedSamples samples;
-           {
-             py::gil_scoped_release release;
-             samples = self.allSamples();
-           }
-           return toPython(std::move(samples));
+           return toPython(withoutGil([&] { return self.allSamples(); }));
          },
          "Every sample as (DLPack capsule (C, N) float32, pts seconds, sample rate).")
       .def(
           "samples_in_range",
           [](Decoder& self, double start, std::optional<double> stop) {
-            DecodedSamples samples;
-            {
-              py::gil_scoped_release release;
-              samples = self.samplesInRange(start, stop);
-            }
-            return toPython(std::move(samples));
+            return toPython(withoutGil([&] { return self.samplesInRange(start, stop); }));
           },
           py::arg("start_seconds"), py::arg("stop_seconds") = std::nullopt,
           "The samples played in [start, stop), as all_samples() returns them.");

@@ -133,58 +133,33 @@ void bindVideoDecoder(py::module_& m) {
       .def_property_readonly("saved_index_problem", &VideoDecoder::savedIndexProblem)
       .def("key_frames",
            [](VideoDecoder& self) {
-             DecodedFrames frames;
-             {
-               py::gil_scoped_release release;
-               frames = self.keyFrames();
-             }
-             return toPython(std::move(frames));
+             return toPython(withoutGil([&] { return self.keyFrames(); }));
            })
       .def_property_readonly("begin_seconds", &VideoDecoder::beginSeconds)
       .def_property_readonly("end_seconds", &VideoDecoder::endSeconds)
       .def(
           "frames_at",
           [](VideoDecoder& self, const std::vector<int64_t>& indices) {
-            DecodedFrames frames;
-            {
-              py::gil_scoped_release release;
-              frames = self.framesAt(indices);
-            }
-            return toPython(std::move(frames));
+            return toPython(withoutGil([&] { return self.framesAt(indices); }));
           },
           py::arg("indices"),
           "Frames at these indices as (DLPack capsule NHWC, pts seconds, duration seconds).")
       .def(
           "frames_played_at",
           [](VideoDecoder& self, const std::vector<double>& seconds) {
-            DecodedFrames frames;
-            {
-              py::gil_scoped_release release;
-              frames = self.framesPlayedAt(seconds);
-            }
-            return toPython(std::move(frames));
+            return toPython(withoutGil([&] { return self.framesPlayedAt(seconds); }));
           },
           py::arg("seconds"))
       .def(
           "frames_in_range",
           [](VideoDecoder& self, int64_t start, std::optional<int64_t> stop, int64_t step) {
-            DecodedFrames frames;
-            {
-              py::gil_scoped_release release;
-              frames = self.framesInRange(start, stop, step);
-            }
-            return toPython(std::move(frames));
+            return toPython(withoutGil([&] { return self.framesInRange(start, stop, step); }));
           },
           py::arg("start"), py::arg("stop"), py::arg("step"))
       .def(
           "frames_played_in_range",
           [](VideoDecoder& self, double start, double stop, std::optional<double> fps) {
-            DecodedFrames frames;
-            {
-              py::gil_scoped_release release;
-              frames = self.framesPlayedInRange(start, stop, fps);
-            }
-            return toPython(std::move(frames));
+            return toPython(withoutGil([&] { return self.framesPlayedInRange(start, stop, fps); }));
           },
           py::arg("start"), py::arg("stop"), py::arg("fps"));
 

@@ -132,6 +132,14 @@ namespace codecflow::python {
 
 namespace py = pybind11;
 
+// The result of `call()`, run with the GIL released (decoding, reading):
+// the GIL is held again when the caller converts the result to Python.
+template <typename Call>
+auto withoutGil(Call&& call) -> decltype(call()) {
+  py::gil_scoped_release release;
+  return call();
+}
+
 void registerErrors(py::module_& m);
 void bindTensor(py::module_& m);
 void bindSource(py::module_& m);
