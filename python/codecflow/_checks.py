@@ -22,9 +22,6 @@ from typing import Any, Optional, Sequence, Type
 from codecflow._errors import CodecflowError, InvalidArgumentError, InvalidTypeError
 
 __all__ = [
-    "CodecflowError",
-    "InvalidArgumentError",
-    "InvalidTypeError",
     "check_choice",
     "check_int",
     "check_optional_int",
