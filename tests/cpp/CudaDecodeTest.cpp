@@ -15,9 +15,9 @@
 #ifdef CODECFLOW_TEST_EXPECT_CUDA
 #include <random>
 
-#include "YuvRgb.h"
-#include "cuda/ColorKernels.h"
-#include "cuda/CudaDevice.h"
+#include "convert/YuvRgb.h"
+#include "device/cuda/ColorKernels.h"
+#include "device/cuda/CudaRuntime.h"
 #endif
 
 using namespace codecflow;

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "ColorConverter.h"
-#include "YuvRgb.h"
+#include "convert/YuvRgb.h"
 #include "codecflow/Cuda.h"
 #include "codecflow/Error.h"
 

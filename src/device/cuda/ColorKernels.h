@@ -7,7 +7,7 @@
 // stream, which orders them after FFmpeg's NVDEC copies on that stream).
 #pragma once
 
-#include "ColorMatrix.h"
+#include "convert/ColorMatrix.h"
 
 namespace codecflow::cuda {
 

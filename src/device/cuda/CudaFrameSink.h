@@ -19,7 +19,7 @@
 #include <optional>
 #include <string>
 
-#include "FrameSink.h"
+#include "device/FrameSink.h"
 
 namespace codecflow {
 

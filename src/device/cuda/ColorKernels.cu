@@ -1,4 +1,4 @@
-#include "ColorKernels.h"
+#include "device/cuda/ColorKernels.h"
 
 #include <cuda_runtime.h>
 

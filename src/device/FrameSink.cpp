@@ -1,4 +1,4 @@
-#include "FrameSink.h"
+#include "device/FrameSink.h"
 
 #include <cstring>
 
@@ -7,7 +7,7 @@
 #include "codecflow/Error.h"
 
 #ifdef CODECFLOW_HAS_CUDA
-#include "CudaFramePipeline.h"
+#include "device/cuda/CudaFrameSink.h"
 #endif
 
 namespace codecflow {

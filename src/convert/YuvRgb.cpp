@@ -1,4 +1,4 @@
-#include "YuvRgb.h"
+#include "convert/YuvRgb.h"
 
 extern "C" {
 #include <libavutil/pixfmt.h>

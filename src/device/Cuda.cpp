@@ -2,13 +2,13 @@
 
 #include <atomic>
 
-#include "YuvRgb.h"
+#include "convert/YuvRgb.h"
 #include "codecflow/Error.h"
 
 #ifdef CODECFLOW_HAS_CUDA
-#include "NvdecCache.h"
-#include "cuda/ColorKernels.h"
-#include "cuda/CudaDevice.h"
+#include "device/cuda/NvdecCache.h"
+#include "device/cuda/ColorKernels.h"
+#include "device/cuda/CudaRuntime.h"
 #endif
 
 namespace codecflow {

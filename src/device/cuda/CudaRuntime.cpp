@@ -1,4 +1,4 @@
-#include "CudaDevice.h"
+#include "device/cuda/CudaRuntime.h"
 
 #include <cuda_runtime_api.h>
 

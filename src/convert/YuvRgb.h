@@ -13,7 +13,7 @@
 
 #include <cstdint>
 
-#include "ColorMatrix.h"
+#include "convert/ColorMatrix.h"
 
 namespace codecflow {
 

@@ -1,4 +1,4 @@
-#include "NvdecCache.h"
+#include "device/cuda/NvdecCache.h"
 
 #include "codecflow/Cuda.h"
 #include "codecflow/Error.h"

@@ -1,13 +1,13 @@
-#include "CudaFramePipeline.h"
+#include "device/cuda/CudaFrameSink.h"
 
 #include <cmath>
 
-#include "NvdecCache.h"
-#include "YuvRgb.h"
+#include "device/cuda/NvdecCache.h"
+#include "convert/YuvRgb.h"
 #include "codecflow/Cuda.h"
 #include "codecflow/Error.h"
-#include "cuda/ColorKernels.h"
-#include "cuda/CudaDevice.h"
+#include "device/cuda/ColorKernels.h"
+#include "device/cuda/CudaRuntime.h"
 
 extern "C" {
 #include <libavutil/hwcontext.h>
