@@ -39,6 +39,11 @@ int copy2D(void* dst, size_t dstPitch, const void* src, size_t srcPitch, size_t 
   return cudaMemcpy2D(dst, dstPitch, src, srcPitch, widthBytes, rows, cudaMemcpyDeviceToDevice);
 }
 
+int copy2DToHost(void* dst, size_t dstPitch, const void* src, size_t srcPitch, size_t widthBytes,
+                 size_t rows) {
+  return cudaMemcpy2D(dst, dstPitch, src, srcPitch, widthBytes, rows, cudaMemcpyDeviceToHost);
+}
+
 int synchronize() { return cudaStreamSynchronize(cudaStreamLegacy); }
 
 }  // namespace codecflow::cuda
