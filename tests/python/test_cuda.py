@@ -362,8 +362,9 @@ def test_nvenc_round_trip_from_cuda_frames(tmp_path, codec: str, pixel_format) -
     )
     if not _nvenc_opens(codec):
         # A GPU without NVENC (A100, H100, H200): explicit NVENC never falls back.
-        with pytest.raises(RuntimeError, match=codec):
+        with pytest.raises(RuntimeError, match=codec) as info:
             encoder.open_file(out)
+        assert not isinstance(info.value, ValueError)
         assert not out.exists()
         return
     encoder.open_file(out)

@@ -35,8 +35,10 @@ def test_nvenc_failure_says_why(tmp_path):
     # An explicit hardware encoder never falls back: RuntimeError with
     # FFmpeg's reason, and no output file.
     if ctypes.util.find_library("cuda") is None:
-        with pytest.raises(RuntimeError, match=r"h264_nvenc.*Cannot load libcuda\.so\.1"):
+        with pytest.raises(RuntimeError, match=r"h264_nvenc.*Cannot load libcuda\.so\.1") as info:
             VideoEncoder(frames, frame_rate=30).to_file(out, codec="h264_nvenc")
+        # The machine's doing, not a bad argument.
+        assert not isinstance(info.value, ValueError)
         assert not pathlib.Path(out).exists()
         return
     # With a driver, NVENC either works or (GPUs without the engine) fails
@@ -44,6 +46,7 @@ def test_nvenc_failure_says_why(tmp_path):
     try:
         VideoEncoder(frames, frame_rate=30).to_file(out, codec="h264_nvenc")
     except RuntimeError as error:
+        assert not isinstance(error, ValueError)
         assert "(FFmpeg: [h264_nvenc]" in str(error)
         assert not pathlib.Path(out).exists()
 
