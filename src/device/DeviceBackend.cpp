@@ -45,8 +45,13 @@ bool registerDeviceBackend(Device::Kind kind, DeviceBackendFactory factory) {
   Registry& r = registry();
   std::lock_guard<std::mutex> lock(r.mutex);
   Entry& entry = r.entries[kind];
+  if (entry.backend) {
+    // Decoders and encoders may hold references to it.
+    fail(ErrorKind::Runtime, "the backend of device kind " +
+                                 std::to_string(static_cast<int>(kind)) +
+                                 " is in use and cannot be replaced");
+  }
   entry.factory = std::move(factory);
-  entry.backend.reset();
   return true;
 }
 

@@ -97,9 +97,10 @@ class DeviceBackend {
 
 using DeviceBackendFactory = std::function<std::unique_ptr<DeviceBackend>()>;
 
-// Adds (or replaces) the backend of a device kind; returns true so that a
-// namespace-scope `const bool` can register one in a single line. Kinds
-// beyond Device::Kind's named values are allowed (the test-only backend).
+// Adds (or, before its first use, replaces) the backend of a device kind;
+// returns true so that a namespace-scope `const bool` can register one in a
+// single line. Kinds beyond Device::Kind's named values are allowed (the
+// test-only backend). Throws Runtime for a kind whose backend is in use.
 bool registerDeviceBackend(Device::Kind kind, DeviceBackendFactory factory);
 
 // The backend of a device kind, created on first use. Throws Runtime when

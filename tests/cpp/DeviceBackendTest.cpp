@@ -185,6 +185,10 @@ TEST(DeviceBackendTest, RegistryHoldsTheBuiltInBackends) {
       EXPECT_NE(std::string(e.what()).find("no CUDA support"), std::string::npos) << e.what();
     }
   }
+  // A backend in use stays: decoders and encoders may hold it.
+  EXPECT_THROW(registerDeviceBackend(Device::Kind::Cpu,
+                                     [] { return std::make_unique<CpuBackend>(); }),
+               Error);
   try {
     deviceBackend(static_cast<Device::Kind>(77));
     FAIL() << "no backend is registered for kind 77";
