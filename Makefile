@@ -102,7 +102,7 @@ gpu-test:
 	$$CMAKE --build $(GPU_BUILD_DIR) -j $(JOBS); \
 	export LD_LIBRARY_PATH=$$LIBDIR$${LD_LIBRARY_PATH:+:$$LD_LIBRARY_PATH}; \
 	export CODECFLOW_MEDIA_DIR=$${CODECFLOW_MEDIA_DIR:-$$PWD/tests/media/cache}; \
-	if [ "$$GTEST" = ON ]; then $$CTEST --test-dir $(GPU_BUILD_DIR) --output-on-failure -R 'YuvRgb|Cuda'; fi; \
+	if [ "$$GTEST" = ON ]; then $$CTEST --test-dir $(GPU_BUILD_DIR) --output-on-failure -R 'YuvRgb|Cuda|DeviceBackend'; fi; \
 	$$PY -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 'torch sees no GPU')"; \
 	PYTHONPATH=python $$PY -m pytest tests/python/test_cuda.py -q -rs $(PYTEST_ARGS)
 

@@ -10,7 +10,7 @@
 #include "ColorConverter.h"
 #include "Demuxer.h"
 #include "FrameIndex.h"
-#include "FrameSink.h"
+#include "device/FrameSink.h"
 #include "TruncatedFile.h"
 #include "VideoStreamDecoder.h"
 #include "codecflow/Error.h"

@@ -10,23 +10,10 @@
 #include <memory>
 
 #include "Demuxer.h"
+#include "device/CodecOpener.h"
 #include "ffmpeg/FFmpeg.h"
 
 namespace codecflow {
-
-// How a device makes and takes back codec contexts: CUDA attaches its
-// device and reuses cached contexts (NvdecCache.h); without one, a plain
-// context is opened and freed.
-class CodecOpener {
- public:
-  virtual ~CodecOpener() = default;
-  // A context already opened for this stream and thread count, or nullptr.
-  virtual UniqueAVCodecContext reuse(const AVStream* stream, int numThreads) = 0;
-  // Adjusts a new context before avcodec_open2.
-  virtual void configure(AVCodecContext* codec) = 0;
-  // Takes the (flushed) context back when the decoder goes away.
-  virtual void release(const AVStream* stream, int numThreads, UniqueAVCodecContext codec) = 0;
-};
 
 class VideoStreamDecoder {
  public:

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "EncoderOptions.h"
+#include "device/DeviceBackend.h"
 
 extern "C" {
 #include <libavutil/cpu.h>
@@ -152,32 +153,6 @@ void quietX265(AVCodecContext* c) {
 
 }  // namespace
 
-UniqueSwsContext VideoStreamEncoder::makeScaler(AVPixelFormat srcFormat) const {
-  const AVCodecContext* c = context_.get();
-  UniqueSwsContext scaler(sws_alloc_context());
-  if (scaler) {
-    SwsContext* s = scaler.get();
-    av_opt_set_int(s, "srcw", c->width, 0);
-    av_opt_set_int(s, "srch", c->height, 0);
-    av_opt_set_int(s, "src_format", srcFormat, 0);
-    av_opt_set_int(s, "dstw", c->width, 0);
-    av_opt_set_int(s, "dsth", c->height, 0);
-    av_opt_set_int(s, "dst_format", c->pix_fmt, 0);
-    // What the ffmpeg CLI's scale filter uses: bicubic, and slice threads
-    // on every core.
-    av_opt_set_int(s, "sws_flags", SWS_BICUBIC, 0);
-    av_opt_set_int(s, "threads", 0, 0);
-    if (sws_init_context(s, nullptr, nullptr) < 0) {
-      scaler.reset();
-    }
-  }
-  if (!scaler) {
-    fail(ErrorKind::Unsupported, std::string("cannot convert RGB to ") +
-                                     av_get_pix_fmt_name(c->pix_fmt));
-  }
-  return scaler;
-}
-
 VideoStreamEncoder::VideoStreamEncoder(const VideoStreamOptions& options, Muxer& muxer,
                                        int index)
     : options_(options), index_(index) {
@@ -186,10 +161,51 @@ VideoStreamEncoder::VideoStreamEncoder(const VideoStreamOptions& options, Muxer&
                                          std::to_string(options.height) +
                                          ": height and width must be > 0");
   }
+  const AVCodec* resolved = findEncoder(options.codec, AVMEDIA_TYPE_VIDEO, muxer.container());
+  // Which encoder, and the frames' device turning tensors into its frames
+  // (Note [Hardware encoders] in device/DeviceBackend.cpp).
+  EncoderChoice choice = chooseVideoEncoder(options.codec, resolved, options.device);
+  std::string device = options.device.isCpu()
+                           ? "cpu"
+                           : deviceBackend(options.device.kind).name() + ":" +
+                                 std::to_string(options.device.index);
+  if (choice.fallback != nullptr) {
+    try {
+      open(choice.first, muxer);
+      fallback_ = {true, false,
+                   "no fallback: encoded by " + std::string(choice.first->name) + " on " + device};
+      return;
+    } catch (const Error& e) {
+      fallback_ = {true, true,
+                   std::string(choice.first->name) + " could not encode frames from " + device +
+                       " (" + e.what() + "); they were encoded by " + choice.fallback->name +
+                       " on the CPU"};
+      input_.reset();
+      context_.reset();
+      choice.first = choice.fallback;
+      open(choice.first, muxer);
+      return;
+    }
+  }
+  open(choice.first, muxer);
+  if (options.device.isCpu()) {
+    fallback_ = {true, false, "no fallback: encoding on the CPU was asked for"};
+  } else if (isHardwareEncoder(choice.first)) {
+    fallback_ = {true, false,
+                 "no fallback: encoded by " + std::string(choice.first->name) + " on " + device};
+  } else {
+    fallback_ = {true, true,
+                 "frames from " + device + " were encoded by " + choice.first->name +
+                     " on the CPU, the encoder asked for"};
+  }
+}
+
+void VideoStreamEncoder::open(const AVCodec* codec, Muxer& muxer) {
+  const VideoStreamOptions& options = options_;
+  int index = index_;
   FrameRate exact = options.exactRate.den > 0
                         ? exactFrameRate(options.exactRate.num, options.exactRate.den)
                         : exactFrameRate(options.frameRate);
-  const AVCodec* codec = findEncoder(options.codec, AVMEDIA_TYPE_VIDEO, muxer.container());
   context_.reset(avcodec_alloc_context3(codec));
   if (!context_) {
     throw std::bad_alloc();
@@ -246,7 +262,20 @@ VideoStreamEncoder::VideoStreamEncoder(const VideoStreamOptions& options, Muxer&
   }
   avoidX264Avx512(c);
   quietX265(c);
-  openCodec("video stream " + std::to_string(index));
+  input_ = deviceBackend(options.device.kind).encoderInput(options.device.index, c);
+  if (!isHardwareEncoder(codec)) {
+    openCodec("video stream " + std::to_string(index));
+    return;
+  }
+  // A hardware encoder that does not open is the machine's doing (no
+  // driver, no encoder engine, a session limit), not the caller's.
+  try {
+    openCodec("video stream " + std::to_string(index));
+  } catch (const Error& e) {
+    fail(ErrorKind::Runtime, std::string("the hardware encoder ") + codec->name +
+                                 " could not be opened for video stream " +
+                                 std::to_string(index) + ": " + e.what());
+  }
 }
 
 void VideoStreamEncoder::check(const Tensor& frames, FrameLayout layout,
@@ -257,8 +286,13 @@ void VideoStreamEncoder::check(const Tensor& frames, FrameLayout layout,
     fail(ErrorKind::InvalidArgument,
          where + " must be uint8, got " + dtypeName(frames.dtype()));
   }
-  if (!frames.device().isCpu()) {
-    fail(ErrorKind::InvalidArgument, where + " must be on the CPU");
+  if (!(frames.device() == options_.device)) {
+    fail(ErrorKind::InvalidArgument,
+         where + " must be on the stream's device (" +
+             (options_.device.isCpu() ? std::string("cpu")
+                                      : "device " + std::to_string(options_.device.index) +
+                                            " of its kind") +
+             ")");
   }
   if (layout == FrameLayout::NV12) {
     if (frames.dim() != 3 || frames.size(1) != options_.height * 3 / 2 ||
@@ -337,69 +371,7 @@ int64_t VideoStreamEncoder::nextPts(double ptsSeconds) {
 
 void VideoStreamEncoder::convert(const Tensor& frames, FrameLayout layout, int64_t i,
                                  double ptsSeconds, bool keyFrame, UniqueAVFrame& frame) {
-  AVCodecContext* c = context_.get();
-  if (!frame || !av_frame_is_writable(frame.get()) || frame->format != c->pix_fmt) {
-    frame = allocFrame();
-    frame->format = c->pix_fmt;
-    frame->width = c->width;
-    frame->height = c->height;
-    int rc = av_frame_get_buffer(frame.get(), 0);
-    if (rc < 0) {
-      failFFmpeg(ErrorKind::Runtime, "could not allocate a video frame", rc);
-    }
-  }
-  bool nchw = layout == FrameLayout::NCHW;
-  const auto& s = frames.strides();
-  int64_t cStride = layout == FrameLayout::NV12 ? 0 : s[nchw ? 1 : 3];
-  int64_t hStride = layout == FrameLayout::NV12 ? s[1] : s[nchw ? 2 : 1];
-  const uint8_t* base = frames.dataAs<const uint8_t>() + i * s[0];
-  const uint8_t* planes[4] = {nullptr, nullptr, nullptr, nullptr};
-  int linesizes[4] = {0, 0, 0, 0};
-  AVPixelFormat srcFormat;
-  if (layout == FrameLayout::NV12) {
-    int64_t rowStride = s[1];
-    srcFormat = AV_PIX_FMT_NV12;
-    planes[0] = base;
-    planes[1] = base + rowStride * c->height;
-    linesizes[0] = linesizes[1] = static_cast<int>(rowStride);
-  } else if (cStride == 1) {
-    srcFormat = AV_PIX_FMT_RGB24;
-    planes[0] = base;
-    linesizes[0] = static_cast<int>(hStride);
-  } else {
-    // Planar RGB is swscale's GBRP, planes in G, B, R order.
-    srcFormat = AV_PIX_FMT_GBRP;
-    planes[0] = base + cStride;
-    planes[1] = base + 2 * cStride;
-    planes[2] = base;
-    linesizes[0] = linesizes[1] = linesizes[2] = static_cast<int>(hStride);
-  }
-  if (!scaler_ || scalerSource_ != srcFormat) {
-    scaler_ = makeScaler(srcFormat);
-    scalerSource_ = srcFormat;
-  }
-  // The tensor's pixels, wrapped (not copied) in a frame for
-  // sws_scale_frame, which wants reference-counted buffers.
-  UniqueAVFrame source = allocFrame();
-  source->format = srcFormat;
-  source->width = c->width;
-  source->height = c->height;
-  for (int p = 0; p < 4; ++p) {
-    source->data[p] = const_cast<uint8_t*>(planes[p]);
-    source->linesize[p] = linesizes[p];
-  }
-  source->buf[0] = av_buffer_create(
-      const_cast<uint8_t*>(base),
-      static_cast<int>(std::min<int64_t>(
-          hStride * c->height * (layout == FrameLayout::NV12 ? 3 : 2) / 2, INT32_MAX)),
-      [](void*, uint8_t*) {}, nullptr, AV_BUFFER_FLAG_READONLY);
-  if (source->buf[0] == nullptr) {
-    throw std::bad_alloc();
-  }
-  int rc = sws_scale_frame(scaler_.get(), frame.get(), source.get());
-  if (rc < 0) {
-    failFFmpeg(ErrorKind::Runtime, "could not convert the frames to the encoder's format", rc);
-  }
+  input_->convert(frames, layout, i, frame);
   frame->pts = nextPts(ptsSeconds);
   compat::setFrameDuration(frame.get(), ticksPerFrame_);
   frame->pict_type = keyFrame ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
@@ -408,7 +380,12 @@ void VideoStreamEncoder::convert(const Tensor& frames, FrameLayout layout, int64
 EncoderInfo VideoStreamEncoder::info() const {
   EncoderInfo info;
   info.codec = context_->codec->name;
-  info.pixelFormat = av_get_pix_fmt_name(context_->pix_fmt);
+  info.pixelFormat = av_get_pix_fmt_name(
+      context_->pix_fmt == AV_PIX_FMT_NONE || context_->hw_frames_ctx == nullptr
+          ? context_->pix_fmt
+          : context_->sw_pix_fmt);
+  info.cpuFallback = fallback_.fellBack;
+  info.cpuFallbackReason = fallback_.reason;
   return info;
 }
 

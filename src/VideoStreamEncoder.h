@@ -1,5 +1,6 @@
-// A video stream: RGB frames (uint8 tensors) converted with swscale
-// straight into the codec's pixel format, timestamped, encoded.
+// A video stream: RGB frames (uint8 tensors) converted by their device's
+// backend into the codec's frames (swscale on the CPU, a colour kernel into
+// hardware frames for NVENC), timestamped, encoded.
 //
 // Note [Video time base]
 // Frames get timestamps in a codec time base of 1/(K * frame rate): K
@@ -13,11 +14,14 @@
 // take a frame's duration from ticks_per_frame, which is therefore K too.
 #pragma once
 
+#include <memory>
 #include <vector>
 
 #include "StreamEncoder.h"
 #include "codecflow/Encoder.h"
 #include "codecflow/Tensor.h"
+#include "codecflow/VideoDecoder.h"
+#include "device/DeviceBackend.h"
 
 namespace codecflow {
 
@@ -46,14 +50,15 @@ class VideoStreamEncoder : public StreamEncoder {
 
  private:
   int64_t nextPts(double ptsSeconds);
-  UniqueSwsContext makeScaler(AVPixelFormat srcFormat) const;
+  // Sets the context up for `codec` and opens it, with the device's input.
+  void open(const AVCodec* codec, Muxer& muxer);
 
   VideoStreamOptions options_;
   int index_;
   int64_t ticksPerFrame_ = 1;
   int64_t lastPts_ = AV_NOPTS_VALUE;
-  UniqueSwsContext scaler_;
-  AVPixelFormat scalerSource_ = AV_PIX_FMT_NONE;
+  std::unique_ptr<EncoderInput> input_;  // the frames' device's (device/DeviceBackend.h)
+  CpuFallback fallback_;
 };
 
 }  // namespace codecflow

@@ -102,6 +102,11 @@ struct VideoStreamOptions {
   std::optional<double> crf;
   std::optional<std::string> preset;  // a name, or an int as text
   OptionList extraOptions;
+  // Where the frames given to addFrames are. Frames on a GPU go to its
+  // hardware encoder when the codec is given by codec name or chosen by the
+  // container and that encoder opens, else to the codec's CPU encoder; an
+  // explicit hardware encoder that cannot open throws Runtime.
+  Device device = Device::cpu();
 };
 
 struct AudioStreamOptions {
@@ -125,6 +130,8 @@ struct EncoderInfo {
   std::string pixelFormat;  // video: the encoded pixel format
   std::string sampleFormat; // audio: the encoded sample format
   int frameSize = 0;        // audio: samples per codec frame (0: any)
+  bool cpuFallback = false;       // video: device frames went to a CPU encoder
+  std::string cpuFallbackReason;  // video: why, or what encoded them
 };
 
 class Encoder {

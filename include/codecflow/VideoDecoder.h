@@ -53,12 +53,6 @@ struct CustomFrame {
   bool keyFrame = false;
 };
 
-// Which implementation decodes on CUDA devices. Both use FFmpeg's CUDA
-// hwaccel, which drives the GPU's NVDEC engine, with codecflow's colour
-// kernels; the two names exist for compatibility with TorchCodec, whose
-// "beta"/"nvdec" backend talks to NVDEC directly.
-enum class CudaBackend { Ffmpeg, Nvdec };
-
 // Whether a decoder asked to decode on a GPU fell back to the CPU.
 struct CpuFallback {
   bool known = false;     // false until the first frame was decoded
@@ -79,10 +73,14 @@ struct VideoDecoderOptions {
   std::optional<std::vector<CustomFrame>> customFrames;
   std::vector<TransformStep> transforms;
   OutputDType outputDType = OutputDType::UInt8;
-  // Where frames are decoded and returned: CPU, or a CUDA device (NVDEC
-  // decoding, colour conversion on the GPU, CUDA output tensors).
+  // Where frames are returned: CPU tensors, or CUDA tensors (colour
+  // conversion on the GPU).
   Device device = Device::cpu();
-  CudaBackend cudaBackend = CudaBackend::Ffmpeg;
+  // Where frames are decoded; none: on `device`. A CUDA device decodes with
+  // NVDEC through FFmpeg's CUDA hwaccel (software where NVDEC cannot, said
+  // by cpuFallback()); the CPU decodes in software. Frames decoded on one
+  // and returned on the other are downloaded or uploaded.
+  std::optional<Device> decodeDevice;
   // [extra] FFmpeg options by name, each given to the demuxer (and its
   // protocol) or the decoder, whichever knows it; InvalidArgument names a
   // key that neither knows.

@@ -1,4 +1,4 @@
-"""RGB -> NV12 on the frame's device, for encoders given CUDA frames."""
+"""RGB -> NV12 on the frame's device: the conversion NVENC's input gets."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ def rgb_to_nv12(
 ) -> Any:
     """Converts one RGB frame to NV12 on the frame's device (GPU for CUDA).
 
-    For encoders given CUDA frames: the result is a ``(H * 3 // 2, W)``
-    uint8 tensor whose first ``H`` rows are Y and the rest interleaved
-    Cb/Cr at half resolution, ready for NVENC, or to be downloaded
-    (``.cpu()``) and encoded on the CPU where the GPU has no NVENC (A100,
-    H100, H200).
+    The same kernel (and, for CPU frames, its CPU reference) that turns CUDA
+    frames into NVENC's input inside the core's encoders, for inspection and
+    tests: the result is a ``(H * 3 // 2, W)`` uint8 tensor whose first
+    ``H`` rows are Y and the rest interleaved Cb/Cr at half resolution.
+    Encoders do not need it: they take CUDA frames as they are.
 
     Args:
         frame: uint8 ``(3, H, W)`` (CHW, as encoders take) or ``(H, W, 3)``

@@ -15,9 +15,9 @@
 #ifdef CODECFLOW_TEST_EXPECT_CUDA
 #include <random>
 
-#include "YuvRgb.h"
-#include "cuda/ColorKernels.h"
-#include "cuda/CudaDevice.h"
+#include "convert/YuvRgb.h"
+#include "device/cuda/ColorKernels.h"
+#include "device/cuda/CudaRuntime.h"
 #endif
 
 using namespace codecflow;
@@ -138,5 +138,49 @@ TEST(CudaDecodeTest, KernelEqualsTheCpuReference) {
     cuda::release(duv);
     cuda::release(dout);
   }
+}
+
+// The encoders' kernel (RGB -> NV12 / P010 into NVENC's frames) equals its
+// CPU reference bit for bit: packed and planar RGB, odd sizes, output
+// pitches wider than the width (as hardware frame pools align them).
+TEST(CudaDecodeTest, EncoderKernelEqualsTheCpuReference) {
+  if (!gpuPresent()) {
+    GTEST_SUCCEED() << "no GPU: the reference is checked against swscale in YuvRgbTest";
+    return;
+  }
+  constexpr int w = 131, h = 67;
+  std::mt19937 rng(5);
+  std::vector<uint8_t> rgb(w * h * 3);
+  for (auto& b : rgb) b = static_cast<uint8_t>(rng());
+  void* drgb = nullptr;
+  ASSERT_EQ(cuda::allocate(&drgb, rgb.size()), 0);
+  ASSERT_EQ(cuda::copyHostToDevice(drgb, rgb.data(), rgb.size()), 0);
+  for (bool tenBit : {false, true}) {
+    for (bool planar : {false, true}) {
+      SCOPED_TRACE(std::string(tenBit ? "p010" : "nv12") + (planar ? " planar" : " packed"));
+      int64_t pitch = 256 * (tenBit ? 2 : 1);
+      int64_t chromaRows = (h + 1) / 2;
+      size_t bytes = static_cast<size_t>(pitch * (h + chromaRows));
+      std::vector<uint8_t> expected(bytes, 0), got(bytes, 0);
+      color::RgbSource host = planar ? color::RgbSource{rgb.data(), w, 1, int64_t{w} * h}
+                                     : color::RgbSource{rgb.data(), w * 3, 3, 1};
+      rgbToNv12Reference(host, w, h, YuvMatrix::Bt601, false,
+                         {expected.data(), pitch, expected.data() + pitch * h, pitch, tenBit});
+      void* dout = nullptr;
+      ASSERT_EQ(cuda::allocate(&dout, bytes), 0);
+      ASSERT_EQ(cuda::copyHostToDevice(dout, got.data(), bytes), 0);
+      auto* d = static_cast<uint8_t*>(dout);
+      color::RgbSource device = host;
+      device.data = static_cast<const uint8_t*>(drgb);
+      ASSERT_EQ(cuda::launchRgbToNv12(device, w, h,
+                                      color::kRgbToYuv[color::tableIndex(YuvMatrix::Bt601, false)],
+                                      {d, pitch, d + pitch * h, pitch, tenBit}, nullptr),
+                0);
+      ASSERT_EQ(cuda::copyDeviceToHost(got.data(), dout, bytes), 0);
+      EXPECT_EQ(got, expected);
+      cuda::release(dout);
+    }
+  }
+  cuda::release(drgb);
 }
 #endif

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "ColorConverter.h"
-#include "YuvRgb.h"
+#include "convert/YuvRgb.h"
 #include "codecflow/Cuda.h"
 #include "codecflow/Error.h"
 
@@ -254,6 +254,87 @@ TEST(YuvRgbTest, RgbToNv12MatchesSwscale) {
     EXPECT_GE(fraction, 0.99);
     EXPECT_LE(worst, 3);
   }
+}
+
+// The encoders' kernel writes P010 for 10-bit NVENC output: its CPU
+// reference against swscale's rgb24 -> p010le, in 10-bit levels.
+TEST(YuvRgbTest, RgbToP010MatchesSwscale) {
+  int w = kWidth, h = kHeight;
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> value(0, 255);
+  std::vector<uint8_t> rgb(w * h * 3);
+  for (auto& v : rgb) {
+    v = static_cast<uint8_t>(value(rng));
+  }
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(std::string(matrixName(c.matrix)) + (c.full ? " full" : " limited"));
+    std::vector<uint16_t> got(w * h * 3 / 2);
+    uint8_t* base = reinterpret_cast<uint8_t*>(got.data());
+    rgbToNv12Reference({rgb.data(), w * 3, 3, 1}, w, h, c.matrix, c.full,
+                       {base, w * 2, base + w * h * 2, w * 2, true});
+    UniqueSwsContext sws(sws_getContext(w, h, AV_PIX_FMT_RGB24, w, h, AV_PIX_FMT_P010LE,
+                                        SWS_BICUBIC, nullptr, nullptr, nullptr));
+    ASSERT_TRUE(sws);
+    int* invTable = nullptr;
+    int* table = nullptr;
+    int srcRange = 0, dstRange = 0, brightness = 0, contrast = 0, saturation = 0;
+    ASSERT_GE(sws_getColorspaceDetails(sws.get(), &invTable, &srcRange, &table, &dstRange,
+                                       &brightness, &contrast, &saturation),
+              0);
+    sws_setColorspaceDetails(sws.get(), invTable, srcRange, sws_getCoefficients(c.space),
+                             c.full ? 1 : 0, brightness, contrast, saturation);
+    std::vector<uint16_t> expected(w * h * 3 / 2 + 256);
+    const uint8_t* src[1] = {rgb.data()};
+    int srcStride[1] = {w * 3};
+    uint8_t* dst[2] = {reinterpret_cast<uint8_t*>(expected.data()),
+                       reinterpret_cast<uint8_t*>(expected.data() + w * h)};
+    int dstStride[2] = {w * 2, w * 2};
+    ASSERT_EQ(sws_scale(sws.get(), src, srcStride, 0, h, dst, dstStride), h);
+    int worstLuma = 0;
+    double sumLuma = 0;
+    for (int i = 0; i < w * h; ++i) {
+      EXPECT_EQ(got[i] & 63, 0) << "P010 keeps its samples in the high 10 bits";
+      int d = std::abs((got[i] >> 6) - (expected[i] >> 6));
+      worstLuma = std::max(worstLuma, d);
+      sumLuma += d;
+    }
+    // Luma is per pixel in both: within a 10-bit level (measured on
+    // FFmpeg 5.1: at most 1, 0.016 to 0.031 on average). Chroma is the 2x2
+    // mean here and swscale's filtered value there, which a random picture
+    // makes differ a lot: it is checked against the NV12 reference, the
+    // same value with two more bits (measured: within 2 10-bit levels).
+    EXPECT_LE(worstLuma, 1);
+    EXPECT_LT(sumLuma / (w * h), 0.1);
+    std::vector<uint8_t> nv12(w * h * 3 / 2);
+    rgbToNv12Reference({rgb.data(), w * 3, 3, 1}, w, h, c.matrix, c.full,
+                       {nv12.data(), w, nv12.data() + w * h, w, false});
+    for (int i = w * h; i < w * h * 3 / 2; ++i) {
+      int tenBit = got[i] >> 6;
+      EXPECT_LE(std::abs(tenBit - nv12[i] * 4), 2) << "at " << i;
+    }
+  }
+}
+
+TEST(YuvRgbTest, RgbToNv12ReadsPlanesAsPackedPixels) {
+  int w = 34, h = 18;  // blocks cut by no edge, sizes not multiples of 32
+  std::mt19937 rng(3);
+  std::uniform_int_distribution<int> value(0, 255);
+  std::vector<uint8_t> packed(w * h * 3), planes(w * h * 3);
+  for (int y = 0; y < h; ++y) {
+    for (int x = 0; x < w; ++x) {
+      for (int c = 0; c < 3; ++c) {
+        auto v = static_cast<uint8_t>(value(rng));
+        packed[(y * w + x) * 3 + c] = v;
+        planes[c * w * h + y * w + x] = v;
+      }
+    }
+  }
+  std::vector<uint8_t> a(w * h * 3 / 2), b(w * h * 3 / 2);
+  rgbToNv12Reference({packed.data(), w * 3, 3, 1}, w, h, YuvMatrix::Bt709, false,
+                     {a.data(), w, a.data() + w * h, w, false});
+  rgbToNv12Reference({planes.data(), w, 1, w * h}, w, h, YuvMatrix::Bt709, false,
+                     {b.data(), w, b.data() + w * h, w, false});
+  EXPECT_EQ(a, b);
 }
 
 TEST(YuvRgbTest, RgbToNv12RejectsOddSizesAndBadLayouts) {

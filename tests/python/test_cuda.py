@@ -323,16 +323,86 @@ def test_cuda_tensor_encoding_round_trip() -> None:
     encoder = encoders.Encoder()
     stream = encoder.add_video(height=240, width=320, frame_rate=30, device="cuda")
     encoder.open_file_like(io.BytesIO(), format="mp4")
-    assert not stream.cpu_fallback.status_known
+    assert stream.cpu_fallback.status_known
     stream.add_frames(frames.cuda())
     encoder.close()
-    assert stream.cpu_fallback and "NV12" in str(stream.cpu_fallback)
+    # NVENC where the GPU has it, else libx264 with NVENC's reason.
+    if stream.cpu_fallback:
+        assert "h264_nvenc could not encode" in str(stream.cpu_fallback)
+        assert "libx264" in str(stream.cpu_fallback)
+    else:
+        assert "h264_nvenc" in str(stream.cpu_fallback)
+
+
+def _nvenc_opens(codec: str) -> bool:
+    from codecflow import encoders
+
+    try:
+        encoders.VideoEncoder(
+            torch.zeros(1, 3, 64, 64, dtype=torch.uint8, device="cuda"), frame_rate=30
+        ).to_tensor("mp4", codec=codec)
+        return True
+    except RuntimeError:
+        return False
+
+
+@needs_gpu
+@pytest.mark.parametrize(
+    "codec, pixel_format", [("h264_nvenc", None), ("hevc_nvenc", None), ("hevc_nvenc", "p010le")]
+)
+def test_nvenc_round_trip_from_cuda_frames(tmp_path, codec: str, pixel_format) -> None:
+    from codecflow import encoders
+
+    frames = VideoDecoder(generate.clip("color_bt601"))[0:8]
+    out = tmp_path / "nvenc.mp4"
+    encoder = encoders.Encoder()
+    stream = encoder.add_video(
+        height=240, width=320, frame_rate=30, device="cuda:0", codec=codec,
+        pixel_format=pixel_format,
+    )
+    if not _nvenc_opens(codec):
+        # A GPU without NVENC (A100, H100, H200): explicit NVENC never falls back.
+        with pytest.raises(RuntimeError, match=codec) as info:
+            encoder.open_file(out)
+        assert not isinstance(info.value, ValueError)
+        assert not out.exists()
+        return
+    encoder.open_file(out)
+    assert stream.cpu_fallback.status_known and not stream.cpu_fallback
+    assert encoder._core.stream_info(stream._index)["codec"] == codec
+    stream.add_frames(frames.cuda())
+    encoder.close()
+    decoded = VideoDecoder(str(out))[:]
+    assert decoded.shape == frames.shape
+    assert (decoded.double() - frames.double()).abs().mean().item() < 4
+
+
+@needs_gpu
+def test_cuda_frames_without_nvenc_encode_as_cpu_frames_do() -> None:
+    from codecflow import encoders
+
+    frames = VideoDecoder(generate.clip("gradients"))[0:6]
+    gpu = encoders.VideoEncoder(frames.cuda(), frame_rate=30).to_tensor("mkv", codec="libx264")
+    cpu = encoders.VideoEncoder(frames, frame_rate=30).to_tensor("mkv", codec="libx264")
+    assert torch.equal(VideoDecoder(gpu)[:], VideoDecoder(cpu)[:])
+    encoder = encoders.Encoder()
+    stream = encoder.add_video(height=240, width=320, frame_rate=30, device="cuda")
+    encoder.open_file_like(io.BytesIO(), format="mp4")
+    if _nvenc_opens("h264_nvenc"):
+        assert not stream.cpu_fallback
+        assert "h264_nvenc" in str(stream.cpu_fallback)
+    else:
+        # NVENC-less GPUs: libx264, with NVENC's reason.
+        assert stream.cpu_fallback
+        assert "h264_nvenc could not encode" in str(stream.cpu_fallback)
+        assert encoder._core.stream_info(stream._index)["codec"] == "libx264"
+    stream.add_frames(frames.cuda())
+    encoder.close()
 
 
 def test_nv12_frames_encode_like_rgb_frames(tmp_path) -> None:
-    """What CUDA frames become on a GPU without NVENC (NV12 converted on the
-    device, then the CPU encoder), run here with the CPU reference of the
-    conversion: decoding the result gives back the RGB frames."""
+    """NV12 frames from the CPU reference of the encoders' kernel, given to the
+    core as NV12: decoding the result gives back the RGB frames."""
     from codecflow import encoders
 
     frames = VideoDecoder(generate.clip("gradients"))[0:10]
@@ -340,7 +410,8 @@ def test_nv12_frames_encode_like_rgb_frames(tmp_path) -> None:
     encoder = encoders.Encoder()
     stream = encoder.add_video(height=240, width=320, frame_rate=30, crf=0)
     encoder.open_file_like(out, format="mkv")
-    stream._add_cuda_frames(frames, [], [])
+    nv12 = torch.stack([rgb_to_nv12(frame) for frame in frames])
+    encoder._core.add_frames(stream._index, nv12, nv12=True)
     encoder.close()
     decoded = VideoDecoder(out.getvalue())[:]
     assert decoded.shape == frames.shape

@@ -32,16 +32,23 @@ def test_encoder_failure_message_carries_ffmpegs_reason():
 def test_nvenc_failure_says_why(tmp_path):
     frames = torch.zeros(2, 3, 64, 64, dtype=torch.uint8)
     out = str(tmp_path / "out.mp4")
+    # An explicit hardware encoder never falls back: RuntimeError with
+    # FFmpeg's reason, and no output file.
     if ctypes.util.find_library("cuda") is None:
-        with pytest.raises(ValueError, match=r"Cannot load libcuda\.so\.1"):
+        with pytest.raises(RuntimeError, match=r"h264_nvenc.*Cannot load libcuda\.so\.1") as info:
             VideoEncoder(frames, frame_rate=30).to_file(out, codec="h264_nvenc")
+        # The machine's doing, not a bad argument.
+        assert not isinstance(info.value, ValueError)
+        assert not pathlib.Path(out).exists()
         return
     # With a driver, NVENC either works or (GPUs without the engine) fails
     # with FFmpeg's reason in the message.
     try:
         VideoEncoder(frames, frame_rate=30).to_file(out, codec="h264_nvenc")
-    except ValueError as error:
+    except RuntimeError as error:
+        assert not isinstance(error, ValueError)
         assert "(FFmpeg: [h264_nvenc]" in str(error)
+        assert not pathlib.Path(out).exists()
 
 
 def test_decoder_open_failure_message_carries_ffmpegs_reason(media):

@@ -25,6 +25,8 @@ py::dict infoDict(const EncoderInfo& info) {
   d["pixel_format"] = info.pixelFormat;
   d["sample_format"] = info.sampleFormat;
   d["frame_size"] = info.frameSize;
+  d["cpu_fallback"] = info.cpuFallback;
+  d["cpu_fallback_reason"] = info.cpuFallbackReason;
   return d;
 }
 
@@ -72,8 +74,13 @@ void bindEncoder(py::module_& m) {
              const std::string& codec,
              const std::string& pixelFormat, std::optional<double> crf,
              std::optional<std::string> preset, OptionList extraOptions,
-             std::optional<std::pair<int64_t, int64_t>> frameRateFraction) {
+             std::optional<std::pair<int64_t, int64_t>> frameRateFraction,
+             const PyInt& cudaDevice) {
             VideoStreamOptions options;
+            int device = narrowInt<int>(cudaDevice, "cuda device index");
+            if (device >= 0) {
+              options.device = Device::cuda(device);
+            }
             options.height = narrowInt<int>(height, "height");
             options.width = narrowInt<int>(width, "width");
             options.frameRate = frameRate;
@@ -91,7 +98,7 @@ void bindEncoder(py::module_& m) {
           py::arg("height"), py::arg("width"), py::arg("frame_rate"), py::arg("codec") = "",
           py::arg("pixel_format") = "", py::arg("crf") = std::nullopt,
           py::arg("preset") = std::nullopt, py::arg("extra_options") = OptionList{},
-          py::arg("frame_rate_fraction") = std::nullopt)
+          py::arg("frame_rate_fraction") = std::nullopt, py::arg("cuda_device") = PyInt{-1})
       .def(
           "add_audio",
           [](Encoder& self, const PyInt& sampleRate, const PyInt& numChannels,

@@ -91,8 +91,8 @@ void bindVideoDecoder(py::module_& m) {
              if (device >= 0) {
                options.device = Device::cuda(device);
              }
-             options.cudaBackend =
-                 cudaBackend == "nvdec" ? CudaBackend::Nvdec : CudaBackend::Ffmpeg;
+             // "nvdec" and "ffmpeg" both decode through FFmpeg's CUDA hwaccel.
+             (void)cudaBackend;
              options.ffmpegOptions = std::move(ffmpegOptions);
              if (savedIndex) {
                options.savedIndex = *savedIndex;

@@ -178,6 +178,8 @@ class VideoStream:
         self.cpu_fallback = CpuFallbackStatus()
         if device.type == "cpu":
             self.cpu_fallback._set(False, "no fallback: encoding on the CPU was asked for")
+        else:
+            self.cpu_fallback._reason = "unknown until the encoder is opened"
 
     def add_frames(
         self,
@@ -237,8 +239,9 @@ class VideoStream:
         if num_frames == 0:
             return
         if _backend.device_type(frames) == "cuda":
-            self._add_cuda_frames(frames, pts, keys)
-            return
+            # The core's kernels run on the legacy default stream: what torch
+            # queued for these frames must be done first.
+            _backend.torch().cuda.current_stream(frames.device).synchronize()
         stride = _backend.strides(frames)
         channels_last = stride[1] == 1 and stride[3] == 3
         if not (channels_last or stride[3] == 1) or stride[2] <= 0:
@@ -252,25 +255,6 @@ class VideoStream:
             channels_last=channels_last,
             pts_seconds=pts,
             key_frames=keys,
-        )
-
-    def _add_cuda_frames(self, frames: Any, pts: List[float], keys: List[bool]) -> None:
-        # Note [CUDA frames without NVENC]
-        # H100, H200 and A100 GPUs have no NVENC. Frames are converted to NV12
-        # on the GPU (BT.601, limited range, what H.264 encoders assume for
-        # untagged video), so only half the RGB bytes cross to the host, and
-        # the CPU encoder takes them from there. cpu_fallback says so.
-        from codecflow._nv12 import rgb_to_nv12
-
-        nv12 = _backend.stack([rgb_to_nv12(frame) for frame in frames]).cpu()
-        if not self.cpu_fallback.status_known:
-            self.cpu_fallback._set(
-                True,
-                "frames on a CUDA device were converted to NV12 on the GPU and encoded by the "
-                "CPU encoder (GPUs such as A100, H100 and H200 have no NVENC)",
-            )
-        self._encoder._core.add_frames(
-            self._index, nv12, nv12=True, pts_seconds=pts, key_frames=keys
         )
 
 
@@ -378,8 +362,11 @@ class Encoder:
                 29.97, 59.94) is exactly that, another float the nearest
                 fraction with a denominator up to 1,001,000, and a
                 ``fractions.Fraction`` **[extra]** is used as given.
-            device: where frames will be (None: torch's default device). This
-                build encodes on the CPU; a CUDA device raises RuntimeError.
+            device: where frames will be (None: torch's default device). CUDA
+                frames go to NVENC (h264_nvenc, hevc_nvenc) for ``codec=None``,
+                "h264" or "hevc" where it opens, else to that codec's CPU
+                encoder (``VideoStream.cpu_fallback`` says which and why); an
+                explicit ``*_nvenc`` codec never falls back. See docs/cuda.md.
             codec: an encoder ("libx264") or codec ("h264", "hevc") name; None
                 picks the container's default (mp4/mov/mkv: H.264, webm: VP9).
             pixel_format: e.g. "yuv420p" (the default where the codec has it),
@@ -399,7 +386,9 @@ class Encoder:
         Raises:
             ValueError: for a bad size, a frame rate outside (0, 1000] or an
                 option of the wrong type.
-            RuntimeError: for a CUDA device where the build or machine has no CUDA.
+            RuntimeError: for a CUDA device where the build or machine has no
+                CUDA; an explicit hardware encoder that cannot open raises it
+                when the encoder is opened, before any output exists.
         """
         self._check_not_open("add_video")
         # Types here, values in the core (Note [One owner per check]).
@@ -413,6 +402,7 @@ class Encoder:
             width=width,
             frame_rate=num / den,
             frame_rate_fraction=(num, den),
+            cuda_device=-1 if resolved.type == "cpu" else resolved.index,
             **options,
         )
         stream = VideoStream(self, index, height, width, resolved)
@@ -482,6 +472,7 @@ class Encoder:
             raise InvalidTypeError(f"dest must be a str or os.PathLike, got {type_name(dest)}")
         self._core.open_file(os.fspath(dest))
         self._opened = True
+        self._note_fallbacks()
         return self
 
     def open_file_like(self, dest: Any, *, format: str) -> "Encoder":
@@ -502,6 +493,7 @@ class Encoder:
         _check_file_like(dest)
         self._core.open_file_like(dest, _check_format(format))
         self._opened = True
+        self._note_fallbacks()
         return self
 
     def _open_memory(self, format: str) -> "_core.MemorySink":
@@ -509,7 +501,16 @@ class Encoder:
         sink = _core.MemorySink()
         self._core.open_sink(sink, _check_format(format))
         self._opened = True
+        self._note_fallbacks()
         return sink
+
+    def _note_fallbacks(self) -> None:
+        # Which encoder took each video stream's frames is decided when the
+        # encoder opens (device/DeviceBackend.cpp, Note [Hardware encoders]).
+        for stream in self._streams:
+            if isinstance(stream, VideoStream):
+                info = self._core.stream_info(stream._index)
+                stream.cpu_fallback._set(info["cpu_fallback"], info["cpu_fallback_reason"])
 
     def flush(self) -> None:
         """**[extra]** Waits until every queued frame is encoded and written.

@@ -18,8 +18,10 @@ class VideoEncoder(OneStreamEncoder):
     Args:
         frames: uint8 RGB frames, shape ``(N, 3, H, W)``: a tensor, a NumPy
             array or anything else with ``__dlpack__``. The tensor's device
-            chooses CPU or GPU encoding; this build encodes on the CPU (CUDA
-            frames raise RuntimeError naming what is missing).
+            chooses CPU or GPU encoding: CUDA frames go to NVENC for
+            ``codec=None``, "h264" or "hevc" where it opens, else to the
+            codec's CPU encoder (docs/cuda.md); an explicit ``*_nvenc`` codec
+            never falls back.
         frame_rate: frames per second of the input, and of the output, in
             (0, 1000]; see :meth:`Encoder.add_video` for how a float becomes
             an exact fraction (29.97 is 30000/1001).
@@ -36,7 +38,9 @@ class VideoEncoder(OneStreamEncoder):
     Raises:
         ValueError: for frames of the wrong type, dtype or shape, or a frame
             rate outside (0, 1000].
-        RuntimeError: for CUDA frames in this CPU-only build.
+        RuntimeError: for CUDA frames where the build or machine has no
+            CUDA; from the ``to_*`` methods, for an explicit hardware encoder
+            (``h264_nvenc``) that cannot open, before any output exists.
     """
 
     def __init__(self, frames: Any, *, frame_rate: float):

@@ -1,11 +1,8 @@
-#include "NvdecCache.h"
+#include "device/cuda/NvdecCache.h"
 
 #include "codecflow/Cuda.h"
 #include "codecflow/Error.h"
 
-extern "C" {
-#include <libavutil/hwcontext.h>
-}
 
 namespace codecflow {
 
@@ -24,20 +21,9 @@ AVBufferRef* NvdecCache::device(int index) {
   if (it != devices_.end()) {
     return it->second.get();
   }
-  AVDictionary* raw = nullptr;
-  av_dict_set(&raw, "primary_ctx", "1", 0);
-  UniqueAVDictionary options(raw);
-  AVBufferRef* ref = nullptr;
-  int rc = av_hwdevice_ctx_create(&ref, AV_HWDEVICE_TYPE_CUDA, std::to_string(index).c_str(),
-                                  options.get(), 0);
-  if (rc < 0) {
-    failFFmpeg(ErrorKind::Runtime,
-               "could not open cuda:" + std::to_string(index) +
-                   " for decoding (FFmpeg's CUDA device; needs the NVIDIA driver's libcuda "
-                   "and that GPU)",
-               rc);
-  }
-  return devices_.emplace(index, UniqueAVBufferRef(ref)).first->second.get();
+  // Fails with FFmpeg's reason (e.g. "Cannot load libcuda.so.1").
+  UniqueAVBufferRef ref = openHwDevice(AV_HWDEVICE_TYPE_CUDA, index, {{"primary_ctx", "1"}});
+  return devices_.emplace(index, std::move(ref)).first->second.get();
 }
 
 UniqueAVCodecContext NvdecCache::take(const std::string& key) {

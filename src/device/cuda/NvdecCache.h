@@ -1,5 +1,5 @@
-// Process-wide CUDA state of the decoding path: one FFmpeg CUDA device
-// context per GPU (on the device's primary context, which the CUDA runtime
+// Process-wide CUDA state of the CUDA backend: one FFmpeg CUDA device
+// context per GPU (shared by NVDEC decoders and NVENC frame pools) (on the device's primary context, which the CUDA runtime
 // and torch use too, so that frames, kernels and tensors share memory), and
 // a bounded cache of opened codec contexts so that a new decoder of a
 // stream like a previous one reuses its NVDEC decoder instead of creating
@@ -15,11 +15,12 @@
 #include <string>
 #include <utility>
 
+#include "device/HwAccel.h"
 #include "ffmpeg/FFmpeg.h"
 
 namespace codecflow {
 
-class NvdecCache {
+class NvdecCache final : public DecoderContextCache {
  public:
   static NvdecCache& instance();
 
@@ -29,10 +30,10 @@ class NvdecCache {
   AVBufferRef* device(int index);
 
   // A cached context opened for `key`, or nullptr.
-  UniqueAVCodecContext take(const std::string& key);
+  UniqueAVCodecContext take(const std::string& key) override;
   // Keeps `codec` (flushed by the caller) for a later take(key); evicts the
   // least recently returned contexts beyond the capacity.
-  void put(const std::string& key, UniqueAVCodecContext codec);
+  void put(const std::string& key, UniqueAVCodecContext codec) override;
 
   size_t capacity() const;
   void setCapacity(size_t capacity);

@@ -7,7 +7,7 @@
 // stream, which orders them after FFmpeg's NVDEC copies on that stream).
 #pragma once
 
-#include "ColorMatrix.h"
+#include "convert/ColorMatrix.h"
 
 namespace codecflow::cuda {
 
@@ -16,8 +16,9 @@ namespace codecflow::cuda {
 int launchYuvToRgb(const color::YuvPlanes& in, const YuvToRgb& coefficients,
                    const color::RgbImage& out, void* stream);
 
-// Packed uint8 RGB (device memory) -> NV12 (device memory).
-int launchRgbToNv12(const uint8_t* rgb, int64_t rgbPitch, int width, int height,
+// uint8 RGB, packed or planar (device memory) -> NV12 or P010 (device
+// memory, e.g. an NVENC input frame).
+int launchRgbToNv12(const color::RgbSource& in, int width, int height,
                     const RgbToYuv& coefficients, const color::Nv12Image& out, void* stream);
 
 }  // namespace codecflow::cuda

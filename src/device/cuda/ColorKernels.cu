@@ -1,4 +1,4 @@
-#include "ColorKernels.h"
+#include "device/cuda/ColorKernels.h"
 
 #include <cuda_runtime.h>
 
@@ -14,12 +14,12 @@ __global__ void yuvToRgbKernel(color::YuvPlanes in, YuvToRgb c, color::RgbImage 
   }
 }
 
-__global__ void rgbToNv12Kernel(const uint8_t* rgb, int64_t rgbPitch, int width, int height,
-                                RgbToYuv c, color::Nv12Image out) {
+__global__ void rgbToNv12Kernel(color::RgbSource in, int width, int height, RgbToYuv c,
+                                color::Nv12Image out) {
   int bx = blockIdx.x * blockDim.x + threadIdx.x;
   int by = blockIdx.y * blockDim.y + threadIdx.y;
   if (bx < (width + 1) / 2 && by < (height + 1) / 2) {
-    color::convertBlock(rgb, rgbPitch, width, height, c, out, bx, by);
+    color::convertBlock(in, width, height, c, out, bx, by);
   }
 }
 
@@ -40,15 +40,15 @@ int launchYuvToRgb(const color::YuvPlanes& in, const YuvToRgb& coefficients,
   return cudaGetLastError();
 }
 
-int launchRgbToNv12(const uint8_t* rgb, int64_t rgbPitch, int width, int height,
+int launchRgbToNv12(const color::RgbSource& in, int width, int height,
                     const RgbToYuv& coefficients, const color::Nv12Image& out, void* stream) {
   if (width <= 0 || height <= 0) {
     return cudaSuccess;
   }
   dim3 block(32, 8);
   rgbToNv12Kernel<<<gridFor((width + 1) / 2, (height + 1) / 2, block), block, 0,
-                    static_cast<cudaStream_t>(stream)>>>(rgb, rgbPitch, width, height,
-                                                         coefficients, out);
+                    static_cast<cudaStream_t>(stream)>>>(in, width, height, coefficients,
+                                                         out);
   return cudaGetLastError();
 }
 

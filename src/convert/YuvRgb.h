@@ -13,7 +13,7 @@
 
 #include <cstdint>
 
-#include "ColorMatrix.h"
+#include "convert/ColorMatrix.h"
 
 namespace codecflow {
 
@@ -25,8 +25,9 @@ const char* matrixName(YuvMatrix matrix);
 void yuvToRgbReference(const color::YuvPlanes& in, YuvMatrix matrix, bool fullRange,
                        const color::RgbImage& out);
 
-// Packed uint8 RGB -> NV12 (4:2:0, chroma from each 2x2 block's mean).
-void rgbToNv12Reference(const uint8_t* rgb, int64_t rgbPitch, int width, int height,
-                        YuvMatrix matrix, bool fullRange, const color::Nv12Image& out);
+// uint8 RGB (packed or planar) -> NV12 or P010 (4:2:0, chroma from each
+// 2x2 block's mean): what the CUDA kernel of encoders computes.
+void rgbToNv12Reference(const color::RgbSource& in, int width, int height, YuvMatrix matrix,
+                        bool fullRange, const color::Nv12Image& out);
 
 }  // namespace codecflow

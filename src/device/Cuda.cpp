@@ -2,13 +2,14 @@
 
 #include <atomic>
 
-#include "YuvRgb.h"
+#include "convert/YuvRgb.h"
 #include "codecflow/Error.h"
 
 #ifdef CODECFLOW_HAS_CUDA
-#include "NvdecCache.h"
-#include "cuda/ColorKernels.h"
-#include "cuda/CudaDevice.h"
+#include "device/cuda/NvdecCache.h"
+#include "device/cuda/ColorKernels.h"
+#include "device/cuda/CudaRuntime.h"
+#include "device/cuda/DeviceGuard.h"
 #endif
 
 namespace codecflow {
@@ -85,21 +86,19 @@ Tensor rgbToNv12(const Tensor& rgb, YuvMatrix matrix, bool fullRange) {
   if (rgb.device().isCpu()) {
     Tensor out = Tensor::empty(shape, DType::UInt8);
     auto* base = out.dataAs<uint8_t>();
-    rgbToNv12Reference(rgb.dataAs<uint8_t>(), rowPitch, w, h, matrix, fullRange,
-                       {base, width, base + height * width, width});
+    rgbToNv12Reference({rgb.dataAs<uint8_t>(), rowPitch, 3, 1}, w, h, matrix, fullRange,
+                       {base, width, base + height * width, width, false});
     return out;
   }
 #ifdef CODECFLOW_HAS_CUDA
-  int previous = 0;
-  cuda::currentDevice(previous);
-  cuda::setDevice(rgb.device().index);
+  cuda::DeviceGuard guard(rgb.device().index);
   void* data = nullptr;
   int rc = cuda::allocate(&data, static_cast<size_t>(height * 3 / 2 * width));
   if (rc == 0) {
     auto* base = static_cast<uint8_t*>(data);
-    rc = cuda::launchRgbToNv12(rgb.dataAs<uint8_t>(), rowPitch, w, h,
+    rc = cuda::launchRgbToNv12({rgb.dataAs<uint8_t>(), rowPitch, 3, 1}, w, h,
                                color::kRgbToYuv[color::tableIndex(matrix, fullRange)],
-                               {base, width, base + height * width, width}, nullptr);
+                               {base, width, base + height * width, width, false}, nullptr);
     if (rc == 0) {
       rc = cuda::synchronize();
     }
@@ -107,7 +106,6 @@ Tensor rgbToNv12(const Tensor& rgb, YuvMatrix matrix, bool fullRange) {
       cuda::release(data);
     }
   }
-  cuda::setDevice(previous);
   if (rc != 0) {
     fail(ErrorKind::Runtime, "RGB to NV12 conversion on cuda:" +
                                  std::to_string(rgb.device().index) + " failed: " +

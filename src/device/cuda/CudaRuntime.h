@@ -22,6 +22,9 @@ int copyDeviceToHost(void* dst, const void* src, size_t bytes);
 // 2-D copy between device buffers (pitches in bytes).
 int copy2D(void* dst, size_t dstPitch, const void* src, size_t srcPitch, size_t widthBytes,
            size_t rows);
+// 2-D copy from a device buffer to host memory (synchronous).
+int copy2DToHost(void* dst, size_t dstPitch, const void* src, size_t srcPitch, size_t widthBytes,
+                 size_t rows);
 // Waits for everything queued on the legacy default stream.
 int synchronize();
 

@@ -1,10 +1,15 @@
 // Where decoded frames go: the output batch on one device. The decoder
-// finds frames; a sink turns each into its slot of the batch.
+// finds frames; a sink turns each into its slot of the batch. Sinks are
+// made by the output device's backend (DeviceBackend.h):
 //
-//   CpuFrameSink   swscale + FramePipeline (rotation, transforms, dtype)
-//   CudaFrameSink  NVDEC frames -> colour kernel -> CUDA batch; frames the
-//                  GPU could not decode, and transformed ones, go through a
-//                  CpuFrameSink it owns and are uploaded (CudaFramePipeline.h)
+//   cpu/   swscale + FramePipeline (rotation, transforms, dtype)
+//   cuda/  CUDA frames -> colour kernel -> CUDA batch; other frames, and
+//          transformed ones, through a CPU sink it owns, then uploaded
+//
+// makeFrameSink puts the decode device's codec opener and the output
+// device's sink together, downloads hardware frames that the output sink
+// does not take (decoded on a GPU, returned on the CPU), and tracks
+// whether decoding fell back to the CPU.
 #pragma once
 
 #include <cstdint>
@@ -12,9 +17,10 @@
 #include <optional>
 #include <string>
 
-#include "VideoStreamDecoder.h"
 #include "codecflow/Tensor.h"
 #include "codecflow/VideoDecoder.h"
+#include "device/CodecOpener.h"
+#include "device/DeviceBackend.h"
 #include "ffmpeg/FFmpeg.h"
 
 namespace codecflow {
@@ -35,24 +41,28 @@ class FrameSink {
   virtual void copySlot(uint8_t* dst, const uint8_t* src, int64_t bytes) = 0;
   // Called when every slot of a batch was written, before it is returned.
   virtual void finish() {}
+  // Whether write() takes hardware frames of this device type as they are
+  // (others are downloaded to software frames first).
+  virtual bool takesHardwareFrames(AVHWDeviceType type) const {
+    (void)type;
+    return false;
+  }
 
   // How the decoder opens its codec context; nullptr: the plain way.
   virtual std::shared_ptr<CodecOpener> codecOpener() { return nullptr; }
-  // Whether frames were decoded on the CPU although a GPU was asked for,
-  // and why (known once a frame was written).
+  // Whether frames were decoded on the CPU although a hardware decode
+  // device was asked for, and why (known once a frame was written).
   virtual CpuFallback cpuFallback() const {
     return {true, false, "no fallback: decoding on the CPU was asked for"};
   }
 };
 
-// The CPU sink (swscale and FramePipeline); CUDA's sink delegates to one.
-std::unique_ptr<FrameSink> makeCpuFrameSink(const VideoDecoderOptions& options, bool floatOutput,
-                                            int width, int height,
-                                            std::optional<double> rotation);
-
-// The sink for options.device. `floatOutput` asks for float32 frames,
-// `width`/`height` are the coded frame size, `rotation` the stream's display
-// rotation. Throws Runtime for a CUDA device in a build without CUDA.
+// The sink for options.device (where returned) whose decoder opens on
+// options.decodeDevice (where decoded; none: the output device).
+// `floatOutput` asks for float32 frames, `width`/`height` are the coded
+// frame size, `rotation` the stream's display rotation. Throws Runtime for
+// a device kind this build has no backend for, InvalidArgument for a
+// device index that does not exist.
 std::unique_ptr<FrameSink> makeFrameSink(const VideoDecoderOptions& options, bool floatOutput,
                                          const AVStream* stream, int width, int height,
                                          std::optional<double> rotation);

@@ -1,4 +1,4 @@
-#include "YuvRgb.h"
+#include "convert/YuvRgb.h"
 
 extern "C" {
 #include <libavutil/pixfmt.h>
@@ -40,12 +40,12 @@ void yuvToRgbReference(const color::YuvPlanes& in, YuvMatrix matrix, bool fullRa
   }
 }
 
-void rgbToNv12Reference(const uint8_t* rgb, int64_t rgbPitch, int width, int height,
-                        YuvMatrix matrix, bool fullRange, const color::Nv12Image& out) {
+void rgbToNv12Reference(const color::RgbSource& in, int width, int height, YuvMatrix matrix,
+                        bool fullRange, const color::Nv12Image& out) {
   const RgbToYuv& c = color::kRgbToYuv[color::tableIndex(matrix, fullRange)];
   for (int by = 0; by < (height + 1) / 2; ++by) {
     for (int bx = 0; bx < (width + 1) / 2; ++bx) {
-      color::convertBlock(rgb, rgbPitch, width, height, c, out, bx, by);
+      color::convertBlock(in, width, height, c, out, bx, by);
     }
   }
 }

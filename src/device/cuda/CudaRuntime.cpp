@@ -1,4 +1,4 @@
-#include "CudaDevice.h"
+#include "device/cuda/CudaRuntime.h"
 
 #include <cuda_runtime_api.h>
 
@@ -37,6 +37,11 @@ int copyDeviceToHost(void* dst, const void* src, size_t bytes) {
 int copy2D(void* dst, size_t dstPitch, const void* src, size_t srcPitch, size_t widthBytes,
            size_t rows) {
   return cudaMemcpy2D(dst, dstPitch, src, srcPitch, widthBytes, rows, cudaMemcpyDeviceToDevice);
+}
+
+int copy2DToHost(void* dst, size_t dstPitch, const void* src, size_t srcPitch, size_t widthBytes,
+                 size_t rows) {
+  return cudaMemcpy2D(dst, dstPitch, src, srcPitch, widthBytes, rows, cudaMemcpyDeviceToHost);
 }
 
 int synchronize() { return cudaStreamSynchronize(cudaStreamLegacy); }

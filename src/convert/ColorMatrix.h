@@ -138,20 +138,6 @@ CODECFLOW_HOST_DEVICE uint8_t toByte(float x) {
   return static_cast<uint8_t>(static_cast<int>(clamp255(x) + 0.5f));
 }
 
-// Y of one RGB pixel (0..255 scale), rounded.
-CODECFLOW_HOST_DEVICE uint8_t lumaOf(const RgbToYuv& c, float r, float g, float b) {
-  float y = (c.yR * r + c.yG * g + c.yB * b) * (c.yScale / 255.0f) + c.yOffset;
-  return toByte(y);
-}
-
-// Cb, Cr of the mean RGB of a block (0..255 scale), rounded.
-CODECFLOW_HOST_DEVICE void chromaOf(const RgbToYuv& c, float r, float g, float b, uint8_t& u,
-                                    uint8_t& v) {
-  float s = c.cScale / 255.0f;
-  u = toByte((c.uR * r + c.uG * g + c.uB * b) * s + 128.0f);
-  v = toByte((c.vR * r + c.vG * g + c.vB * b) * s + 128.0f);
-}
-
 // Two-plane 4:2:0 YUV (NV12, or P010/P016 with 16-bit words whose high
 // bits hold the sample). Pitches are in bytes.
 struct YuvPlanes {
@@ -234,20 +220,41 @@ CODECFLOW_HOST_DEVICE void convertPixel(const YuvPlanes& in, const YuvToRgb& c,
   }
 }
 
-// Packed uint8 RGB in, NV12 out (pitches in bytes).
+// uint8 RGB in: sample c of pixel (x, y) at
+// data[y * rowPitch + x * pixelStride + c * channelStride] (packed RGB:
+// pixelStride 3, channelStride 1; planes: pixelStride 1, channelStride the
+// plane size).
+struct RgbSource {
+  const uint8_t* data = nullptr;
+  int64_t rowPitch = 0;
+  int64_t pixelStride = 3;
+  int64_t channelStride = 1;
+};
+
+// Two-plane 4:2:0 out: NV12 (bytes), or P010 (tenBit: 16-bit words, the
+// 10-bit sample in the high bits). Pitches are in bytes.
 struct Nv12Image {
   uint8_t* y = nullptr;
   int64_t yPitch = 0;
   uint8_t* uv = nullptr;
   int64_t uvPitch = 0;
+  bool tenBit = false;
 };
+
+// Round half up to an integer in 0..1023, shifted into P010's high bits.
+CODECFLOW_HOST_DEVICE uint16_t toP010(float x8) {
+  float x = x8 * 4.0f;
+  x = x < 0.0f ? 0.0f : (x > 1023.0f ? 1023.0f : x);
+  return static_cast<uint16_t>(static_cast<int>(x + 0.5f) << 6);
+}
 
 // Converts the 2x2 block whose top-left pixel is (2 bx, 2 by): four Y
 // samples and one Cb/Cr pair from the block's mean colour (blocks cut by
-// an odd edge average the pixels they have).
-CODECFLOW_HOST_DEVICE void convertBlock(const uint8_t* rgb, int64_t rgbPitch, int width,
-                                        int height, const RgbToYuv& c, const Nv12Image& out,
-                                        int bx, int by) {
+// an odd edge average the pixels they have). P010 keeps two more bits of
+// the same values (8-bit scale times 4).
+CODECFLOW_HOST_DEVICE void convertBlock(const RgbSource& in, int width, int height,
+                                        const RgbToYuv& c, const Nv12Image& out, int bx,
+                                        int by) {
   float sr = 0.0f, sg = 0.0f, sb = 0.0f;
   int count = 0;
   for (int dy = 0; dy < 2; ++dy) {
@@ -260,9 +267,14 @@ CODECFLOW_HOST_DEVICE void convertBlock(const uint8_t* rgb, int64_t rgbPitch, in
       if (x >= width) {
         break;
       }
-      const uint8_t* p = rgb + y * rgbPitch + 3 * x;
-      float r = p[0], g = p[1], b = p[2];
-      out.y[y * out.yPitch + x] = lumaOf(c, r, g, b);
+      const uint8_t* p = in.data + y * in.rowPitch + x * in.pixelStride;
+      float r = p[0], g = p[in.channelStride], b = p[2 * in.channelStride];
+      float luma = (c.yR * r + c.yG * g + c.yB * b) * (c.yScale / 255.0f) + c.yOffset;
+      if (out.tenBit) {
+        reinterpret_cast<uint16_t*>(out.y + y * out.yPitch)[x] = toP010(luma);
+      } else {
+        out.y[y * out.yPitch + x] = toByte(luma);
+      }
       sr += r;
       sg += g;
       sb += b;
@@ -270,10 +282,18 @@ CODECFLOW_HOST_DEVICE void convertBlock(const uint8_t* rgb, int64_t rgbPitch, in
     }
   }
   float inv = 1.0f / static_cast<float>(count);
-  uint8_t u, v;
-  chromaOf(c, sr * inv, sg * inv, sb * inv, u, v);
-  out.uv[by * out.uvPitch + 2 * bx] = u;
-  out.uv[by * out.uvPitch + 2 * bx + 1] = v;
+  float r = sr * inv, g = sg * inv, b = sb * inv;
+  float s = c.cScale / 255.0f;
+  float u = (c.uR * r + c.uG * g + c.uB * b) * s + 128.0f;
+  float v = (c.vR * r + c.vG * g + c.vB * b) * s + 128.0f;
+  if (out.tenBit) {
+    auto* row = reinterpret_cast<uint16_t*>(out.uv + by * out.uvPitch);
+    row[2 * bx] = toP010(u);
+    row[2 * bx + 1] = toP010(v);
+  } else {
+    out.uv[by * out.uvPitch + 2 * bx] = toByte(u);
+    out.uv[by * out.uvPitch + 2 * bx + 1] = toByte(v);
+  }
 }
 
 }  // namespace color

@@ -1,0 +1,68 @@
+// FFmpeg hwaccel code generic over AVHWDeviceType (the pattern of FFmpeg's
+// doc/examples/hw_decode.c): a backend for CUDA, VAAPI, Vulkan, ... names
+// its device type and gets device contexts, decoder openers, downloads and
+// frame pools from here.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "device/CodecOpener.h"
+#include "ffmpeg/FFmpeg.h"
+
+extern "C" {
+#include <libavutil/hwcontext.h>
+}
+
+namespace codecflow {
+
+// FFmpeg's device context of `type` for device `index` (a number, as
+// av_hwdevice_ctx_create takes it), with `options` (key=value pairs given to
+// it). Throws Runtime with FFmpeg's reason (e.g. "Cannot load libcuda.so.1").
+UniqueAVBufferRef openHwDevice(
+    AVHWDeviceType type, int index,
+    const std::vector<std::pair<std::string, std::string>>& options = {});
+
+// The pixel format of `codec`'s (a decoder's or an encoder's) hardware
+// frames for `type`, or AV_PIX_FMT_NONE when it has no configuration with
+// `method` (AV_CODEC_HW_CONFIG_METHOD_*).
+AVPixelFormat hwPixelFormat(const AVCodec* codec, AVHWDeviceType type, int method);
+
+// Contexts kept for reuse by a hardware opener (the NVDEC cache).
+class DecoderContextCache {
+ public:
+  virtual ~DecoderContextCache() = default;
+  virtual UniqueAVCodecContext take(const std::string& key) = 0;
+  virtual void put(const std::string& key, UniqueAVCodecContext codec) = 0;
+};
+
+// Opens decoders on a hardware device: attaches `device` (a device context,
+// of any type) to new contexts and picks its frames in get_format, falling
+// back to software frames when the hwaccel refuses the stream (then FFmpeg
+// decodes on the CPU and the sink reports it). `cache`, when given, keeps
+// released contexts by a key of everything that shapes the decoder.
+std::shared_ptr<CodecOpener> makeHwCodecOpener(int deviceIndex,
+                                               AVBufferRef* device,
+                                               DecoderContextCache* cache);
+
+// Opens plain software decoders; `reason`, when not empty, says why a
+// hardware device asked for is not used (no hwaccel for the codec).
+std::shared_ptr<CodecOpener> makeSoftwareCodecOpener(std::string reason = {});
+
+// Whether `frame` lives in hardware memory (any device type), and its
+// device type (AV_HWDEVICE_TYPE_NONE for software frames).
+AVHWDeviceType frameDeviceType(const AVFrame* frame);
+
+// Copies a hardware frame to `out` (software frame, its properties too).
+// Throws Runtime with FFmpeg's reason.
+void downloadFrame(const AVFrame* frame, AVFrame* out);
+
+// A pool of hardware frames of `type` on `device`: `swFormat` samples,
+// width x height, for an encoder's hw_frames_ctx. Throws Runtime.
+UniqueAVBufferRef makeHwFramesContext(AVBufferRef* device, AVPixelFormat hwFormat,
+                                      AVPixelFormat swFormat, int width, int height,
+                                      int poolSize);
+
+}  // namespace codecflow

@@ -1,0 +1,174 @@
+#include "device/cpu/CpuBackend.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "ColorConverter.h"
+#include "FramePipeline.h"
+#include "codecflow/Error.h"
+#include "device/HwAccel.h"
+
+extern "C" {
+#include <libavutil/opt.h>
+#include <libavutil/pixdesc.h>
+}
+
+namespace codecflow {
+
+namespace {
+
+class CpuFrameSink final : public FrameSink {
+ public:
+  explicit CpuFrameSink(const SinkSpec& spec)
+      : converter_(spec.numThreads),
+        pipeline_(spec.width, spec.height, spec.rotation, spec.transforms, spec.floatOutput) {}
+
+  int outputHeight() const override { return pipeline_.outputHeight(); }
+  int outputWidth() const override { return pipeline_.outputWidth(); }
+  Tensor allocate(int64_t count) override { return pipeline_.allocate(count); }
+  void write(const AVFrame* frame, uint8_t* slot) override {
+    pipeline_.write(frame, converter_, slot);
+  }
+  void copySlot(uint8_t* dst, const uint8_t* src, int64_t bytes) override {
+    std::memcpy(dst, src, static_cast<size_t>(bytes));
+  }
+
+ private:
+  ColorConverter converter_;
+  FramePipeline pipeline_;
+};
+
+class CpuEncoderInput final : public EncoderInput {
+ public:
+  explicit CpuEncoderInput(const AVCodecContext* context)
+      : width_(context->width), height_(context->height), format_(context->pix_fmt) {}
+
+  void convert(const Tensor& frames, FrameLayout layout, int64_t i,
+               UniqueAVFrame& frame) override;
+
+ private:
+  UniqueSwsContext makeScaler(AVPixelFormat srcFormat) const;
+
+  int width_;
+  int height_;
+  AVPixelFormat format_;
+  UniqueSwsContext scaler_;
+  AVPixelFormat scalerSource_ = AV_PIX_FMT_NONE;
+};
+
+UniqueSwsContext CpuEncoderInput::makeScaler(AVPixelFormat srcFormat) const {
+  UniqueSwsContext scaler(sws_alloc_context());
+  if (scaler) {
+    SwsContext* s = scaler.get();
+    av_opt_set_int(s, "srcw", width_, 0);
+    av_opt_set_int(s, "srch", height_, 0);
+    av_opt_set_int(s, "src_format", srcFormat, 0);
+    av_opt_set_int(s, "dstw", width_, 0);
+    av_opt_set_int(s, "dsth", height_, 0);
+    av_opt_set_int(s, "dst_format", format_, 0);
+    // What the ffmpeg CLI's scale filter uses: bicubic, and slice threads
+    // on every core.
+    av_opt_set_int(s, "sws_flags", SWS_BICUBIC, 0);
+    av_opt_set_int(s, "threads", 0, 0);
+    if (sws_init_context(s, nullptr, nullptr) < 0) {
+      scaler.reset();
+    }
+  }
+  if (!scaler) {
+    fail(ErrorKind::Unsupported,
+         std::string("cannot convert RGB to ") + av_get_pix_fmt_name(format_));
+  }
+  return scaler;
+}
+
+void CpuEncoderInput::convert(const Tensor& frames, FrameLayout layout, int64_t i,
+                              UniqueAVFrame& frame) {
+  if (!frame || !av_frame_is_writable(frame.get()) || frame->format != format_) {
+    frame = allocFrame();
+    frame->format = format_;
+    frame->width = width_;
+    frame->height = height_;
+    int rc = av_frame_get_buffer(frame.get(), 0);
+    if (rc < 0) {
+      failFFmpeg(ErrorKind::Runtime, "could not allocate a video frame", rc);
+    }
+  }
+  bool nchw = layout == FrameLayout::NCHW;
+  const auto& s = frames.strides();
+  int64_t cStride = layout == FrameLayout::NV12 ? 0 : s[nchw ? 1 : 3];
+  int64_t hStride = layout == FrameLayout::NV12 ? s[1] : s[nchw ? 2 : 1];
+  const uint8_t* base = frames.dataAs<const uint8_t>() + i * s[0];
+  const uint8_t* planes[4] = {nullptr, nullptr, nullptr, nullptr};
+  int linesizes[4] = {0, 0, 0, 0};
+  AVPixelFormat srcFormat;
+  if (layout == FrameLayout::NV12) {
+    int64_t rowStride = s[1];
+    srcFormat = AV_PIX_FMT_NV12;
+    planes[0] = base;
+    planes[1] = base + rowStride * height_;
+    linesizes[0] = linesizes[1] = static_cast<int>(rowStride);
+  } else if (cStride == 1) {
+    srcFormat = AV_PIX_FMT_RGB24;
+    planes[0] = base;
+    linesizes[0] = static_cast<int>(hStride);
+  } else {
+    // Planar RGB is swscale's GBRP, planes in G, B, R order.
+    srcFormat = AV_PIX_FMT_GBRP;
+    planes[0] = base + cStride;
+    planes[1] = base + 2 * cStride;
+    planes[2] = base;
+    linesizes[0] = linesizes[1] = linesizes[2] = static_cast<int>(hStride);
+  }
+  if (!scaler_ || scalerSource_ != srcFormat) {
+    scaler_ = makeScaler(srcFormat);
+    scalerSource_ = srcFormat;
+  }
+  // The tensor's pixels, wrapped (not copied) in a frame for
+  // sws_scale_frame, which wants reference-counted buffers.
+  UniqueAVFrame source = allocFrame();
+  source->format = srcFormat;
+  source->width = width_;
+  source->height = height_;
+  for (int p = 0; p < 4; ++p) {
+    source->data[p] = const_cast<uint8_t*>(planes[p]);
+    source->linesize[p] = linesizes[p];
+  }
+  source->buf[0] = av_buffer_create(
+      const_cast<uint8_t*>(base),
+      static_cast<int>(std::min<int64_t>(
+          hStride * height_ * (layout == FrameLayout::NV12 ? 3 : 2) / 2, INT32_MAX)),
+      [](void*, uint8_t*) {}, nullptr, AV_BUFFER_FLAG_READONLY);
+  if (source->buf[0] == nullptr) {
+    throw std::bad_alloc();
+  }
+  int rc = sws_scale_frame(scaler_.get(), frame.get(), source.get());
+  if (rc < 0) {
+    failFFmpeg(ErrorKind::Runtime, "could not convert the frames to the encoder's format", rc);
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<FrameSink> makeCpuFrameSink(const SinkSpec& spec) {
+  return std::make_unique<CpuFrameSink>(spec);
+}
+
+std::unique_ptr<EncoderInput> makeCpuEncoderInput(const AVCodecContext* context) {
+  return std::make_unique<CpuEncoderInput>(context);
+}
+
+void CpuBackend::checkDevice(int) const {}
+
+std::shared_ptr<CodecOpener> CpuBackend::decoderOpener(int, const AVStream*) {
+  return makeSoftwareCodecOpener();
+}
+
+std::unique_ptr<FrameSink> CpuBackend::makeSink(const SinkSpec& spec) {
+  return makeCpuFrameSink(spec);
+}
+
+std::unique_ptr<EncoderInput> CpuBackend::encoderInput(int, AVCodecContext* context) {
+  return makeCpuEncoderInput(context);
+}
+
+}  // namespace codecflow

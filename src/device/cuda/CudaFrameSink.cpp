@@ -1,0 +1,118 @@
+#include "device/cuda/CudaFrameSink.h"
+
+#include <cmath>
+
+#include "codecflow/Cuda.h"
+#include "codecflow/Error.h"
+#include "convert/YuvRgb.h"
+#include "device/HwAccel.h"
+#include "device/cpu/CpuBackend.h"
+#include "device/cuda/ColorKernels.h"
+#include "device/cuda/CudaRuntime.h"
+#include "device/cuda/DeviceGuard.h"
+
+extern "C" {
+#include <libavutil/hwcontext.h>
+#include <libavutil/pixdesc.h>
+}
+
+namespace codecflow {
+
+CudaFrameSink::CudaFrameSink(const SinkSpec& spec)
+    : device_(spec.device.index),
+      direct_(spec.transforms.empty() &&
+              (!spec.rotation || std::lround(*spec.rotation) % 360 == 0)),
+      floatOutput_(spec.floatOutput),
+      cpu_(makeCpuFrameSink(spec)),
+      downloaded_(allocFrame()) {}
+
+CudaFrameSink::~CudaFrameSink() = default;
+
+bool CudaFrameSink::takesHardwareFrames(AVHWDeviceType type) const {
+  return type == AV_HWDEVICE_TYPE_CUDA;
+}
+
+void CudaFrameSink::check(int rc, const char* what) const {
+  if (rc != 0) {
+    fail(ErrorKind::Runtime, std::string(what) + " on cuda:" + std::to_string(device_) +
+                                 " failed: " + cuda::errorText(rc));
+  }
+}
+
+Tensor CudaFrameSink::allocate(int64_t count) {
+  cuda::DeviceGuard guard(device_);
+  std::vector<int64_t> shape{count, outputHeight(), outputWidth(), 3};
+  DType dtype = floatOutput_ ? DType::Float32 : DType::UInt8;
+  size_t bytes = static_cast<size_t>(count * outputHeight() * outputWidth() * 3 * dtypeSize(dtype));
+  void* data = nullptr;
+  check(cuda::allocate(&data, bytes > 0 ? bytes : 1), "allocating the output batch");
+  std::shared_ptr<void> owner(data, [](void* p) { cuda::release(p); });
+  return Tensor::fromBlob(data, std::move(shape), {}, dtype, Device::cuda(device_),
+                          std::move(owner));
+}
+
+void CudaFrameSink::write(const AVFrame* frame, uint8_t* slot) {
+  cuda::DeviceGuard guard(device_);
+  if (frame->format != AV_PIX_FMT_CUDA) {
+    // Decoded in software: converted on the CPU and uploaded.
+    writeThroughCpu(frame, slot);
+    return;
+  }
+  const auto* frames = reinterpret_cast<const AVHWFramesContext*>(frame->hw_frames_ctx->data);
+  AVPixelFormat layout = frames->sw_format;
+  bool supported =
+      layout == AV_PIX_FMT_NV12 || layout == AV_PIX_FMT_P010 || layout == AV_PIX_FMT_P016;
+  if (!direct_ || !supported) {
+    // Rotation, transforms and 4:4:4 layouts run on the CPU sink.
+    downloadFrame(frame, downloaded_.get());
+    writeThroughCpu(downloaded_.get(), slot);
+    av_frame_unref(downloaded_.get());
+    return;
+  }
+  if (frame->width != outputWidth() || frame->height != outputHeight()) {
+    fail(ErrorKind::InvalidData, "frame size changed mid-stream from " +
+                                     std::to_string(outputWidth()) + "x" +
+                                     std::to_string(outputHeight()) + " to " +
+                                     std::to_string(frame->width) + "x" +
+                                     std::to_string(frame->height));
+  }
+  color::YuvPlanes planes;
+  planes.y = frame->data[0];
+  planes.yPitch = frame->linesize[0];
+  planes.uv = frame->data[1];
+  planes.uvPitch = frame->linesize[1];
+  planes.width = frame->width;
+  planes.height = frame->height;
+  planes.sixteenBit = layout != AV_PIX_FMT_NV12;
+  bool full = frame->color_range == AVCOL_RANGE_JPEG;
+  YuvMatrix matrix = matrixForColorSpace(frame->colorspace);
+  color::RgbImage out;
+  out.data = slot;
+  out.pitch = static_cast<int64_t>(frame->width) * 3 * (floatOutput_ ? 4 : 1);
+  out.isFloat = floatOutput_;
+  check(cuda::launchYuvToRgb(planes, color::kYuvToRgb[color::tableIndex(matrix, full)], out,
+                             nullptr),
+        "the colour conversion kernel");
+}
+
+void CudaFrameSink::writeThroughCpu(const AVFrame* frame, uint8_t* slot) {
+  if (!staging_.defined()) {
+    staging_ = cpu_->allocate(1);
+  }
+  cpu_->write(frame, static_cast<uint8_t*>(staging_.data()));
+  // Pageable memory: the copy has finished when the call returns.
+  check(cuda::copyHostToDevice(slot, staging_.data(), static_cast<size_t>(staging_.nbytes())),
+        "uploading a frame");
+}
+
+void CudaFrameSink::copySlot(uint8_t* dst, const uint8_t* src, int64_t bytes) {
+  cuda::DeviceGuard guard(device_);
+  check(cuda::copyDeviceToDevice(dst, src, static_cast<size_t>(bytes)), "copying a frame");
+}
+
+void CudaFrameSink::finish() {
+  cuda::DeviceGuard guard(device_);
+  check(cuda::synchronize(), "finishing a batch");
+}
+
+}  // namespace codecflow
