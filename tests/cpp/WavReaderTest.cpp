@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "MediaPath.h"
-#include "WavReader.h"
+#include "wav/WavReader.h"
 #include "codecflow/Error.h"
 #include "codecflow/WavDecoder.h"
 

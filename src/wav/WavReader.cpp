@@ -1,0 +1,484 @@
+#include "wav/WavReader.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "codecflow/Error.h"
+
+namespace codecflow {
+
+namespace {
+
+constexpr uint16_t kTagPcm = 0x0001;
+constexpr uint16_t kTagFloat = 0x0003;
+constexpr uint16_t kTagExtensible = 0xFFFE;
+// Bytes 2-15 of the KSDATAFORMAT_SUBTYPE_* GUIDs; bytes 0-1 hold the tag.
+constexpr uint8_t kSubtypeSuffix[14] = {0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80,
+                                        0x00, 0x00, 0xAA, 0x00, 0x38, 0x9B, 0x71};
+constexpr int64_t kChunkBytes = 1 << 20;
+
+uint16_t le16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | (p[1] << 8)); }
+uint32_t le32(const uint8_t* p) {
+  return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) |
+         (static_cast<uint32_t>(p[2]) << 16) | (static_cast<uint32_t>(p[3]) << 24);
+}
+uint64_t le64(const uint8_t* p) {
+  return static_cast<uint64_t>(le32(p)) | (static_cast<uint64_t>(le32(p + 4)) << 32);
+}
+
+const char* compressedName(uint16_t tag) {
+  switch (tag) {
+    case 0x0002:
+      return "Microsoft ADPCM";
+    case 0x0006:
+      return "A-law";
+    case 0x0007:
+      return "mu-law";
+    case 0x0011:
+      return "IMA ADPCM";
+    case 0x0031:
+      return "GSM 6.10";
+    case 0x0050:
+      return "MPEG audio";
+    case 0x0055:
+      return "MP3";
+    case 0x00FF:
+    case 0x1610:
+      return "AAC";
+    default:
+      return "an unsupported encoding";
+  }
+}
+
+// Sample converters: each equals the conversion swresample applies to the
+// sample format FFmpeg's PCM decoder produces for it (so that the output is
+// bit for bit AudioDecoder's).
+struct LoadU8 {
+  static constexpr int bytes = 1;
+  float operator()(const uint8_t* p) const {
+    return static_cast<float>(static_cast<int>(p[0]) - 0x80) * (1.0f / 128);
+  }
+};
+struct LoadS16 {
+  static constexpr int bytes = 2;
+  float operator()(const uint8_t* p) const {
+    return static_cast<float>(static_cast<int16_t>(le16(p))) * (1.0f / (1 << 15));
+  }
+};
+struct LoadS24 {
+  static constexpr int bytes = 3;
+  // FFmpeg decodes 24-bit PCM to the top bits of an int32.
+  float operator()(const uint8_t* p) const {
+    uint32_t v = (static_cast<uint32_t>(p[0]) << 8) | (static_cast<uint32_t>(p[1]) << 16) |
+                 (static_cast<uint32_t>(p[2]) << 24);
+    return static_cast<float>(static_cast<int32_t>(v)) * (1.0f / 2147483648.0f);
+  }
+};
+struct LoadS32 {
+  static constexpr int bytes = 4;
+  float operator()(const uint8_t* p) const {
+    return static_cast<float>(static_cast<int32_t>(le32(p))) * (1.0f / 2147483648.0f);
+  }
+};
+struct LoadS64 {
+  static constexpr int bytes = 8;
+  float operator()(const uint8_t* p) const {
+    return static_cast<float>(static_cast<int64_t>(le64(p))) * (1.0f / 9223372036854775808.0f);
+  }
+};
+struct LoadF32 {
+  static constexpr int bytes = 4;
+  float operator()(const uint8_t* p) const { return std::bit_cast<float>(le32(p)); }
+};
+struct LoadF64 {
+  static constexpr int bytes = 8;
+  float operator()(const uint8_t* p) const {
+    return static_cast<float>(std::bit_cast<double>(le64(p)));
+  }
+};
+
+template <typename Load>
+void deinterleave(const uint8_t* in, int64_t count, int channels, float* const* out) {
+  Load load;
+  const int64_t step = static_cast<int64_t>(Load::bytes) * channels;
+  for (int c = 0; c < channels; ++c) {
+    const uint8_t* p = in + static_cast<int64_t>(c) * Load::bytes;
+    float* dst = out[c];
+    for (int64_t i = 0; i < count; ++i, p += step) {
+      dst[i] = load(p);
+    }
+  }
+}
+
+void convert(WavSampleType type, const uint8_t* in, int64_t count, int channels,
+             float* const* out) {
+  switch (type) {
+    case WavSampleType::UInt8:
+      return deinterleave<LoadU8>(in, count, channels, out);
+    case WavSampleType::Int16:
+      return deinterleave<LoadS16>(in, count, channels, out);
+    case WavSampleType::Int24:
+      return deinterleave<LoadS24>(in, count, channels, out);
+    case WavSampleType::Int32:
+      return deinterleave<LoadS32>(in, count, channels, out);
+    case WavSampleType::Int64:
+      return deinterleave<LoadS64>(in, count, channels, out);
+    case WavSampleType::Float32:
+      return deinterleave<LoadF32>(in, count, channels, out);
+    case WavSampleType::Float64:
+      return deinterleave<LoadF64>(in, count, channels, out);
+  }
+}
+
+int bytesOf(WavSampleType type) {
+  switch (type) {
+    case WavSampleType::UInt8:
+      return 1;
+    case WavSampleType::Int16:
+      return 2;
+    case WavSampleType::Int24:
+      return 3;
+    case WavSampleType::Int32:
+    case WavSampleType::Float32:
+      return 4;
+    case WavSampleType::Int64:
+    case WavSampleType::Float64:
+      return 8;
+  }
+  return 0;
+}
+
+// Reads a local file with pread: no buffering of its own, since every read
+// is a large block of samples.
+class FileStream : public ByteStream {
+ public:
+  FileStream(int fd, int64_t size) : fd_(fd), size_(size) {}
+  ~FileStream() override { ::close(fd_); }
+
+  int64_t read(uint8_t* buffer, int64_t size) override {
+    int64_t done = 0;
+    while (done < size) {
+      ssize_t n = ::pread(fd_, buffer + done, static_cast<size_t>(size - done), position_ + done);
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n < 0) {
+        fail(ErrorKind::Io, std::string("could not read the file: ") + std::strerror(errno));
+      }
+      if (n == 0) {
+        break;
+      }
+      done += n;
+    }
+    position_ += done;
+    return done;
+  }
+
+  int64_t seek(int64_t offset, int whence) override {
+    int64_t base = whence == SEEK_CUR ? position_ : whence == SEEK_END ? size_ : 0;
+    if (base + offset < 0) {
+      fail(ErrorKind::Io, "seek to a negative position");
+    }
+    position_ = base + offset;
+    return position_;
+  }
+
+  int64_t size() override { return size_; }
+
+ private:
+  int fd_;
+  int64_t size_;
+  int64_t position_ = 0;
+};
+
+}  // namespace
+
+const char* wavCodecName(WavSampleType type) {
+  switch (type) {
+    case WavSampleType::UInt8:
+      return "pcm_u8";
+    case WavSampleType::Int16:
+      return "pcm_s16le";
+    case WavSampleType::Int24:
+      return "pcm_s24le";
+    case WavSampleType::Int32:
+      return "pcm_s32le";
+    case WavSampleType::Int64:
+      return "pcm_s64le";
+    case WavSampleType::Float32:
+      return "pcm_f32le";
+    case WavSampleType::Float64:
+      return "pcm_f64le";
+  }
+  return "";
+}
+
+const char* wavSampleFormatName(WavSampleType type) {
+  switch (type) {
+    case WavSampleType::UInt8:
+      return "u8";
+    case WavSampleType::Int16:
+      return "s16";
+    case WavSampleType::Int24:
+    case WavSampleType::Int32:
+      return "s32";
+    case WavSampleType::Int64:
+      return "s64";
+    case WavSampleType::Float32:
+      return "flt";
+    case WavSampleType::Float64:
+      return "dbl";
+  }
+  return "";
+}
+
+std::shared_ptr<ByteStream> openFileStream(const std::string& path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) {
+    fail(ErrorKind::NotFound, "no such file: '" + path + "'");
+  }
+  if (S_ISDIR(info.st_mode)) {
+    fail(ErrorKind::IsDirectory, "'" + path + "' is a directory, not a WAV file");
+  }
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    fail(errno == ENOENT ? ErrorKind::NotFound : ErrorKind::Io,
+         "could not open '" + path + "': " + std::strerror(errno));
+  }
+  return std::make_shared<FileStream>(fd, static_cast<int64_t>(info.st_size));
+}
+
+WavReader::WavReader(std::shared_ptr<ByteStream> stream, std::string description)
+    : stream_(std::move(stream)), description_(std::move(description)) {
+  parse();
+}
+
+void WavReader::malformed(const std::string& what) const {
+  fail(ErrorKind::InvalidData, "'" + description_ + "' is not a valid WAV file: " + what);
+}
+
+void WavReader::readExactly(uint8_t* buffer, int64_t size, const char* what) {
+  int64_t done = 0;
+  while (done < size) {
+    int64_t n = stream_->read(buffer + done, size - done);
+    if (n <= 0) {
+      malformed(std::string("the file ends inside ") + what + " (truncated)");
+    }
+    done += n;
+  }
+  position_ += size;
+}
+
+void WavReader::parse() {
+  uint8_t header[12];
+  stream_->seek(0, SEEK_SET);
+  position_ = 0;
+  int64_t total = stream_->size();
+  if (total == 0) {
+    malformed("it is empty");
+  }
+  readExactly(header, 12, "the RIFF header");
+  if (std::memcmp(header, "RIFX", 4) == 0) {
+    malformed("big-endian RIFX files are not supported");
+  }
+  bool rf64 = std::memcmp(header, "RF64", 4) == 0 || std::memcmp(header, "BW64", 4) == 0;
+  if ((std::memcmp(header, "RIFF", 4) != 0 && !rf64) || std::memcmp(header + 8, "WAVE", 4) != 0) {
+    malformed("it does not start with a RIFF/RF64 'WAVE' header");
+  }
+  format_.rf64 = rf64;
+  uint64_t dataSize64 = 0;
+  bool haveFormat = false;
+  bool first = true;
+  while (true) {
+    uint8_t chunk[8];
+    int64_t n = stream_->read(chunk, 8);
+    if (n < 8) {
+      malformed(haveFormat ? "it has no 'data' chunk" : "it has no 'fmt ' chunk");
+    }
+    position_ += 8;
+    uint32_t size = le32(chunk + 4);
+    if (rf64 && first && std::memcmp(chunk, "ds64", 4) != 0) {
+      malformed("an RF64 file must start with a 'ds64' chunk");
+    }
+    first = false;
+    if (std::memcmp(chunk, "ds64", 4) == 0) {
+      if (size < 24) {
+        malformed("its 'ds64' chunk is too short (" + std::to_string(size) + " bytes)");
+      }
+      checkChunkFits("ds64", size, total);
+      uint8_t body[24];
+      readExactly(body, sizeof(body), "the 'ds64' chunk");
+      skipTo(position_ + (size - sizeof(body)));
+      dataSize64 = le64(body + 8);
+    } else if (std::memcmp(chunk, "fmt ", 4) == 0) {
+      if (size < 16) {
+        malformed("its 'fmt ' chunk is too short (" + std::to_string(size) + " bytes)");
+      }
+      checkChunkFits("fmt ", size, total);
+      // Only the fields parseFormat reads (40 bytes at most) are read; the
+      // size in the header never decides an allocation.
+      uint8_t body[40] = {0};
+      uint32_t used = std::min<uint32_t>(size, sizeof(body));
+      readExactly(body, used, "the 'fmt ' chunk");
+      skipTo(position_ + (size - used));
+      parseFormat(body, used);
+      haveFormat = true;
+    } else if (std::memcmp(chunk, "data", 4) == 0) {
+      if (!haveFormat) {
+        malformed("its 'data' chunk comes before the 'fmt ' chunk");
+      }
+      format_.dataOffset = position_;
+      uint64_t bytes = size;
+      if (rf64 && size == 0xFFFFFFFFu) {
+        bytes = dataSize64;
+      }
+      // A size the file cannot hold (a truncated file, or a streaming
+      // writer's placeholder): the samples that are there, as FFmpeg does.
+      if (total >= 0) {
+        uint64_t available = static_cast<uint64_t>(std::max<int64_t>(total - position_, 0));
+        if (bytes > available || (!rf64 && (size == 0 || size == 0xFFFFFFFFu))) {
+          bytes = available;
+        }
+      }
+      format_.numSamples = static_cast<int64_t>(bytes / format_.blockAlign);
+      return;
+    } else {
+      // Any other chunk (LIST, fact, PEAK, JUNK, ...) is skipped.
+      int64_t next = position_ + size;
+      if (total >= 0 && next > total) {
+        malformed(haveFormat ? "it has no 'data' chunk" : "it has no 'fmt ' chunk");
+      }
+      stream_->seek(next, SEEK_SET);
+      position_ = next;
+    }
+    if (size & 1) {  // chunks are padded to an even size
+      stream_->seek(position_ + 1, SEEK_SET);
+      position_ += 1;
+    }
+  }
+}
+
+void WavReader::checkChunkFits(const char* id, uint32_t size, int64_t total) const {
+  if (total >= 0 && static_cast<int64_t>(size) > total - position_) {
+    malformed(std::string("the file ends inside the '") + id + "' chunk, which claims " +
+              std::to_string(size) + " bytes where " +
+              std::to_string(std::max<int64_t>(total - position_, 0)) + " follow (truncated)");
+  }
+}
+
+void WavReader::skipTo(int64_t position) {
+  if (position != position_) {
+    stream_->seek(position, SEEK_SET);
+    position_ = position;
+  }
+}
+
+void WavReader::parseFormat(const uint8_t* chunk, uint32_t size) {
+  uint16_t tag = le16(chunk);
+  format_.formatTag = tag;
+  format_.channels = le16(chunk + 2);
+  format_.sampleRate = static_cast<int>(le32(chunk + 4));
+  format_.byteRate = le32(chunk + 8);
+  format_.blockAlign = le16(chunk + 12);
+  format_.bitsPerSample = le16(chunk + 14);
+  if (tag == kTagExtensible) {
+    uint16_t extra = size >= 18 ? le16(chunk + 16) : 0;
+    if (size < 40 || extra < 22) {
+      malformed("its WAVE_FORMAT_EXTENSIBLE 'fmt ' chunk is too short (" + std::to_string(size) +
+                " bytes)");
+    }
+    format_.channelMask = le32(chunk + 20);
+    const uint8_t* guid = chunk + 24;
+    if (std::memcmp(guid + 2, kSubtypeSuffix, sizeof(kSubtypeSuffix)) != 0) {
+      malformed("its WAVE_FORMAT_EXTENSIBLE sub-format is not a standard one; "
+                "WavDecoder reads PCM and IEEE float only");
+    }
+    tag = le16(guid);
+  }
+  if (tag != kTagPcm && tag != kTagFloat) {
+    char hex[8];
+    std::snprintf(hex, sizeof(hex), "0x%04X", tag);
+    malformed(std::string("it is compressed (format tag ") + hex + ", " + compressedName(tag) +
+              "); WavDecoder reads PCM and IEEE float only, AudioDecoder decodes the rest");
+  }
+  int bits = format_.bitsPerSample;
+  bool known = true;
+  if (tag == kTagFloat) {
+    known = bits == 32 || bits == 64;
+    format_.type = bits == 64 ? WavSampleType::Float64 : WavSampleType::Float32;
+  } else {
+    // Integer samples are stored in whole bytes (e.g. 20-bit ones in 3).
+    switch ((bits + 7) / 8) {
+      case 1:
+        format_.type = WavSampleType::UInt8;
+        break;
+      case 2:
+        format_.type = WavSampleType::Int16;
+        break;
+      case 3:
+        format_.type = WavSampleType::Int24;
+        break;
+      case 4:
+        format_.type = WavSampleType::Int32;
+        break;
+      case 8:
+        format_.type = WavSampleType::Int64;
+        break;
+      default:
+        known = false;
+    }
+  }
+  if (!known || bits <= 0) {
+    malformed(std::to_string(bits) + "-bit " + (tag == kTagFloat ? "float" : "integer") +
+              " samples are not supported (integers: 8, 16, 24, 32 or 64 bits; floats: 32 or "
+              "64 bits)");
+  }
+  if (format_.channels <= 0) {
+    malformed("it has 0 channels");
+  }
+  if (format_.sampleRate <= 0) {
+    malformed("its sample rate is " + std::to_string(le32(chunk + 4)));
+  }
+  int expected = bytesOf(format_.type) * format_.channels;
+  if (format_.blockAlign != expected) {
+    malformed("its block align is " + std::to_string(format_.blockAlign) + " bytes, but " +
+              std::to_string(format_.channels) + " channels of " + std::to_string(bits) +
+              "-bit samples take " + std::to_string(expected));
+  }
+}
+
+void WavReader::read(int64_t first, int64_t count, SampleBuffer& out) {
+  count = std::clamp<int64_t>(std::min(count, format_.numSamples - first), 0, INT64_MAX);
+  if (count == 0) {
+    return;
+  }
+  const int channels = format_.channels;
+  const int64_t block = format_.blockAlign;
+  out.reserve(out.size() + count);
+  int64_t perChunk = std::max<int64_t>(1, kChunkBytes / block);
+  std::vector<uint8_t> buffer(static_cast<size_t>(std::min(perChunk, count) * block));
+  int64_t offset = format_.dataOffset + first * block;
+  stream_->seek(offset, SEEK_SET);
+  position_ = offset;
+  std::vector<float*> planes(static_cast<size_t>(channels));
+  for (int64_t done = 0; done < count;) {
+    int64_t n = std::min(perChunk, count - done);
+    readExactly(buffer.data(), n * block, "the samples");
+    for (int c = 0; c < channels; ++c) {
+      planes[c] = out.end(c) + done;
+    }
+    convert(format_.type, buffer.data(), n, channels, planes.data());
+    done += n;
+  }
+  out.grow(count);
+}
+
+}  // namespace codecflow
