@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "decode/SampleRange.h"
+#include "io/FileStream.h"
 #include "wav/WavReader.h"
 #include "codecflow/Error.h"
 

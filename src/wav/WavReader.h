@@ -59,7 +59,4 @@ class WavReader {
   int64_t position_ = 0;
 };
 
-// A ByteStream over a local file.
-std::shared_ptr<ByteStream> openFileStream(const std::string& path);
-
 }  // namespace codecflow

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "MediaPath.h"
+#include "io/FileStream.h"
 #include "wav/WavReader.h"
 #include "codecflow/Error.h"
 #include "codecflow/WavDecoder.h"
