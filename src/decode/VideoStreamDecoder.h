@@ -1,14 +1,15 @@
-// The send/receive state machine of one video stream's decoder, with a
-// one-frame lookahead so that "the frame shown at t" can be answered
-// without losing the frame after it. Damaged packets follow the rule of
-// audio (Note [Damaged packets] in AudioStreamDecoder.h): InvalidData in
-// the middle of the stream, skipped right after a seek and at the end of a
-// file cut short.
+// One video stream's decoder over the packet -> frame loop of
+// PacketDecoder.h, with a one-frame lookahead so that "the frame shown at t"
+// can be answered without losing the frame after it. Damaged packets follow
+// Note [Damaged packets] there: InvalidData in the middle of the stream,
+// skipped right after a seek and at the end of a file cut short. Frames'
+// times: PtsRule::BestEffortFirst, numbered where they have none.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 
+#include "decode/PacketDecoder.h"
 #include "demux/Demuxer.h"
 #include "ffmpeg/FFmpeg.h"
 
@@ -36,7 +37,7 @@ class VideoStreamDecoder {
                      const FfmpegOptions& codecOptions = {});
   ~VideoStreamDecoder();
 
-  AVCodecContext* codec() const { return codec_.get(); }
+  AVCodecContext* codec() const { return loop_.codec(); }
 
   // Drops all decoder state and moves the demuxer so that decoding resumes
   // at a key frame at or before `timestamp`.
@@ -84,23 +85,15 @@ class VideoStreamDecoder {
   bool advance();
 
  private:
-  bool receive(AVFrame* frame);
   int64_t ptsOf(const AVFrame* frame);
-  // The next packet of this stream into packet_; false at the end.
-  bool readPacket();
-  // Returns when a packet FFmpeg rejected may be skipped, throws otherwise.
-  void onDamagedPacket(int averror);
+  // Sets the context's skip_frame for the packet about to be sent.
+  void chooseDiscard(AVCodecContext* codec, const AVPacket* packet) const;
 
   Demuxer& demuxer_;
   int streamIndex_;
   int numThreads_;
   std::shared_ptr<CodecOpener> opener_;
-  UniqueAVCodecContext codec_;
-  UniqueAVPacket packet_;
-  UniqueAVPacket ahead_;  // read ahead by onDamagedPacket()
-  bool hasAhead_ = false;
-  bool afterSeek_ = false;  // no frame decoded since the last seek
-  int64_t lastPts_ = AV_NOPTS_VALUE;  // of the last packet sent
+  PacketDecoder loop_;
   UniqueAVFrame current_;
   UniqueAVFrame pending_;
   bool hasCurrent_ = false;
@@ -112,8 +105,6 @@ class VideoStreamDecoder {
   int64_t framesOut_ = 0;  // frames received since the last seek
   AVDiscard baseDiscard_ = AVDISCARD_DEFAULT;  // the skip_frame the context opened with
   bool keyFramesOnly_ = false;
-  bool sentEof_ = false;
-  bool decoderEof_ = false;
 };
 
 }  // namespace codecflow
