@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "codecflow/Error.h"
+#include "convert/ConverterContexts.h"
 
 namespace codecflow {
 
@@ -39,13 +40,8 @@ AudioResampler::AudioResampler(const AVFrame* frame, int outRate,
   }
   inLayout_ = guessedLayout(frame->ch_layout);
   outLayout_ = guessedLayout(outLayout.nb_channels > 0 ? outLayout : inLayout_);
-  SwrContext* raw = nullptr;
-  int rc = swr_alloc_set_opts2(&raw, &outLayout_, AV_SAMPLE_FMT_FLTP, outRate_, &inLayout_,
-                               inFormat_, inRate_, 0, nullptr);
-  swr_.reset(raw);
-  if (rc >= 0) {
-    rc = swr_init(swr_.get());
-  }
+  int rc = openResampler(swr_, outLayout_, AV_SAMPLE_FMT_FLTP, outRate_, inLayout_, inFormat_,
+                         inRate_);
   if (rc < 0) {
     failFFmpeg(ErrorKind::InvalidArgument,
                "cannot convert audio of " + describeLayout(inLayout_) + " at " +

@@ -1,9 +1,9 @@
 #include "convert/ColorConverter.h"
 
 #include "codecflow/Error.h"
+#include "convert/ConverterContexts.h"
 
 extern "C" {
-#include <libavutil/opt.h>
 #include <libavutil/pixdesc.h>
 }
 
@@ -35,21 +35,8 @@ void ColorConverter::convert(const AVFrame* frame, AVPixelFormat dstFormat, int 
           frame->color_range, dstWidth,     dstHeight,     dstFormat,
           scaleFlags};
   if (!context_ || !(key == key_)) {
-    context_.reset(sws_alloc_context());
-    if (context_) {
-      SwsContext* c = context_.get();
-      av_opt_set_int(c, "srcw", frame->width, 0);
-      av_opt_set_int(c, "srch", frame->height, 0);
-      av_opt_set_int(c, "src_format", srcFormat, 0);
-      av_opt_set_int(c, "dstw", dstWidth, 0);
-      av_opt_set_int(c, "dsth", dstHeight, 0);
-      av_opt_set_int(c, "dst_format", dstFormat, 0);
-      av_opt_set_int(c, "sws_flags", scaleFlags, 0);
-      av_opt_set_int(c, "threads", threads_, 0);
-      if (sws_init_context(c, nullptr, nullptr) < 0) {
-        context_.reset();
-      }
-    }
+    context_ = openScaler({frame->width, frame->height, srcFormat, dstWidth, dstHeight, dstFormat,
+                           scaleFlags, threads_});
     if (!context_) {
       const char* name = av_get_pix_fmt_name(srcFormat);
       fail(ErrorKind::Unsupported, std::string("cannot convert pixel format ") +

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <limits>
 
+#include "convert/ConverterContexts.h"
 #include "encode/EncoderOptions.h"
 #include "codecflow/Error.h"
 #include "ffmpeg/Compat.h"
@@ -142,12 +143,10 @@ AudioStreamEncoder::AudioStreamEncoder(const AudioStreamOptions& options, const 
 
   AVChannelLayout inLayout{};
   av_channel_layout_default(&inLayout, options.numChannels);
-  SwrContext* swr = nullptr;
-  int rc = swr_alloc_set_opts2(&swr, &c->ch_layout, c->sample_fmt, c->sample_rate, &inLayout,
-                               AV_SAMPLE_FMT_FLTP, options.sampleRate, 0, nullptr);
+  int rc = openResampler(resampler_, c->ch_layout, c->sample_fmt, c->sample_rate, inLayout,
+                         AV_SAMPLE_FMT_FLTP, options.sampleRate);
   av_channel_layout_uninit(&inLayout);
-  resampler_.reset(swr);
-  if (rc < 0 || (rc = swr_init(resampler_.get())) < 0) {
+  if (rc < 0) {
     failFFmpeg(ErrorKind::InvalidArgument, "cannot convert audio of " +
                                                std::to_string(options.numChannels) +
                                                " channels to " + std::to_string(outChannels),

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "convert/ConverterContexts.h"
 #include "encode/EncoderOptions.h"
 
 extern "C" {
@@ -154,23 +155,10 @@ void quietX265(AVCodecContext* c) {
 
 UniqueSwsContext VideoStreamEncoder::makeScaler(AVPixelFormat srcFormat) const {
   const AVCodecContext* c = context_.get();
-  UniqueSwsContext scaler(sws_alloc_context());
-  if (scaler) {
-    SwsContext* s = scaler.get();
-    av_opt_set_int(s, "srcw", c->width, 0);
-    av_opt_set_int(s, "srch", c->height, 0);
-    av_opt_set_int(s, "src_format", srcFormat, 0);
-    av_opt_set_int(s, "dstw", c->width, 0);
-    av_opt_set_int(s, "dsth", c->height, 0);
-    av_opt_set_int(s, "dst_format", c->pix_fmt, 0);
-    // What the ffmpeg CLI's scale filter uses: bicubic, and slice threads
-    // on every core.
-    av_opt_set_int(s, "sws_flags", SWS_BICUBIC, 0);
-    av_opt_set_int(s, "threads", 0, 0);
-    if (sws_init_context(s, nullptr, nullptr) < 0) {
-      scaler.reset();
-    }
-  }
+  // What the ffmpeg CLI's scale filter uses: bicubic, and slice threads
+  // on every core.
+  UniqueSwsContext scaler = openScaler(
+      {c->width, c->height, srcFormat, c->width, c->height, c->pix_fmt, SWS_BICUBIC, 0});
   if (!scaler) {
     fail(ErrorKind::Unsupported, std::string("cannot convert RGB to ") +
                                      av_get_pix_fmt_name(c->pix_fmt));

@@ -114,86 +114,50 @@ void deinterleave(const uint8_t* in, int64_t count, int channels, float* const* 
   }
 }
 
-void convert(WavSampleType type, const uint8_t* in, int64_t count, int channels,
-             float* const* out) {
-  switch (type) {
-    case WavSampleType::UInt8:
-      return deinterleave<LoadU8>(in, count, channels, out);
-    case WavSampleType::Int16:
-      return deinterleave<LoadS16>(in, count, channels, out);
-    case WavSampleType::Int24:
-      return deinterleave<LoadS24>(in, count, channels, out);
-    case WavSampleType::Int32:
-      return deinterleave<LoadS32>(in, count, channels, out);
-    case WavSampleType::Int64:
-      return deinterleave<LoadS64>(in, count, channels, out);
-    case WavSampleType::Float32:
-      return deinterleave<LoadF32>(in, count, channels, out);
-    case WavSampleType::Float64:
-      return deinterleave<LoadF64>(in, count, channels, out);
-  }
-}
+using Deinterleave = void (*)(const uint8_t*, int64_t, int, float* const*);
 
-int bytesOf(WavSampleType type) {
-  switch (type) {
-    case WavSampleType::UInt8:
-      return 1;
-    case WavSampleType::Int16:
-      return 2;
-    case WavSampleType::Int24:
-      return 3;
-    case WavSampleType::Int32:
-    case WavSampleType::Float32:
-      return 4;
-    case WavSampleType::Int64:
-    case WavSampleType::Float64:
-      return 8;
-  }
-  return 0;
-}
+// Note [WAV sample types]
+// Everything codecflow knows about a WAV sample type, in one row: its size
+// in the file, FFmpeg's names for the codec and the decoded sample format
+// (the metadata AudioDecoder reports for the same file), and the converter
+// to float32. Rows are in WavSampleType's order.
+struct SampleTypeRow {
+  WavSampleType type;
+  bool isFloat;
+  int bytes;
+  const char* codec;
+  const char* sampleFormat;
+  Deinterleave deinterleave;
+};
 
+constexpr SampleTypeRow kSampleTypes[] = {
+    {WavSampleType::UInt8, false, 1, "pcm_u8", "u8", &deinterleave<LoadU8>},
+    {WavSampleType::Int16, false, 2, "pcm_s16le", "s16", &deinterleave<LoadS16>},
+    {WavSampleType::Int24, false, 3, "pcm_s24le", "s32", &deinterleave<LoadS24>},
+    {WavSampleType::Int32, false, 4, "pcm_s32le", "s32", &deinterleave<LoadS32>},
+    {WavSampleType::Int64, false, 8, "pcm_s64le", "s64", &deinterleave<LoadS64>},
+    {WavSampleType::Float32, true, 4, "pcm_f32le", "flt", &deinterleave<LoadF32>},
+    {WavSampleType::Float64, true, 8, "pcm_f64le", "dbl", &deinterleave<LoadF64>},
+};
+
+const SampleTypeRow& rowOf(WavSampleType type) { return kSampleTypes[static_cast<int>(type)]; }
+
+// The type of samples stored in `bytes` bytes, float or integer; nullptr
+// when WAV has none.
+const SampleTypeRow* rowFor(bool isFloat, int bytes) {
+  for (const SampleTypeRow& row : kSampleTypes) {
+    if (row.isFloat == isFloat && row.bytes == bytes) {
+      return &row;
+    }
+  }
+  return nullptr;
+}
 
 }  // namespace
 
-const char* wavCodecName(WavSampleType type) {
-  switch (type) {
-    case WavSampleType::UInt8:
-      return "pcm_u8";
-    case WavSampleType::Int16:
-      return "pcm_s16le";
-    case WavSampleType::Int24:
-      return "pcm_s24le";
-    case WavSampleType::Int32:
-      return "pcm_s32le";
-    case WavSampleType::Int64:
-      return "pcm_s64le";
-    case WavSampleType::Float32:
-      return "pcm_f32le";
-    case WavSampleType::Float64:
-      return "pcm_f64le";
-  }
-  return "";
-}
+const char* wavCodecName(WavSampleType type) { return rowOf(type).codec; }
 
-const char* wavSampleFormatName(WavSampleType type) {
-  switch (type) {
-    case WavSampleType::UInt8:
-      return "u8";
-    case WavSampleType::Int16:
-      return "s16";
-    case WavSampleType::Int24:
-    case WavSampleType::Int32:
-      return "s32";
-    case WavSampleType::Int64:
-      return "s64";
-    case WavSampleType::Float32:
-      return "flt";
-    case WavSampleType::Float64:
-      return "dbl";
-  }
-  return "";
-}
-
+const char* wavSampleFormatName(WavSampleType type) { return rowOf(type).sampleFormat; }
 
 WavReader::WavReader(std::shared_ptr<ByteStream> stream, std::string description)
     : stream_(std::move(stream)), description_(std::move(description)) {
@@ -349,31 +313,14 @@ void WavReader::parseFormat(const uint8_t* chunk, uint32_t size) {
               "); WavDecoder reads PCM and IEEE float only, AudioDecoder decodes the rest");
   }
   int bits = format_.bitsPerSample;
-  bool known = true;
-  if (tag == kTagFloat) {
-    known = bits == 32 || bits == 64;
-    format_.type = bits == 64 ? WavSampleType::Float64 : WavSampleType::Float32;
-  } else {
-    // Integer samples are stored in whole bytes (e.g. 20-bit ones in 3).
-    switch ((bits + 7) / 8) {
-      case 1:
-        format_.type = WavSampleType::UInt8;
-        break;
-      case 2:
-        format_.type = WavSampleType::Int16;
-        break;
-      case 3:
-        format_.type = WavSampleType::Int24;
-        break;
-      case 4:
-        format_.type = WavSampleType::Int32;
-        break;
-      case 8:
-        format_.type = WavSampleType::Int64;
-        break;
-      default:
-        known = false;
-    }
+  // Integer samples are stored in whole bytes (e.g. 20-bit ones in 3).
+  bool isFloat = tag == kTagFloat;
+  const SampleTypeRow* row =
+      isFloat ? (bits == 32 || bits == 64 ? rowFor(true, bits / 8) : nullptr)
+              : rowFor(false, (bits + 7) / 8);
+  bool known = row != nullptr;
+  if (known) {
+    format_.type = row->type;
   }
   if (!known || bits <= 0) {
     malformed(std::to_string(bits) + "-bit " + (tag == kTagFloat ? "float" : "integer") +
@@ -386,7 +333,7 @@ void WavReader::parseFormat(const uint8_t* chunk, uint32_t size) {
   if (format_.sampleRate <= 0) {
     malformed("its sample rate is " + std::to_string(le32(chunk + 4)));
   }
-  int expected = bytesOf(format_.type) * format_.channels;
+  int expected = rowOf(format_.type).bytes * format_.channels;
   if (format_.blockAlign != expected) {
     malformed("its block align is " + std::to_string(format_.blockAlign) + " bytes, but " +
               std::to_string(format_.channels) + " channels of " + std::to_string(bits) +
@@ -414,7 +361,7 @@ void WavReader::read(int64_t first, int64_t count, SampleBuffer& out) {
     for (int c = 0; c < channels; ++c) {
       planes[c] = out.end(c) + done;
     }
-    convert(format_.type, buffer.data(), n, channels, planes.data());
+    rowOf(format_.type).deinterleave(buffer.data(), n, channels, planes.data());
     done += n;
   }
   out.grow(count);
