@@ -35,12 +35,10 @@ class AudioResampler {
   // Whether `frame` has the format, rate and layout this converter was set
   // up for.
   bool accepts(const AVFrame* frame) const;
-  int inputRate() const { return inRate_; }
-  int outputChannels() const { return outLayout_.nb_channels; }
 
   // Converts samples [offset, nb_samples) of `frame`, appending the output
   // (possibly none yet, when resampling) to `out`, which must have
-  // outputChannels() channels. Raises InvalidData for a frame this converter
+  // the output's channel count. Raises InvalidData for a frame this converter
   // cannot read safely (Note [Frames the converter reads]).
   void convert(const AVFrame* frame, int offset, SampleBuffer& out);
   // Appends what the resampler still holds at the end of the stream.

@@ -80,7 +80,7 @@ class Encoder::Impl {
     }
     if (configs.empty()) {
       fail(ErrorKind::InvalidArgument,
-           "add a stream (add_video or add_audio) before opening the encoder");
+           "add a stream (video or audio) before opening the encoder");
     }
     auto newMuxer = std::make_unique<Muxer>(path, format, std::move(sink));
     std::vector<std::unique_ptr<StreamEncoder>> newEncoders;

@@ -74,6 +74,26 @@ AVPixelFormat choosePixelFormat(const AVCodec* codec, const std::string& request
   return format;
 }
 
+// Appends `key=value` to the codec's `option` (x264-params, x265-params: a
+// ':'-separated list) unless the caller's list already names `key`.
+void addParamUnlessSet(AVCodecContext* c, const char* option, const std::string& key,
+                       const std::string& value) {
+  uint8_t* current = nullptr;
+  std::string params;
+  if (av_opt_get(c, option, AV_OPT_SEARCH_CHILDREN, &current) >= 0 && current != nullptr) {
+    params = reinterpret_cast<const char*>(current);
+  }
+  av_free(current);
+  if (params.find(key) != std::string::npos) {
+    return;
+  }
+  if (!params.empty()) {
+    params.push_back(':');
+  }
+  params.append(key + "=" + value);
+  av_opt_set(c, option, params.c_str(), AV_OPT_SEARCH_CHILDREN);
+}
+
 // Note [libx264 without AVX-512]
 // On CPUs with AVX-512, libx264's AVX-512 code (its macroblock-tree
 // look-ahead) reads memory it never wrote: the same frames and options
@@ -111,21 +131,7 @@ void avoidX264Avx512(AVCodecContext* c) {
       asmFlags.append(n.name);
     }
   }
-  uint8_t* current = nullptr;
-  std::string params;
-  if (av_opt_get(c, "x264-params", AV_OPT_SEARCH_CHILDREN, &current) >= 0 && current != nullptr) {
-    params = reinterpret_cast<const char*>(current);
-  }
-  av_free(current);
-  if (params.find("asm") != std::string::npos) {
-    return;
-  }
-  if (!params.empty()) {
-    params.push_back(':');
-  }
-  params.append("asm=");
-  params.append(asmFlags);
-  av_opt_set(c, "x264-params", params.c_str(), AV_OPT_SEARCH_CHILDREN);
+  addParamUnlessSet(c, "x264-params", "asm", asmFlags);
 }
 
 // libx265 prints its banner and statistics itself, past FFmpeg's log: it
@@ -134,21 +140,7 @@ void quietX265(AVCodecContext* c) {
   if (std::strcmp(c->codec->name, "libx265") != 0) {
     return;
   }
-  uint8_t* current = nullptr;
-  std::string params;
-  if (av_opt_get(c, "x265-params", AV_OPT_SEARCH_CHILDREN, &current) >= 0 && current != nullptr) {
-    params = reinterpret_cast<const char*>(current);
-  }
-  av_free(current);
-  if (params.find("log-level") != std::string::npos) {
-    return;
-  }
-  if (!params.empty()) {
-    params.push_back(':');
-  }
-  params.append("log-level=");
-  params.append(x265LogLevel());
-  av_opt_set(c, "x265-params", params.c_str(), AV_OPT_SEARCH_CHILDREN);
+  addParamUnlessSet(c, "x265-params", "log-level", x265LogLevel());
 }
 
 }  // namespace
