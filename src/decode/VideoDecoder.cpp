@@ -21,6 +21,9 @@ VideoDecoder::Impl::Impl(Source source, VideoDecoderOptions opts)
   const AVStream* st = demuxer.stream(stream);
   timeBase = st->time_base;
   metadata = demuxer.streamMetadata(stream);
+  if (options.transformsFor) {
+    options.transforms = options.transformsFor(metadata.height, metadata.width);
+  }
   if (options.customFrames) {
     std::vector<FrameEntry> frames;
     frames.reserve(options.customFrames->size());
