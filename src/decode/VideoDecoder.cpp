@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "codecflow/Error.h"
+#include "decode/CutTail.h"
 #include "decode/VideoDecoderImpl.h"
 #include "demux/TruncatedFile.h"
 #include "ffmpeg/Compat.h"

@@ -9,7 +9,6 @@ extern "C" {
 namespace codecflow {
 
 class FrameIndex;
-class VideoStreamDecoder;
 
 // Whether `packet` may hold only the start of its data because the file
 // ends inside it: it reaches the end of the file and the container's index,
@@ -25,11 +24,5 @@ int64_t fileSizeOf(AVFormatContext* format);
 // `streamIndex` past the end (MP4), or the size an AVI or Matroska file
 // declares in its first bytes runs past it. Reads no packets.
 bool fileCutShort(AVFormatContext* format, int streamIndex);
-
-// Where `index`'s stream may end in a partial packet, decodes its last GOP
-// once with `decoder` and leaves out of `index` the frames that do not come
-// out; the decoder is left rewound. A stream damaged there is left as it is
-// (decoding it raises where the damage is).
-void keepFramesThatDecode(FrameIndex& index, VideoStreamDecoder& decoder);
 
 }  // namespace codecflow
