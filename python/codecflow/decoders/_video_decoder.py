@@ -155,6 +155,7 @@ class VideoDecoder:
             num_threads=num_ffmpeg_threads,
             exact=exact,
             custom_frames=custom_frames,
+            transforms=steps,
             transforms_for=transforms_for,
             output_dtype=dtype_name,
             ffmpeg_options=options,
