@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(pkg-config ffmpeg libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
-  libswresample-dev libavfilter-dev libgtest-dev libdlpack-dev)
+  libswresample-dev libgtest-dev libdlpack-dev)
 TORCH_WHEELS="${TORCH_WHEELS:-${PIP_FIND_LINKS:-/opt/wheels}}"
 
 log() { echo "[bootstrap] $*" >&2; }

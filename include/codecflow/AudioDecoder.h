@@ -4,7 +4,7 @@
 // bit (de-interleaved), encoder delay and padding included, and with a
 // sample rate or channel count asked for, `... -ar R -ac C ...` (the same
 // swresample configuration; see Note [Matching the ffmpeg CLI] in
-// src/AudioResampler.h).
+// src/convert/AudioResampler.h).
 //
 // Ranges: sample k of the output plays at t0 + k / rate, where t0 is the
 // pts of the first decoded frame. A range [start, stop) holds samples
@@ -77,7 +77,7 @@ class AudioDecoder {
 
   // The samples played in [startSeconds, stopSeconds) (no stop: to the
   // end); pts is max(startSeconds, t0). [t, t) gives no samples, as does a
-  // range narrower than a sample (Note [Empty ranges] in src/SampleRange.h).
+  // range narrower than a sample (Note [Empty ranges] in src/decode/SampleRange.h).
   // Throws InvalidArgument when start > stop, for NaN bounds, and for a
   // range that ends at or before t0 or starts at or after the last sample's
   // end.

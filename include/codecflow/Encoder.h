@@ -118,7 +118,6 @@ struct AudioStreamOptions {
   std::string codec;  // empty: the container's default
 };
 
-// The layout of a frames tensor: (N, C, H, W) or (N, H, W, C), C == 3 (RGB).
 // How frames given to addFrames are laid out: RGB (N, 3, H, W) or
 // (N, H, W, 3), or NV12 (N, H * 3 / 2, W): H rows of luma, then H / 2 rows
 // of interleaved Cb/Cr (BT.601, limited range) — what frames converted on

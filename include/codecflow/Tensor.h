@@ -84,7 +84,7 @@ std::vector<int64_t> contiguousStrides(const std::vector<int64_t>& shape);
 
 // Freed CPU tensors of 1 MiB and more are kept for reuse by the next tensor
 // of the same size, up to a limit in bytes (Note [Reusing frame batches] in
-// src/Tensor.cpp). By default the limit follows what the process just used:
+// src/tensor/BlockCache.h). By default the limit follows what the process just used:
 // twice the size of the last block freed, at most kDefaultFrameCacheCap.
 // setFrameCacheLimit fixes it (0 keeps nothing), useDefaultFrameCacheLimit
 // goes back to the default; lowering the limit frees what no longer fits.

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -72,6 +73,12 @@ struct VideoDecoderOptions {
   SeekMode seekMode = SeekMode::Exact;
   std::optional<std::vector<CustomFrame>> customFrames;
   std::vector<TransformStep> transforms;
+  // Transforms that depend on the size of the frames they apply to (a crop
+  // checks its fit, a random crop draws its corner): when set, called once
+  // with the chosen stream's displayed height and width (rotation applied),
+  // before the index scan and any decoding, and its steps replace
+  // `transforms`. What it throws reaches the caller unchanged.
+  std::function<std::vector<TransformStep>(int height, int width)> transformsFor;
   OutputDType outputDType = OutputDType::UInt8;
   // Where frames are returned: CPU tensors, or CUDA tensors (colour
   // conversion on the GPU).

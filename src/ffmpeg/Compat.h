@@ -29,14 +29,6 @@ inline int64_t frameDuration(const AVFrame* frame) {
 #endif
 }
 
-inline bool frameIsKey(const AVFrame* frame) {
-#if LIBAVUTIL_VERSION_INT >= AV_VERSION_INT(58, 7, 100)
-  return (frame->flags & AV_FRAME_FLAG_KEY) != 0;
-#else
-  return frame->key_frame != 0;
-#endif
-}
-
 // The display matrix of a stream, or nullptr. FFmpeg 6.1 moved stream side
 // data into codecpar.
 inline const int32_t* displayMatrix(const AVStream* stream) {

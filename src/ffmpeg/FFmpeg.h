@@ -7,7 +7,6 @@
 
 extern "C" {
 #include <libavcodec/avcodec.h>
-#include <libavfilter/avfilter.h>
 #include <libavformat/avformat.h>
 #include <libavformat/avio.h>
 #include <libavutil/audio_fifo.h>
@@ -55,9 +54,6 @@ struct SwsDeleter {
 struct SwrDeleter {
   void operator()(SwrContext* s) const { swr_free(&s); }
 };
-struct FilterGraphDeleter {
-  void operator()(AVFilterGraph* g) const { avfilter_graph_free(&g); }
-};
 struct BufferRefDeleter {
   void operator()(AVBufferRef* b) const { av_buffer_unref(&b); }
 };
@@ -75,7 +71,6 @@ using UniqueAVIOContext = std::unique_ptr<AVIOContext, detail::AvioDeleter>;
 using UniqueAVAudioFifo = std::unique_ptr<AVAudioFifo, detail::AudioFifoDeleter>;
 using UniqueSwsContext = std::unique_ptr<SwsContext, detail::SwsDeleter>;
 using UniqueSwrContext = std::unique_ptr<SwrContext, detail::SwrDeleter>;
-using UniqueAVFilterGraph = std::unique_ptr<AVFilterGraph, detail::FilterGraphDeleter>;
 using UniqueAVBufferRef = std::unique_ptr<AVBufferRef, detail::BufferRefDeleter>;
 using UniqueAVDictionary = std::unique_ptr<AVDictionary, detail::DictionaryDeleter>;
 

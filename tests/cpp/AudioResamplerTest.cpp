@@ -4,8 +4,8 @@
 
 #include <functional>
 
-#include "AudioResampler.h"
-#include "SampleBuffer.h"
+#include "convert/AudioResampler.h"
+#include "tensor/SampleBuffer.h"
 #include "codecflow/Error.h"
 
 using namespace codecflow;

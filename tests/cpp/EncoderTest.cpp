@@ -128,6 +128,21 @@ TEST(EncoderTest, BadOptionsFailBeforeTheFileExists) {
   expectInvalid(extra, "no_such_option");
 }
 
+// The core speaks of its own API: no Python method names in its messages.
+TEST(EncoderTest, OpeningWithoutStreamsNamesNoPythonMethod) {
+  Encoder encoder;
+  try {
+    encoder.openSink(std::make_shared<MemorySink>(), "matroska");
+    FAIL() << "expected InvalidArgument";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::InvalidArgument) << e.what();
+    std::string message = e.what();
+    EXPECT_NE(message.find("add a stream"), std::string::npos) << message;
+    EXPECT_EQ(message.find("add_video"), std::string::npos) << message;
+    EXPECT_EQ(message.find("add_audio"), std::string::npos) << message;
+  }
+}
+
 TEST(EncoderTest, SinkExceptionIsRethrownUnchanged) {
   Encoder encoder;
   int stream = encoder.addVideo(smallVideo("libx264"));

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "Demuxer.h"
+#include "demux/Demuxer.h"
 #include "MediaPath.h"
 #include "codecflow/Error.h"
 #include "codecflow/Metadata.h"

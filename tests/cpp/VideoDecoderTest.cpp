@@ -134,3 +134,32 @@ TEST(VideoDecoderTest, KeyFramesAreShownFrames) {
   EXPECT_EQ(kindOf([&] { header.keyFrameIndices(); }), ErrorKind::Runtime);
   EXPECT_EQ(kindOf([&] { header.framesPlayedAt({2.0}); }), ErrorKind::OutOfRange);
 }
+
+// Size-dependent transforms learn the displayed size from the decoder's own
+// open: a quarter turn swaps it, and the steps returned are what is applied.
+TEST(VideoDecoderTest, TransformsForSeesTheDisplayedSizeOnce) {
+  std::vector<std::pair<int, int>> calls;
+  VideoDecoderOptions options;
+  options.transformsFor = [&](int height, int width) {
+    calls.emplace_back(height, width);
+    return std::vector<TransformStep>{
+        TransformStep::make(TransformStep::Kind::Crop, height / 2, width / 4, 0, 0)};
+  };
+  VideoDecoder decoder(Source::fromPath(mediaPath("rot90.mp4")), std::move(options));
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0], std::make_pair(320, 240));  // 320x240 coded, turned a quarter
+  EXPECT_EQ(decoder.outputHeight(), 160);
+  EXPECT_EQ(decoder.outputWidth(), 60);
+  DecodedFrames frames = decoder.framesAt({0});
+  EXPECT_EQ(frames.data.size(1), 160);
+  EXPECT_EQ(frames.data.size(2), 60);
+}
+
+TEST(VideoDecoderTest, TransformsForExceptionReachesTheCaller) {
+  VideoDecoderOptions options;
+  options.transformsFor = [](int, int) -> std::vector<TransformStep> {
+    throw std::domain_error("from the callback");
+  };
+  EXPECT_THROW(VideoDecoder(Source::fromPath(mediaPath("rot0.mp4")), std::move(options)),
+               std::domain_error);
+}

@@ -5,7 +5,8 @@
 #include <vector>
 
 #include "MediaPath.h"
-#include "WavReader.h"
+#include "io/FileStream.h"
+#include "wav/WavReader.h"
 #include "codecflow/Error.h"
 #include "codecflow/WavDecoder.h"
 

@@ -11,7 +11,7 @@
 #include <random>
 #include <vector>
 
-#include "ColorConverter.h"
+#include "convert/ColorConverter.h"
 #include "convert/YuvRgb.h"
 #include "codecflow/Cuda.h"
 #include "codecflow/Error.h"

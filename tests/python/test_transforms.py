@@ -151,3 +151,23 @@ def test_real_torchvision_transforms_are_converted(clip):
         VideoDecoder(clip, transforms=[nearest])
     with pytest.raises(ValueError):
         VideoDecoder(clip, transforms=[v2.RandomCrop(50, padding=4)])
+
+
+def test_transforms_learn_the_frame_size_from_the_one_open(clip, ref, monkeypatch):
+    # The decoder's own open gives the displayed size; no second read of the
+    # container's header happens for the transforms.
+    import codecflow
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the container was opened a second time")
+
+    monkeypatch.setattr(codecflow._core, "read_container_metadata", refuse)
+    torch.manual_seed(3)
+    decoder = VideoDecoder(clip, transforms=[CenterCrop(100), RandomCrop((40, 60))])
+    frames = decoder.get_frames_at([0, 59]).data
+    assert frames.shape == (2, 3, 40, 60)
+    # Pickling keeps the corner drawn once, not a new draw.
+    import pickle
+
+    again = pickle.loads(pickle.dumps(decoder))
+    assert torch.equal(again.get_frames_at([0, 59]).data, frames)

@@ -62,7 +62,8 @@ void bindVideoDecoder(py::module_& m) {
                        std::vector<TransformStep> transforms, const std::string& outputDType,
                        const PyInt& cudaDevice, const std::string& cudaBackend,
                        std::map<std::string, std::string> ffmpegOptions,
-                       const std::optional<py::bytes>& savedIndex, bool rescanBadSavedIndex) {
+                       const std::optional<py::bytes>& savedIndex, bool rescanBadSavedIndex,
+                       const std::optional<py::function>& transformsFor) {
              VideoDecoderOptions options;
              options.streamIndex = toCore(streamIndex, kVideoStreamIndexRange);
              options.numThreads = toCore(numThreads, kNumThreadsRange);
@@ -77,6 +78,19 @@ void bindVideoDecoder(py::module_& m) {
                options.customFrames = std::move(frames);
              }
              options.transforms = std::move(transforms);
+             if (transformsFor) {
+               // Called and finally released by the core without the GIL:
+               // both take it back.
+               std::shared_ptr<py::function> fn(new py::function(*transformsFor),
+                                                [](py::function* f) {
+                                                  py::gil_scoped_acquire gil;
+                                                  delete f;
+                                                });
+               options.transformsFor = [fn](int height, int width) {
+                 py::gil_scoped_acquire gil;
+                 return (*fn)(height, width).cast<std::vector<TransformStep>>();
+               };
+             }
              if (outputDType == "uint8") {
                options.outputDType = OutputDType::UInt8;
              } else if (outputDType == "float32") {
@@ -108,7 +122,8 @@ void bindVideoDecoder(py::module_& m) {
            py::arg("output_dtype") = "uint8", py::arg("cuda_device") = PyInt{-1},
            py::arg("cuda_backend") = "ffmpeg",
            py::arg("ffmpeg_options") = std::map<std::string, std::string>{},
-           py::arg("saved_index") = std::nullopt, py::arg("rescan_bad_saved_index") = false)
+           py::arg("saved_index") = std::nullopt, py::arg("rescan_bad_saved_index") = false,
+           py::arg("transforms_for") = std::nullopt)
       .def_property_readonly("metadata", &VideoDecoder::metadata)
       .def_property_readonly("stream_index", &VideoDecoder::streamIndex)
       .def_property_readonly("num_frames", &VideoDecoder::numFrames)

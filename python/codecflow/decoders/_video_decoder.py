@@ -127,12 +127,16 @@ class VideoDecoder(ReopensCore):
         exact = seek_mode == "exact"
 
         # The transforms need the displayed frame size (crops check their
-        # fit; RandomCrop draws its position): the header has it.
+        # fit; RandomCrop draws its position): the core calls back with it
+        # once it has chosen the stream, and the steps are kept for reopening.
         steps: List[_core.TransformStep] = []
+        transforms_for = None
         if transforms:
-            header = _core.read_container_metadata(core_source)
-            chosen = _pick_video_stream(header, index)
-            steps, _ = make_steps(list(transforms), chosen.height, chosen.width)
+
+            def transforms_for(height: int, width: int) -> List[_core.TransformStep]:
+                steps[:] = make_steps(list(transforms), height, width)[0]
+                return steps
+
         options = _extras.ffmpeg_option_strings(ffmpeg_options)
         # The core decoder's arguments, but for its source and frame list:
         # kept for reopening (pickling, forked processes; ReopensCore).
@@ -141,6 +145,7 @@ class VideoDecoder(ReopensCore):
             num_threads=num_ffmpeg_threads,
             exact=exact,
             transforms=steps,
+            transforms_for=transforms_for,
             output_dtype=dtype_name,
             ffmpeg_options=options,
             **core_device_kwargs(self._device),  # the backend chosen now
@@ -443,16 +448,6 @@ class VideoDecoder(ReopensCore):
 
 
 SimpleVideoDecoder = VideoDecoder
-
-
-def _pick_video_stream(header: Any, index: int) -> Any:
-    """The header metadata of the stream a decoder will use (index -1: best).
-    Stream errors are left to the decoder, which reports them in full."""
-    chosen = index if index >= 0 else header.best_video_stream_index
-    for stream in header.streams:
-        if stream.stream_index == chosen and stream.media_type == _core.MediaType.VIDEO:
-            return stream
-    raise InvalidArgumentError(f"stream index {index} is not a video stream")
 
 
 def _single(batch: FrameBatch) -> Frame:

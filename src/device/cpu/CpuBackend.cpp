@@ -3,8 +3,9 @@
 #include <algorithm>
 #include <cstring>
 
-#include "ColorConverter.h"
-#include "FramePipeline.h"
+#include "convert/ColorConverter.h"
+#include "convert/ConverterContexts.h"
+#include "convert/FramePipeline.h"
 #include "codecflow/Error.h"
 #include "device/HwAccel.h"
 
@@ -57,23 +58,10 @@ class CpuEncoderInput final : public EncoderInput {
 };
 
 UniqueSwsContext CpuEncoderInput::makeScaler(AVPixelFormat srcFormat) const {
-  UniqueSwsContext scaler(sws_alloc_context());
-  if (scaler) {
-    SwsContext* s = scaler.get();
-    av_opt_set_int(s, "srcw", width_, 0);
-    av_opt_set_int(s, "srch", height_, 0);
-    av_opt_set_int(s, "src_format", srcFormat, 0);
-    av_opt_set_int(s, "dstw", width_, 0);
-    av_opt_set_int(s, "dsth", height_, 0);
-    av_opt_set_int(s, "dst_format", format_, 0);
-    // What the ffmpeg CLI's scale filter uses: bicubic, and slice threads
-    // on every core.
-    av_opt_set_int(s, "sws_flags", SWS_BICUBIC, 0);
-    av_opt_set_int(s, "threads", 0, 0);
-    if (sws_init_context(s, nullptr, nullptr) < 0) {
-      scaler.reset();
-    }
-  }
+  // What the ffmpeg CLI's scale filter uses: bicubic, and slice threads on
+  // every core.
+  UniqueSwsContext scaler =
+      openScaler({width_, height_, srcFormat, width_, height_, format_, SWS_BICUBIC, 0});
   if (!scaler) {
     fail(ErrorKind::Unsupported,
          std::string("cannot convert RGB to ") + av_get_pix_fmt_name(format_));
