@@ -145,13 +145,15 @@ class VideoDecoder(ReopensCore):
             num_threads=num_ffmpeg_threads,
             exact=exact,
             transforms=steps,
-            transforms_for=transforms_for,
             output_dtype=dtype_name,
             ffmpeg_options=options,
             **core_device_kwargs(self._device),  # the backend chosen now
         )
+        # The callback fills `steps` in place, so a reopened decoder gets the
+        # resolved steps and needs no callback.
         opener = functools.partial(
-            _core.VideoDecoder, core_source, custom_frames=custom_frames, **self._open_args
+            _core.VideoDecoder, core_source, custom_frames=custom_frames,
+            transforms_for=transforms_for, **self._open_args
         )
         self._decoder, self._index_origin = _extras.open_core(
             opener, source, exact=exact, custom=custom_frames is not None,
