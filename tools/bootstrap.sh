@@ -2,8 +2,9 @@
 # Installs what building and testing codecflow needs, and only what is
 # missing: Debian's FFmpeg development packages, the ffmpeg CLI, GoogleTest
 # and DLPack with apt-get; torch==2.13.0 (CPU build, from a local wheel) and
-# the Python build and test tools (with Ray Data for codecflow.ray) with pip, into .venv unless PYTHON names
-# another interpreter. Prints the interpreter to use on its last line.
+# the Python build and test tools (with Ray Data for codecflow.ray) with pip,
+# into .venv unless PYTHON names another interpreter. Prints the interpreter
+# to use on its last line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

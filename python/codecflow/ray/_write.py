@@ -118,7 +118,8 @@ def collate_to_torch(batch: Dict[str, np.ndarray]) -> Dict[str, Any]:
     for name, column in batch.items():
         column = np.asarray(column) if not isinstance(column, np.ndarray) else column
         if column.dtype.kind in "biuf":
-            result[name] = torch.as_tensor(column)
+            # Blocks from the object store are read-only; torch wants to own its memory.
+            result[name] = torch.from_numpy(column if column.flags.writeable else column.copy())
         elif column.dtype == object and len(column) and isinstance(column[0], np.ndarray):
             raise TypeError(
                 f"column {name!r} holds arrays of different shapes; resize clips to one size"
