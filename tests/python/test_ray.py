@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import pathlib
 import shutil
@@ -190,21 +191,27 @@ def test_the_index_cache_is_written_once_and_shared_by_the_workers(cluster, vide
     previous = codecflow.get_index_cache()
     codecflow.set_index_cache(cache)  # the driver's default reaches the workers
     try:
-        dataset = cfray.read_video_clips(
-            videos, num_clips=4, num_frames_per_clip=2, frames_per_task=4
+        read = functools.partial(
+            cfray.read_video_clips, videos, num_clips=4, num_frames_per_clip=2, frames_per_task=4
         )
+        dataset = read()
         # Planning (one open per file) filled the cache before any clip is read.
-        first = entries()
-        assert len(first) == len(videos)
+        assert len(entries()) == len(videos)
+        saved = {p.name: p.read_bytes() for p in cache.glob("*.cfidx")}
+        # Damaged entries are noticed and rewritten by whoever opens them next:
+        # only read tasks that look in the shared cache can repair them.
+        for name in saved:
+            (cache / name).write_bytes(b"damaged")
         rows = _sorted_rows(dataset)
         assert len(rows) == 4 * len(videos)
-        # Every read task (several per file) loaded the entries: none rewritten or added.
-        assert entries() == first
-        again = _sorted_rows(
-            cfray.read_video_clips(videos, num_clips=4, num_frames_per_clip=2, frames_per_task=4)
-        )
-        assert entries() == first
-        assert all(np.array_equal(a["frames"], b["frames"]) for a, b in zip(rows, again))
+        assert {p.name: p.read_bytes() for p in cache.glob("*.cfidx")} == saved
+        # From now on every open (a planning task per file, several read tasks
+        # per file) loads the entries: none is rewritten and none is added.
+        before = entries()
+        again = _sorted_rows(read())
+        assert entries() == before
+        for a, b in zip(rows, again):
+            assert np.array_equal(a["frames"], b["frames"])
     finally:
         codecflow.set_index_cache(previous)
 
