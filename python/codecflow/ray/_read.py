@@ -120,6 +120,15 @@ def _resolve_cache(index_cache: Any) -> Optional[str]:
     return os.path.abspath(directory) if directory else None
 
 
+def _data_context() -> None:
+    # Ray Data's DataContext warns (DeprecationWarning) about one of its own
+    # default settings when the process makes its first one; made here once,
+    # quietly, so that programs running with warnings as errors can use Ray Data.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"ray\.data\.")
+        ray.data.DataContext.get_current()
+
+
 def _plan_files(files: List[tuple], **options: Any) -> List[Any]:
     return [plan_file(file, path, **options) for file, path in files]
 
@@ -249,6 +258,7 @@ def read_video_clips(
     """
     files = expand_paths(paths)
     _check_on_error(on_error)
+    _data_context()
     _check_positive("frames_per_task", frames_per_task)
     if not callable(sampler):
         raise ValueError(f"sampler must be callable, got {type(sampler).__name__}")
@@ -371,6 +381,7 @@ def read_audio(
     """
     files = expand_paths(paths)
     _check_on_error(on_error)
+    _data_context()
     if seconds_per_row is not None:
         if isinstance(seconds_per_row, bool) or not isinstance(seconds_per_row, (int, float)):
             raise ValueError(f"seconds_per_row must be a number or None, got {seconds_per_row!r}")
