@@ -7,10 +7,10 @@ Generates (once, cached in $TMPDIR/codecflow-bench-ray) FILES videos of
 testsrc2 640x360 30 fps, libx264 with a GOP of 60, SECONDS each. Starts
 ``ray.init(num_cpus=WORKERS)``, plans 16 random clips of 8 frames per file
 (resized to 112x112 while decoding) and consumes the dataset with
-``iter_batches``, once to warm the cluster up and once timed; prints one JSON line with the planning time, the reading
-time and clips and frames per second of reading. ``--single`` reads one long
-file instead (SECONDS x FILES) to compare ``frames_per_task`` splitting
-against one task per file.
+``iter_batches``, once to warm the cluster up and once timed; prints one
+JSON line with the planning time, the reading time, and the clips and frames
+per second of reading. ``--single`` reads one long file instead (SECONDS x
+FILES) to compare ``frames_per_task`` splitting against one task per file.
 """
 
 from __future__ import annotations

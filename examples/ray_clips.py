@@ -73,7 +73,7 @@ def main(argv: List[str] = None) -> None:
         ray.init(num_cpus=args.num_cpus, include_dashboard=False, log_to_driver=False)
     ray.data.DataContext.get_current().enable_progress_bars = False
     try:
-        files = sorted(n for n in os.listdir(directory) if os.path.isfile(os.path.join(directory, n)))
+        files = [n for n in os.listdir(directory) if os.path.isfile(os.path.join(directory, n))]
         model = TinyClassifier(num_classes=len(files))
         optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
         report = cfray.ReadReport()

@@ -153,7 +153,8 @@ def test_a_corrupt_file_is_reported_with_its_path_and_the_others_are_read(
         dataset = cfray.read_video_clips(
             paths, num_clips=3, num_frames_per_clip=2, report=report, index_cache=False
         )
-    assert {str(truncated), str(garbage)} <= {p for w in warned for p in paths if p in str(w.message)}
+    named = {p for w in warned for p in paths if p in str(w.message)}
+    assert {str(truncated), str(garbage)} <= named
     rows = _sorted_rows(dataset)
     assert sorted({row["file"] for row in rows}) == [0, 2]
     assert len(rows) == 6
@@ -257,7 +258,8 @@ def test_read_audio_rows_equal_the_decoder(cluster, media):
     whole = cfray.read_audio(path).take_all()
     assert len(whole) == 1 and whole[0]["chunk"] == 0
     assert np.array_equal(whole[0]["samples"], decoder.get_all_samples().data.numpy())
-    chunks = sorted(cfray.read_audio([path], seconds_per_row=0.5).take_all(), key=lambda r: r["chunk"])
+    chunks = cfray.read_audio([path], seconds_per_row=0.5).take_all()
+    chunks.sort(key=lambda row: row["chunk"])
     begin = decoder.metadata.begin_stream_seconds or 0.0
     assert len(chunks) > 1
     for row in chunks:

@@ -274,7 +274,8 @@ def read_video_clips(
     planner = ray.remote(_plan_files)
     cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
     chunks = list(_in_chunks(list(enumerate(files)), 4 * cpus))
-    results = [r for chunk in ray.get([planner.remote(c, **options) for c in chunks]) for r in chunk]
+    planned = ray.get([planner.remote(chunk, **options) for chunk in chunks])
+    results = [result for chunk in planned for result in chunk]
     groups = [g for r in results if not isinstance(r, FailedRead) for g in r]
     _skip([r for r in results if isinstance(r, FailedRead)], on_error, report)
     if not groups:
