@@ -19,15 +19,13 @@ import codecflow.ray as cfray  # noqa: E402
 from codecflow.decoders import AudioDecoder, VideoDecoder  # noqa: E402
 from codecflow.encoders import VideoEncoder  # noqa: E402
 from codecflow.ray import _plan  # noqa: E402
+from codecflow.ray._read import _data_context  # noqa: E402
 from codecflow.samplers import (  # noqa: E402
     clips_at_random_indices,
     clips_at_random_timestamps,
     clips_at_regular_indices,
 )
 from codecflow.transforms import Resize  # noqa: E402
-
-# Ray Data warns about its own deprecated settings when a DataContext is made.
-pytestmark = pytest.mark.filterwarnings(r"ignore::DeprecationWarning:ray\..*")
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 VIDEOS = ("h264_bframes", "h264_open_gop", "vfr")
@@ -44,6 +42,9 @@ def cluster():
         runtime_env={"env_vars": {"PYTHONPATH": path}},
         log_to_driver=False,
     )
+    # Ray Data warns about one of its own defaults when a process makes its
+    # first DataContext; codecflow.ray makes it quietly (so would this).
+    _data_context()
     ray.data.DataContext.get_current().enable_progress_bars = False
     yield
     ray.shutdown()

@@ -16,13 +16,15 @@ except ImportError as error:  # pragma: no cover - exercised without Ray install
 
 from codecflow.ray._plan import FailedRead, file_generator
 from codecflow.ray._read import ReadError, ReadReport, ReadWarning, read_audio, read_video_clips
-from codecflow.ray._write import collate_to_torch, encode_videos, write_videos
+from codecflow.ray._collate import TorchCollate, collate_to_torch
+from codecflow.ray._write import encode_videos, write_videos
 
 __all__ = [
     "FailedRead",
     "ReadError",
     "ReadReport",
     "ReadWarning",
+    "TorchCollate",
     "collate_to_torch",
     "encode_videos",
     "file_generator",

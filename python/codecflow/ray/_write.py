@@ -99,31 +99,3 @@ def write_videos(
     done = dataset.map_batches(encode, batch_size=8).select_columns(["written"])
     return sorted(str(row["written"]) for row in done.iter_rows())
 
-
-def collate_to_torch(batch: Dict[str, np.ndarray]) -> Dict[str, Any]:
-    """A ``collate_fn`` for ``Dataset.iter_torch_batches`` that keeps every
-    column: numeric ones become torch tensors (CPU; ``device=`` moves them),
-    text ones (``path``) stay lists of str.
-
-    Without it, ``iter_torch_batches`` rejects the ``path`` column; the other
-    way is ``dataset.select_columns([...])`` of the numeric columns first.
-
-    Raises:
-        TypeError: for a ragged numeric column (clips of different sizes:
-            give the reader a ``Resize`` transform).
-    """
-    import torch
-
-    result: Dict[str, Any] = {}
-    for name, column in batch.items():
-        column = np.asarray(column) if not isinstance(column, np.ndarray) else column
-        if column.dtype.kind in "biuf":
-            # Blocks from the object store are read-only; torch wants to own its memory.
-            result[name] = torch.from_numpy(column if column.flags.writeable else column.copy())
-        elif column.dtype == object and len(column) and isinstance(column[0], np.ndarray):
-            raise TypeError(
-                f"column {name!r} holds arrays of different shapes; resize clips to one size"
-            )
-        else:
-            result[name] = [str(v) for v in column]
-    return result
