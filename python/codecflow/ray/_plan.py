@@ -53,8 +53,6 @@ class ClipGroup:
         method: ``"get_frames_at"`` (values are frame indices) or
             ``"get_frames_played_at"`` (values are seconds).
         values: per clip, the indices or times of its frames.
-        frame_index: the file's saved index (``FrameIndex.to_bytes()``) when
-            no index cache is shared, so read tasks open without scanning.
     """
 
     file: int
@@ -62,6 +60,20 @@ class ClipGroup:
     clips: List[int]
     method: str
     values: List[List[Any]]
+
+
+@dataclasses.dataclass
+class FilePlan:
+    """What planning found for one file.
+
+    Attributes:
+        groups: its clip groups, one read task each.
+        frame_index: the file's saved index (``FrameIndex.to_bytes()``) when
+            no index cache is shared, so that read tasks open it without
+            scanning (shipped once per file, not per group).
+    """
+
+    groups: List[ClipGroup]
     frame_index: Optional[bytes] = None
 
 
@@ -208,11 +220,11 @@ def plan_file(
     seed: int,
     index_cache: Optional[str],
     frames_per_task: int,
-) -> Union[List[ClipGroup], FailedRead]:
+) -> Union[FilePlan, FailedRead]:
     """The read tasks' work for one file, or what went wrong opening or
     sampling it. Opens the file once in exact mode: with ``index_cache`` its
     index is loaded from (or scanned into) the shared cache, without one it
-    travels with each group."""
+    is returned with the plan."""
     from codecflow.decoders import VideoDecoder
 
     try:
@@ -221,11 +233,11 @@ def plan_file(
         if takes_generator(sampler) and "generator" not in kwargs:
             kwargs["generator"] = file_generator(seed, file)
         method, clips = sample_clips(decoder, sampler, kwargs)
-        saved = None if index_cache else decoder.frame_index().to_bytes()
-        return [
-            ClipGroup(file, path, numbers, method, [clips[n] for n in numbers], saved)
+        groups = [
+            ClipGroup(file, path, numbers, method, [clips[n] for n in numbers])
             for numbers in split_by_gop(decoder, method, clips, frames_per_task)
         ]
+        return FilePlan(groups, None if index_cache else decoder.frame_index().to_bytes())
     except Exception as error:  # noqa: BLE001 - reported with the path, see on_error
         return failure(path, "plan", error)
 

@@ -16,6 +16,7 @@ from codecflow import _index_cache
 from codecflow.ray._plan import (
     ClipGroup,
     FailedRead,
+    FilePlan,
     PathLike,
     expand_paths,
     failure,
@@ -145,6 +146,7 @@ def _read_group(
     transforms: Optional[Sequence[Any]],
     dimension_order: str,
     index_cache: Optional[str],
+    indices: Dict[int, Any],
     on_error: str,
     report: Optional[ReadReport],
 ) -> List[Dict[str, Any]]:
@@ -155,7 +157,8 @@ def _read_group(
         if index_cache:
             opened = dict(index_cache=index_cache)
         else:
-            opened = dict(frame_index=group.frame_index)
+            # One object per file in Ray's object store, fetched by each group's task.
+            opened = dict(frame_index=ray.get(indices[group.file]))
         decoder = VideoDecoder(
             group.path, transforms=transforms, dimension_order=dimension_order, **opened
         )
@@ -237,7 +240,9 @@ def read_video_clips(
         index_cache: a directory shared by every node (see
             docs/index_cache.md); None uses ``codecflow.get_index_cache()`` of
             this process, False none. Without a cache the index found by the
-            planning task travels to the read tasks inside the plan.
+            planning task comes back to this process and reaches the read
+            tasks through Ray's object store, once per file (17 bytes per
+            frame): for many or long files, share a cache instead.
         frames_per_task: about how many frames one read task decodes.
         on_error: ``"skip"`` (default): a file that cannot be opened, indexed,
             sampled or decoded is left out, a :class:`ReadWarning` naming its
@@ -276,14 +281,20 @@ def read_video_clips(
     chunks = list(_in_chunks(list(enumerate(files)), 4 * cpus))
     planned = ray.get([planner.remote(chunk, **options) for chunk in chunks])
     results = [result for chunk in planned for result in chunk]
-    groups = [g for r in results if not isinstance(r, FailedRead) for g in r]
+    plans = [r for r in results if isinstance(r, FilePlan)]
     _skip([r for r in results if isinstance(r, FailedRead)], on_error, report)
+    groups = [g for plan in plans for g in plan.groups]
+    indices = {
+        plan.groups[0].file: ray.put(plan.frame_index)
+        for plan in plans
+        if plan.frame_index is not None and plan.groups
+    }
     if not groups:
         return ray.data.from_items([]).limit(0)
     items = [{"group": pickle.dumps(g)} for g in groups]
     read = functools.partial(
         _read_group, transforms=transforms, dimension_order=dimension_order,
-        index_cache=cache, on_error=on_error, report=report,
+        index_cache=cache, indices=indices, on_error=on_error, report=report,
     )  # fmt: skip
     return ray.data.from_items(items, override_num_blocks=len(items)).flat_map(read)
 
