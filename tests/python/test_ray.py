@@ -184,6 +184,13 @@ def test_a_file_damaged_after_planning_is_reported_by_the_read_task(cluster, vid
     assert all(f.stage == "read" for f in failures)
     assert sorted(n for f in failures for n in f.clips) == [0, 1, 2, 3]
 
+    shutil.copy(videos[1], victim)
+    dataset = cfray.read_video_clips(str(victim), on_error="raise", index_cache=False)
+    victim.write_bytes(b"replaced" * 100)
+    # Ray Data wraps what a task raised in its own task error, message included.
+    with pytest.raises(ray.exceptions.RayTaskError, match=r"ReadError: \S*victim.mp4"):
+        dataset.take_all()
+
 
 def test_the_index_cache_is_written_once_and_shared_by_the_workers(cluster, videos, tmp_path):
     cache = tmp_path / "index"
@@ -254,7 +261,7 @@ def test_iter_torch_batches_and_encoding_back(cluster, videos, tmp_path):
         cfray.write_videos(dataset.select_columns(["frames"]), tmp_path / "x", frame_rate=30)
 
 
-def test_read_audio_rows_equal_the_decoder(cluster, media):
+def test_read_audio_rows_equal_the_decoder(cluster, media, tmp_path):
     path = str(media.clip("aac_m4a"))
     decoder = AudioDecoder(path)
     whole = cfray.read_audio(path).take_all()
@@ -271,6 +278,14 @@ def test_read_audio_rows_equal_the_decoder(cluster, media):
         assert row["sample_rate"] == want.sample_rate
         assert row["pts_seconds"] == want.pts_seconds
         assert np.array_equal(row["samples"], want.data.numpy())
+
+    garbage = tmp_path / "garbage.wav"
+    garbage.write_bytes(b"RIFF" + b"\x00" * 60)
+    report = cfray.ReadReport()
+    with pytest.warns(cfray.ReadWarning, match="garbage.wav"):
+        rows = cfray.read_audio([str(garbage), path], report=report).take_all()
+    assert [row["file"] for row in rows] == [1]
+    assert [(f.path, f.stage) for f in report.failures] == [(str(garbage), "plan")]
 
 
 def test_bad_arguments_raise_value_error(cluster, videos):

@@ -248,8 +248,10 @@ def read_video_clips(
             sampled or decoded is left out, a :class:`ReadWarning` naming its
             path is issued (in the process that found it) and ``report``
             records it; the other files are read. ``"raise"``: the first such
-            file raises :class:`ReadError` (naming its path), from this call
-            for a planning failure, from consuming the dataset otherwise.
+            file raises :class:`ReadError` (naming its path): from this call
+            for a planning failure; for a decoding failure from consuming the
+            dataset, wrapped by Ray Data in a ``ray.exceptions.RayTaskError``
+            whose message holds the ReadError's.
         report: a :class:`ReadReport` collecting skipped files.
 
     Returns:
