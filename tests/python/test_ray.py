@@ -293,6 +293,8 @@ def test_bad_arguments_raise_value_error(cluster, videos):
         cfray.read_video_clips(videos, on_error="ignore")
     with pytest.raises(ValueError, match="frames_per_task"):
         cfray.read_video_clips(videos, frames_per_task=0)
+    with pytest.raises(ValueError, match="seed"):
+        cfray.read_video_clips(videos, seed=-1)
     with pytest.raises(ValueError, match="no input files"):
         cfray.read_video_clips([])
     with pytest.raises(ValueError, match="seconds_per_row"):

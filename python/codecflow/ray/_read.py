@@ -267,6 +267,8 @@ def read_video_clips(
     _check_on_error(on_error)
     _data_context()
     _check_positive("frames_per_task", frames_per_task)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be an int >= 0, got {seed!r}")
     if not callable(sampler):
         raise ValueError(f"sampler must be callable, got {type(sampler).__name__}")
     if dimension_order not in ("NCHW", "NHWC"):
