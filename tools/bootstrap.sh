@@ -2,8 +2,9 @@
 # Installs what building and testing codecflow needs, and only what is
 # missing: Debian's FFmpeg development packages, the ffmpeg CLI, GoogleTest
 # and DLPack with apt-get; torch==2.13.0 (CPU build, from a local wheel) and
-# the Python build and test tools with pip, into .venv unless PYTHON names
-# another interpreter. Prints the interpreter to use on its last line.
+# the Python build and test tools (with Ray Data for codecflow.ray) with pip,
+# into .venv unless PYTHON names another interpreter. Prints the interpreter
+# to use on its last line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -53,8 +54,16 @@ stamp="$stamp_dir/.codecflow-deps"
 want=$(cat tools/constraints.txt tools/requirements-dev.txt | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   log "installing Python build and test tools"
-  "$PY" -m pip install -q -c tools/constraints.txt -r tools/requirements-dev.txt >&2
+  if ! "$PY" -m pip install -q -c tools/constraints.txt -r tools/requirements-dev.txt >&2; then
+    log "ERROR: installing tools/requirements-dev.txt under tools/constraints.txt failed"
+    log "(Ray Data, for codecflow.ray, must install beside torch==$TORCH_VERSION)"
+    exit 1
+  fi
   check_torch_intact
+  if ! "$PY" -c "import ray.data, ray.train" >&2; then
+    log "ERROR: Ray Data was installed but does not import; codecflow.ray's tests need it"
+    exit 1
+  fi
   echo "$want" > "$stamp"
 fi
 echo "$PY"
