@@ -72,6 +72,8 @@ for py in "${pythons[@]}"; do
     log "$tag: build environment in $env_dir"
     rm -rf "$env_dir"
     "$py" -m venv "$env_dir"
+    # A pip new enough for -C (config settings), whatever the interpreter's.
+    "$env_dir/bin/python" -m pip install -q --upgrade "pip>=23.1"
     "$env_dir/bin/python" -m pip install -q "scikit-build-core>=0.10" "pybind11>=2.12" \
       "cmake>=3.20" ninja numpy
     touch "$env_dir/.ready"
