@@ -79,13 +79,14 @@ package-check: deps
 
 # Self-contained wheels (docs/install.md): FFmpeg and what it loads inside,
 # repaired with auditwheel, one per Python 3.9-3.13 found here (WHEEL_VERSIONS
-# picks, e.g. WHEEL_VERSIONS=3.11), into build/wheelhouse.
-wheel:
+# picks, e.g. WHEEL_VERSIONS=3.11), into build/wheelhouse. deps installs
+# FFmpeg's development packages they are built against.
+wheel: deps
 	WHEEL_VERSIONS="$(WHEEL_VERSIONS)" tools/build_wheels.sh
 
 # The cp311 wheel installed and used in a minimal Debian root without FFmpeg
 # or a compiler (debootstrap, cached in ~/.cache/codecflow; needs root).
-wheel-check:
+wheel-check: deps
 	WHEEL_VERSIONS=3.11 tools/build_wheels.sh > /dev/null
 	tools/wheel_check.sh
 
