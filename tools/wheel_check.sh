@@ -94,7 +94,7 @@ fi
 found=\$(find / -xdev \( -name 'libav*.so*' -o -name 'libsw*.so*' -o -name 'libx26*.so*' \) -print)
 if [ -n "\$found" ]; then echo "wheel-check: FFmpeg libraries in the root: \$found" >&2; exit 1; fi
 python3 -m venv /opt/venv
-/opt/venv/bin/pip install -q --no-index --find-links /check/wheels codecflow numpy \
+/opt/venv/bin/pip install -q --no-compile --no-index --find-links /check/wheels codecflow numpy \
   ${torch_wheel:+torch}
 cd /check
 /opt/venv/bin/python -m codecflow doctor | grep -v '^configuration:' | head -n 7
