@@ -44,9 +44,9 @@ fi
 
 # 2. Wheels for the root: NumPy (and torch with its dependencies), cp311.
 host_py="$(tools/build_wheels.sh --find-python 3.11)"
-deps="$cache/wheels"
 torch_wheel=$(ls "${TORCH_WHEELS:-/opt/wheels}"/torch-2.13.0*-cp311-*.whl 2>/dev/null | head -n 1 || true)
 [ "${WHEEL_CHECK_TORCH:-1}" = 0 ] && torch_wheel=""
+deps="$cache/wheels-$([ -n "$torch_wheel" ] && echo torch || echo numpy)"
 want="numpy${torch_wheel:+ $(basename "$torch_wheel")}"
 if [ "$(cat "$deps/.want" 2>/dev/null)" != "$want" ]; then
   rm -rf "$deps" && mkdir -p "$deps"
