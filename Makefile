@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 NUMPY_PYTEST_ARGS ?=
 
 .PHONY: all deps build media test test-cpp test-python test-numpy demo bench bench-full clean \
-	package-check fuzz test-asan soak
+	package-check wheel wheel-check fuzz test-asan soak
 
 all: build
 
@@ -76,6 +76,19 @@ clean:
 # the installed package from outside the source tree.
 package-check: deps
 	tools/package_check.sh $(PY)
+
+# Self-contained wheels (docs/install.md): FFmpeg and what it loads inside,
+# repaired with auditwheel, one per Python 3.9-3.13 found here (WHEEL_VERSIONS
+# picks, e.g. WHEEL_VERSIONS=3.11), into build/wheelhouse. deps installs
+# FFmpeg's development packages they are built against.
+wheel: deps
+	WHEEL_VERSIONS="$(WHEEL_VERSIONS)" tools/build_wheels.sh
+
+# The cp311 wheel installed and used in a minimal Debian root without FFmpeg
+# or a compiler (debootstrap, cached in ~/.cache/codecflow; needs root).
+wheel-check: deps
+	WHEEL_VERSIONS=3.11 tools/build_wheels.sh > /dev/null
+	tools/wheel_check.sh
 
 # ---- GPU machines ------------------------------------------------------------
 # `make gpu-test` builds with CUDA (required) against the FFmpeg that

@@ -21,6 +21,11 @@ except Exception:  # pragma: no cover - FFmpeg's libraries failed to load
 from codecflow import decoders, encoders, samplers, transforms  # noqa: E402
 from codecflow._checks import check_int  # noqa: E402
 from codecflow._errors import InvalidArgumentError  # noqa: E402
+from codecflow._libraries import (  # noqa: E402
+    FFmpegLibrary,
+    ffmpeg_libraries,
+    ffmpeg_library_path,
+)
 from codecflow.decoders._metadata import get_container_metadata  # noqa: E402
 from codecflow._index_cache import (  # noqa: E402
     FrameIndex,
@@ -110,6 +115,9 @@ __all__ = [
     "samplers",
     "transforms",
     "ffmpeg_major_version",
+    "FFmpegLibrary",
+    "ffmpeg_libraries",
+    "ffmpeg_library_path",
     "get_container_metadata",
     "set_ffmpeg_log_level",
     "set_frame_cache_limit",

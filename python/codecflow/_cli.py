@@ -2,8 +2,9 @@
 
 Commands:
     info FILE [--json]    container and stream metadata
-    doctor [--json]       FFmpeg's version, configuration, codecs and
-                          hardware, and whether CUDA, NVDEC and NVENC load
+    doctor [--json]       FFmpeg's version, the files its libraries were loaded
+                          from, configuration, codecs and hardware, and whether
+                          CUDA, NVDEC and NVENC load
     index DIR... --cache DIR [--jobs N]
                           fills an index cache for every video under DIRs
 
@@ -171,8 +172,11 @@ def _doctor(as_json: bool, all_codecs: bool, out: TextIO) -> int:
     import codecflow
     from codecflow import _core
 
+    loaded = {lib.name: lib for lib in codecflow.ffmpeg_libraries()}
     libraries = [
-        {"name": n, "version": v, "configuration": c} for n, v, c in _core.ffmpeg_libraries()
+        {"name": n, "version": v, "configuration": c, "path": loaded[n].path,
+         "bundled": loaded[n].bundled}
+        for n, v, c in _core.ffmpeg_libraries()
     ]
     codecs = [
         {"name": n, "long_name": ln, "media_type": t, "decoder": d, "hardware": h}
@@ -184,6 +188,7 @@ def _doctor(as_json: bool, all_codecs: bool, out: TextIO) -> int:
         json.dump({
             "codecflow": codecflow.__version__,
             "ffmpeg_major_version": codecflow.ffmpeg_major_version,
+            "ffmpeg_library_path": codecflow.ffmpeg_library_path(),
             "libraries": libraries,
             "hardware_device_types": hwaccels,
             "codecs": codecs,
@@ -192,8 +197,10 @@ def _doctor(as_json: bool, all_codecs: bool, out: TextIO) -> int:
         out.write("\n")
         return 0
     out.write(f"codecflow {codecflow.__version__}, FFmpeg {codecflow.ffmpeg_major_version}\n")
+    origin = "bundled in the wheel" if all(lib["bundled"] for lib in libraries) else "the system's"
+    out.write(f"FFmpeg libraries: {origin}, from {codecflow.ffmpeg_library_path() or '?'}\n")
     for lib in libraries:
-        out.write(f"  {lib['name']:<14} {lib['version']}\n")
+        out.write(f"  {lib['name']:<14} {lib['version']:<10} {lib['path'] or '?'}\n")
     out.write(f"configuration: {libraries[0]['configuration']}\n")
     decoders = [c for c in codecs if c["decoder"]]
     encoders = [c for c in codecs if not c["decoder"]]
