@@ -187,7 +187,14 @@ struct AudioDecoder::Impl {
       resampler.reset();
     }
     if (!resampler) {
-      makeResampler();
+      try {
+        makeResampler();
+      } catch (...) {
+        // A rate or layout the stream changed to mid-way cannot be
+        // converted: the frame is consumed, the pipeline starts over.
+        broken = true;
+        throw;
+      }
     }
     resampler->convert(frame.get(), offset, out);
     nextIndex += out.size() - before;
