@@ -9,7 +9,7 @@
 # Usage: tools/fuzz.sh PYTHON [HARNESS...]
 # Environment: FUZZ_SECONDS, FUZZ_DIR (default build/fuzz), FUZZ_ARGS (more
 # libFuzzer flags, e.g. "-fork=1 -ignore_crashes=1" for a long campaign),
-# JOBS (build parallelism).
+# FUZZ_JOBS (harnesses run at once, default 1), JOBS (build parallelism).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="$1"
@@ -49,10 +49,10 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
 # Leaks inside third-party libraries (tests/fuzz/lsan.supp).
 export LSAN_OPTIONS="suppressions=$PWD/tests/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
-status=0
-for name in "${HARNESSES[@]}"; do
+# One harness: its log in DIR/NAME.log, its summary line in DIR/NAME.result.
+run_one() {
+  local name="$1" result started elapsed execs rate cov
   mkdir -p "$DIR/corpus/$name" "$DIR/artifacts"
-  log "$name: ${SECONDS_EACH}s"
   started=$SECONDS
   # shellcheck disable=SC2086
   if "$DIR/tests/fuzz/fuzz_$name" -max_total_time="$SECONDS_EACH" -timeout=20 -rss_limit_mb=2560 \
@@ -61,16 +61,31 @@ for name in "${HARNESSES[@]}"; do
     result=ok
   else
     result=FAILED
-    status=1
     grep -E "ERROR|SUMMARY|Test unit written|==[0-9]+==" "$DIR/$name.log" | head -20 >&2 || true
   fi
   # The final stats, or in -fork mode the last status line.
-  execs=$(grep -o 'number_of_executed_units: [0-9]*' "$DIR/$name.log" | tail -1 | cut -d' ' -f2 || true)
-  [ -n "$execs" ] || execs=$(grep -oE '^#[0-9]+' "$DIR/$name.log" | tail -1 | tr -d '#' || true)
-  rate=$(grep -oE 'average_exec_per_sec: *[0-9]+' "$DIR/$name.log" | tail -1 | awk '{print $2}' || true)
-  cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$DIR/$name.log" | tail -1 || true)
+  execs=$(grep -ao 'number_of_executed_units: [0-9]*' "$DIR/$name.log" | tail -1 | cut -d' ' -f2 || true)
+  [ -n "$execs" ] || execs=$(grep -aoE '^#[0-9]+' "$DIR/$name.log" | tail -1 | tr -d '#' || true)
+  rate=$(grep -aoE 'average_exec_per_sec: *[0-9]+' "$DIR/$name.log" | tail -1 | awk '{print $2}' || true)
+  cov=$(grep -aoE 'cov: [0-9]+ ft: [0-9]+' "$DIR/$name.log" | tail -1 || true)
   elapsed=$(( SECONDS - started > 0 ? SECONDS - started : 1 ))
   [ -n "$rate" ] || rate=$(( ${execs:-0} / elapsed ))
-  log "$name: $result in ${elapsed}s, ${execs:-?} executions, ${rate:-?} exec/s, ${cov:-cov ?}, corpus $(ls "$DIR/corpus/$name" | wc -l) (log $DIR/$name.log)"
+  echo "$name: $result in ${elapsed}s, ${execs:-?} executions, ${rate:-?} exec/s, ${cov:-cov ?}, corpus $(ls "$DIR/corpus/$name" | wc -l) (log $DIR/$name.log)" \
+    > "$DIR/$name.result"
+  log "$(cat "$DIR/$name.result")"
+  [ "$result" = ok ]
+}
+
+# FUZZ_JOBS harnesses at a time (default 1).
+status=0
+pids=()
+for name in "${HARNESSES[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "${FUZZ_JOBS:-1}" ]; do sleep 1; done
+  log "$name: ${SECONDS_EACH}s"
+  run_one "$name" &
+  pids+=($!)
+done
+for pid in "${pids[@]}"; do
+  wait "$pid" || status=1
 done
 exit $status

@@ -84,8 +84,10 @@ FrameRate exactFrameRate(int64_t num, int64_t den);
 void checkFiniteSamples(const Tensor& samples, const std::string& what,
                         float maxMagnitude = std::numeric_limits<float>::infinity());
 
-// The largest sample magnitude given to libmp3lame: far louder samples
-// (1e5 and up) make it abort the process on its own assertions.
+// The largest sample magnitude given to libmp3lame and FFmpeg's AAC
+// encoder: far louder samples make libmp3lame abort the process on its own
+// assertions (1e5 and up) and send the AAC encoder's quantizer search into
+// a loop of minutes per frame (1e7 and up), the ffmpeg CLI's too.
 inline constexpr float kMp3MaxSampleMagnitude = 1000.0f;
 
 // The most channels an audio stream may have, in and out.

@@ -20,6 +20,17 @@ std::string describeLayout(const AVChannelLayout& layout) {
 
 }  // namespace
 
+void checkResampleRatio(int inRate, int outRate) {
+  const int64_t in = inRate;
+  const int64_t out = outRate;
+  if (in <= 0 || out <= 0 || in > kMaxResampleRatio * out || out > kMaxResampleRatio * in) {
+    fail(ErrorKind::InvalidArgument,
+         "cannot convert audio at " + std::to_string(inRate) + " Hz to " +
+             std::to_string(outRate) + " Hz: sample rates must be > 0 and within a factor of " +
+             std::to_string(kMaxResampleRatio) + " of each other");
+  }
+}
+
 AVChannelLayout guessedLayout(const AVChannelLayout& layout) {
   AVChannelLayout out{};
   if (layout.order == AV_CHANNEL_ORDER_UNSPEC || layout.nb_channels <= 0) {
@@ -35,6 +46,7 @@ AudioResampler::AudioResampler(const AVFrame* frame, int outRate,
     : inFormat_(static_cast<AVSampleFormat>(frame->format)),
       inRate_(frame->sample_rate),
       outRate_(outRate) {
+  checkResampleRatio(inRate_, outRate_);
   if (av_channel_layout_copy(&frameLayout_, &frame->ch_layout) < 0) {
     throw std::bad_alloc();
   }

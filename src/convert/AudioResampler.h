@@ -23,6 +23,16 @@ extern "C" {
 
 namespace codecflow {
 
+// The most one sample rate of a conversion may exceed the other, either
+// way. swresample's filter grows with the ratio (its taps times its
+// phases): a file claiming 539 MHz converted to 48 kHz takes it over a
+// minute and gigabytes to set up. 768 kHz to 3 kHz takes about a second.
+inline constexpr int64_t kMaxResampleRatio = 256;
+
+// Throws InvalidArgument unless both rates are > 0 and within
+// kMaxResampleRatio of each other.
+void checkResampleRatio(int inRate, int outRate);
+
 class AudioResampler {
  public:
   // Input parameters come from `frame`; `outLayout` with zero channels

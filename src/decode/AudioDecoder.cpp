@@ -187,7 +187,14 @@ struct AudioDecoder::Impl {
       resampler.reset();
     }
     if (!resampler) {
-      makeResampler();
+      try {
+        makeResampler();
+      } catch (...) {
+        // A rate or layout the stream changed to mid-way cannot be
+        // converted: the frame is consumed, the pipeline starts over.
+        broken = true;
+        throw;
+      }
     }
     resampler->convert(frame.get(), offset, out);
     nextIndex += out.size() - before;
@@ -202,8 +209,16 @@ struct AudioDecoder::Impl {
       restart();
       return;
     }
+    // A target far beyond any timestamp (a start of 1e300 s) has no seek
+    // position: decoding from the start finds the stream's end.
+    int64_t seekPts = 0;
+    int64_t offset = av_rescale_q(seekIn, AVRational{1, inRate}, timeBase);
+    if (offset == AV_NOPTS_VALUE || __builtin_add_overflow(firstPts, offset, &seekPts)) {
+      restart();
+      return;
+    }
     try {
-      decoder->seek(firstPts + av_rescale_q(seekIn, AVRational{1, inRate}, timeBase));
+      decoder->seek(seekPts);
     } catch (const Error&) {
       restart();
       return;

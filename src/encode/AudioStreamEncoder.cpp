@@ -5,6 +5,7 @@
 #include <cstring>
 #include <limits>
 
+#include "convert/AudioResampler.h"
 #include "convert/ConverterContexts.h"
 #include "encode/EncoderOptions.h"
 #include "codecflow/Error.h"
@@ -113,6 +114,7 @@ AudioStreamEncoder::AudioStreamEncoder(const AudioStreamOptions& options, const 
   int outRate = options.outSampleRate.value_or(options.sampleRate);
   int outChannels = options.outNumChannels.value_or(options.numChannels);
   checkSampleRate(codec, outRate);
+  checkResampleRatio(options.sampleRate, outRate);
   AVChannelLayout outLayout = chooseLayout(codec, outChannels);
 
   context_.reset(avcodec_alloc_context3(codec));
@@ -176,11 +178,12 @@ void AudioStreamEncoder::check(const Tensor& samples) const {
   if (samples.size(1) > 1 && samples.strides()[1] != 1) {
     fail(ErrorKind::InvalidArgument, where + " must have contiguous channels (rows)");
   }
-  // Non-finite samples make some encoders (libmp3lame) abort the process,
-  // and so do very loud ones for libmp3lame.
-  bool lame = std::strcmp(context_->codec->name, "libmp3lame") == 0;
+  // Non-finite samples make some encoders (libmp3lame) abort the process;
+  // very loud ones make libmp3lame abort and the AAC encoder hang.
+  const char* name = context_->codec->name;
+  bool bounded = std::strcmp(name, "libmp3lame") == 0 || std::strcmp(name, "aac") == 0;
   checkFiniteSamples(samples, where,
-                     lame ? kMp3MaxSampleMagnitude : std::numeric_limits<float>::infinity());
+                     bounded ? kMp3MaxSampleMagnitude : std::numeric_limits<float>::infinity());
 }
 
 void AudioStreamEncoder::resample(const uint8_t** input, int count) {

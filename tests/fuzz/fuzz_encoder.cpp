@@ -92,13 +92,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (flags & 32) a.bitRate = params.inRange<int64_t>(-1, 600000);
       if (flags & 64) a.outSampleRate = kRates[params.inRange<int>(0, 7)];
       if (flags & 64) a.outNumChannels = params.inRange<int>(0, 3);
-      // Resampling multiplies the samples by out / in: 1 Hz to 48 kHz turns
-      // the input's few thousand samples into gigabytes, as the caller asked.
-      // The harness keeps the expansion at 64x, within its memory limit.
-      if (a.outSampleRate && *a.outSampleRate > 0 && a.sampleRate > 0 &&
-          *a.outSampleRate > 64 * static_cast<int64_t>(a.sampleRate)) {
-        a.outSampleRate = a.sampleRate;
-      }
       a.codec = pick(params, kAudioCodecs);
       audio = encoder.addAudio(std::move(a));
     }

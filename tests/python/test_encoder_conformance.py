@@ -388,9 +388,23 @@ def test_samples_too_loud_for_mp3_fail_before_any_output(tmp_path, loudness):
     encoder._abort()
 
 
+@pytest.mark.parametrize("fmt", ["m4a", "aac"])
+def test_samples_too_loud_for_aac_fail_before_any_output(tmp_path, fmt):
+    # FFmpeg's AAC encoder spends minutes on a frame holding samples of 1e7
+    # and louder (the ffmpeg CLI too); codecflow refuses them.
+    samples = torch.zeros(1, 1420)
+    samples[0, 2] = -2.3e8
+    dest = tmp_path / f"loud.{fmt}"
+    with pytest.raises(ValueError, match=r"within \+-1000: sample 2 of channel 0"):
+        AudioEncoder(samples, sample_rate=16000).to_file(dest, sample_rate=8000)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_loud_samples_within_the_mp3_bound_encode(tmp_path):
     samples = (torch.rand(2, 48000) * 2 - 1) * 1000
     data = AudioEncoder(samples, sample_rate=48000).to_tensor("mp3")
+    assert AudioDecoder(data).get_all_samples().data.shape[0] == 2
+    data = AudioEncoder(samples, sample_rate=48000).to_tensor("m4a")
     assert AudioDecoder(data).get_all_samples().data.shape[0] == 2
     # Other codecs take loud samples as they are (clipped where their format has a range).
     AudioEncoder(samples * 1e6, sample_rate=48000).to_tensor("flac")

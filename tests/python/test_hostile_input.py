@@ -15,6 +15,7 @@ import torch
 import _damage
 from codecflow import _core
 from codecflow.decoders import AudioDecoder, VideoDecoder, WavDecoder
+from codecflow.encoders import AudioEncoder
 from codecflow._errors import InvalidArgumentError, InvalidMediaError
 
 
@@ -170,6 +171,37 @@ def test_audio_decoder_range_bounds_are_accepted(media, sample_rate, num_channel
     decoder = AudioDecoder(media.clip("flac"), sample_rate=sample_rate, num_channels=num_channels)
     samples = decoder.get_samples_played_in_range(0.0, 0.5)
     assert samples.data.shape == (num_channels, sample_rate // 2)
+
+
+def _wav_claiming_rate(media, rate: int) -> bytes:
+    data = media.clip("wav_s16").read_bytes()
+    fmt = _damage.wav_chunks(data)["fmt "]
+    return _damage.patch(data, fmt + 8 + 4, "<I", rate)
+
+
+@pytest.mark.parametrize(
+    "file_rate, sample_rate", [(538_997_873, 48000), (48000, 1), (48000, 187), (2000, 768000)]
+)
+def test_audio_decoder_rates_too_far_apart_are_a_value_error(media, file_rate, sample_rate):
+    # swresample's filter grows with the ratio of the two rates: a header
+    # claiming 539 MHz converted to 48 kHz took minutes and gigabytes.
+    data = _wav_claiming_rate(media, file_rate)
+    with pytest.raises(InvalidArgumentError, match=r"within a factor of 256"):
+        AudioDecoder(data, sample_rate=sample_rate)
+
+
+def test_audio_decoder_rates_256_times_apart_convert(media):
+    data = _wav_claiming_rate(media, 48000)
+    decoder = AudioDecoder(data, sample_rate=188)  # 255.3 times lower
+    assert decoder.get_samples_played_in_range(0.0, 0.5).data.shape[1] == 94
+
+
+@pytest.mark.parametrize("rate, out_rate", [(1, 8000), (8000, 8000 * 257)])
+def test_audio_encoder_rates_too_far_apart_are_a_value_error(tmp_path, rate, out_rate):
+    encoder = AudioEncoder(torch.zeros(1, 10), sample_rate=rate)
+    with pytest.raises(InvalidArgumentError, match=r"within a factor of 256"):
+        encoder.to_file(tmp_path / "out.wav", sample_rate=out_rate)
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("fps", [math.inf, -math.inf, math.nan, 0, -5, 1e7])
