@@ -199,7 +199,13 @@ def test_audio_only_file_has_no_video_stream(media):
         VideoDecoder(media.clip("flac"))
 
 
-def test_log_level():
+@pytest.fixture
+def quiet_afterwards():
+    yield
+    codecflow.set_ffmpeg_log_level("quiet")  # codecflow's default, for later tests
+
+
+def test_log_level(quiet_afterwards):
     codecflow.set_ffmpeg_log_level("warning")
     codecflow.set_ffmpeg_log_level("error")
     codecflow.set_ffmpeg_log_level(16)
