@@ -17,6 +17,7 @@ import os
 import pathlib
 import re
 import subprocess
+import sys
 from typing import Dict, List
 
 import pytest
@@ -105,9 +106,21 @@ def _run(block: Block, namespace: Dict) -> None:
 def doc_folder(media_dir, tmp_path, monkeypatch) -> pathlib.Path:
     for name in os.listdir(media_dir):
         (tmp_path / name).symlink_to(media_dir / name)
+    # Processes the docs start (Ray's workers) import this codecflow from
+    # the new folder too: PYTHONPATH's entries made absolute.
+    package_root = str(pathlib.Path(codecflow.__file__).resolve().parents[1])
+    entries = [
+        str(pathlib.Path(e).resolve())
+        for e in os.environ.get("PYTHONPATH", "").split(os.pathsep)
+        if e
+    ]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([package_root] + entries))
     monkeypatch.chdir(tmp_path)
     yield tmp_path
     codecflow.set_index_cache(None)  # docs may set process-wide defaults
+    ray = sys.modules.get("ray")
+    if ray is not None and ray.is_initialized():  # a block that failed before ray.shutdown()
+        ray.shutdown()
 
 
 @pytest.mark.parametrize("path", DOCS, ids=[p.name for p in DOCS])

@@ -265,7 +265,13 @@ def _raised_builtins(path: pathlib.Path) -> list:
         target = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
         if isinstance(target, ast.Name):
             value = getattr(builtins, target.id, None)
-            if isinstance(value, type) and issubclass(value, BaseException):
+            # ImportError stays Python's own: an optional dependency (Ray's
+            # extra) that is not installed.
+            if (
+                isinstance(value, type)
+                and issubclass(value, BaseException)
+                and value is not ImportError
+            ):
                 found.append((node.lineno, target.id))
     return found
 

@@ -35,6 +35,8 @@ VIDEOS = ("h264_bframes", "h264_open_gop", "vfr")
 def cluster():
     # Workers get the source tree on their path, as the driver has it.
     path = os.pathsep.join([str(ROOT / "python"), os.environ.get("PYTHONPATH", "")])
+    if ray.is_initialized():  # left by an earlier test in this process
+        ray.shutdown()
     ray.init(
         num_cpus=2,
         include_dashboard=False,

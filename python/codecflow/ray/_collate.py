@@ -6,6 +6,7 @@ from typing import Any, Dict
 
 import numpy as np
 from ray.data.collate_fn import NumpyBatchCollateFn
+from codecflow._errors import InvalidTypeError
 
 
 class TorchCollate(NumpyBatchCollateFn):
@@ -36,7 +37,7 @@ class TorchCollate(NumpyBatchCollateFn):
                     column if column.flags.writeable else column.copy()
                 )
             elif column.dtype == object and len(column) and isinstance(column[0], np.ndarray):
-                raise TypeError(
+                raise InvalidTypeError(
                     f"column {name!r} holds arrays of different shapes; resize clips to one size"
                 )
             else:

@@ -37,6 +37,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from codecflow._frame import FrameBatch
+from codecflow._errors import InvalidArgumentError
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -164,14 +165,14 @@ def sample_clips(
     recorder = _Recorder(decoder)
     clips = sampler(recorder, **kwargs)
     if len(recorder.calls) != 1 or not isinstance(clips, FrameBatch) or clips.data.ndim != 5:
-        raise ValueError(
+        raise InvalidArgumentError(
             "sampler must return 5-D clips fetched with one get_frames_at or "
             "get_frames_played_at call, as codecflow.samplers' functions do"
         )
     method, values = recorder.calls[0]
     num_clips, per_clip = clips.data.shape[:2]
     if len(values) != num_clips * per_clip:
-        raise ValueError("sampler returned clips that do not match the frames it fetched")
+        raise InvalidArgumentError("sampler returned clips that do not match the frames it fetched")
     return method, [values[i * per_clip : (i + 1) * per_clip] for i in range(num_clips)]
 
 
@@ -255,7 +256,7 @@ def expand_paths(paths: Union[PathLike, Sequence[PathLike]]) -> List[str]:
     result: List[str] = []
     for entry in paths:
         if not isinstance(entry, (str, os.PathLike)):
-            raise ValueError(f"paths must be str or os.PathLike, got {type(entry).__name__}")
+            raise InvalidArgumentError(f"paths must be str or os.PathLike, got {type(entry).__name__}")
         entry = os.path.abspath(os.fspath(entry))  # workers may run elsewhere
         if os.path.isdir(entry):
             names = sorted(os.listdir(entry))
@@ -265,7 +266,7 @@ def expand_paths(paths: Union[PathLike, Sequence[PathLike]]) -> List[str]:
         else:
             result.append(entry)
     if not result:
-        raise ValueError("no input files")
+        raise InvalidArgumentError("no input files")
     return result
 
 

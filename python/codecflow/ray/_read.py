@@ -24,11 +24,12 @@ from codecflow.ray._plan import (
     to_numpy,
 )
 from codecflow.samplers import clips_at_random_indices
+from codecflow._errors import CodecflowError, InvalidArgumentError
 
 _ON_ERROR = ("skip", "raise")
 
 
-class ReadError(RuntimeError):
+class ReadError(CodecflowError):
     """A file could not be read and ``on_error="raise"`` was asked for.
 
     Attributes:
@@ -91,7 +92,7 @@ class ReadReport:
 
 def _check_on_error(on_error: Any) -> None:
     if on_error not in _ON_ERROR:
-        raise ValueError(f"invalid on_error {on_error!r}; allowed: {_ON_ERROR}")
+        raise InvalidArgumentError(f"invalid on_error {on_error!r}; allowed: {_ON_ERROR}")
 
 
 def _skip(failures: List[FailedRead], on_error: str, report: Optional[ReadReport]) -> None:
@@ -108,7 +109,7 @@ def _skip(failures: List[FailedRead], on_error: str, report: Optional[ReadReport
 
 def _check_positive(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+        raise InvalidArgumentError(f"{name} must be an int >= 1, got {value!r}")
     return value
 
 
@@ -268,11 +269,11 @@ def read_video_clips(
     _data_context()
     _check_positive("frames_per_task", frames_per_task)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be an int >= 0, got {seed!r}")
+        raise InvalidArgumentError(f"seed must be an int >= 0, got {seed!r}")
     if not callable(sampler):
-        raise ValueError(f"sampler must be callable, got {type(sampler).__name__}")
+        raise InvalidArgumentError(f"sampler must be callable, got {type(sampler).__name__}")
     if dimension_order not in ("NCHW", "NHWC"):
-        raise ValueError(f"invalid dimension_order {dimension_order!r}; allowed: NCHW, NHWC")
+        raise InvalidArgumentError(f"invalid dimension_order {dimension_order!r}; allowed: NCHW, NHWC")
     cache = _resolve_cache(index_cache)
     kwargs = dict(sampler_kwargs or {})
     kwargs.update(num_clips=num_clips, num_frames_per_clip=num_frames_per_clip)
@@ -318,7 +319,7 @@ def _plan_audio(
             begin = float(metadata.begin_stream_seconds or 0.0)
             duration = metadata.duration_seconds
             if duration is None:
-                raise ValueError("the audio's duration is unknown: use seconds_per_row=None")
+                raise InvalidArgumentError("the audio's duration is unknown: use seconds_per_row=None")
             count = max(1, math.ceil(float(duration) / seconds_per_row))
             plans.append(
                 [
@@ -400,9 +401,9 @@ def read_audio(
     _data_context()
     if seconds_per_row is not None:
         if isinstance(seconds_per_row, bool) or not isinstance(seconds_per_row, (int, float)):
-            raise ValueError(f"seconds_per_row must be a number or None, got {seconds_per_row!r}")
+            raise InvalidArgumentError(f"seconds_per_row must be a number or None, got {seconds_per_row!r}")
         if not (seconds_per_row > 0 and math.isfinite(seconds_per_row)):
-            raise ValueError(f"seconds_per_row must be > 0 and finite, got {seconds_per_row!r}")
+            raise InvalidArgumentError(f"seconds_per_row must be > 0 and finite, got {seconds_per_row!r}")
         seconds_per_row = float(seconds_per_row)
     decoder_options = dict(
         stream_index=stream_index, sample_rate=sample_rate, num_channels=num_channels

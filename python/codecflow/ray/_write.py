@@ -10,6 +10,7 @@ import numpy as np
 import ray
 
 from codecflow.ray._plan import PathLike
+from codecflow._errors import InvalidArgumentError
 
 
 def _row_name(batch: Dict[str, Any], i: int, name_column: Optional[str]) -> str:
@@ -18,7 +19,7 @@ def _row_name(batch: Dict[str, Any], i: int, name_column: Optional[str]) -> str:
     if "path" in batch and "clip" in batch:
         stem = os.path.splitext(os.path.basename(str(batch["path"][i])))[0]
         return f"{stem}_clip{int(batch['clip'][i]):05d}"
-    raise ValueError(
+    raise InvalidArgumentError(
         "encode_videos names each output after name_column, or after the 'path' and 'clip' "
         "columns that read_video_clips makes; this batch has neither"
     )
@@ -64,7 +65,7 @@ def encode_videos(
     from codecflow.encoders import VideoEncoder
 
     if dimension_order not in ("NCHW", "NHWC"):
-        raise ValueError(f"invalid dimension_order {dimension_order!r}; allowed: NCHW, NHWC")
+        raise InvalidArgumentError(f"invalid dimension_order {dimension_order!r}; allowed: NCHW, NHWC")
     directory = os.fspath(directory)
     os.makedirs(directory, exist_ok=True)
     written: List[str] = []
