@@ -424,3 +424,26 @@ def test_nv12_frames_encode_like_rgb_frames(tmp_path) -> None:
         encoder2._core.add_frames(
             bad._index, torch.zeros(2, 100, 320, dtype=torch.uint8), nv12=True
         )
+
+
+@needs_gpu
+def test_decoding_after_torch_made_the_primary_context() -> None:
+    # A fresh process whose first CUDA call is torch's: the primary context
+    # then exists with the runtime's flags, and the decoder must use it.
+    import subprocess
+
+    script = (
+        "import sys, torch\n"
+        "from codecflow.decoders import VideoDecoder\n"
+        "x = torch.ones(4, device='cuda:0'); torch.cuda.synchronize()\n"
+        "frame = VideoDecoder(sys.argv[1], device='cuda:0')[0]\n"
+        "assert frame.device == torch.device('cuda', 0), frame.device\n"
+        "print(int(frame.float().sum().item() > 0) + int(x.sum().item()))\n"
+    )
+    path = generate.clip("h264_bframes")
+    env = {**__import__("os").environ, "PYTHONPATH": str(Path(codecflow.__file__).parents[1])}
+    run = subprocess.run(
+        [sys.executable, "-c", script, str(path)], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "5"

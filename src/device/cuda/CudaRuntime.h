@@ -28,4 +28,16 @@ int copy2DToHost(void* dst, size_t dstPitch, const void* src, size_t srcPitch, s
 // Waits for everything queued on the legacy default stream.
 int synchronize();
 
+// The primary context of GPU `index` (a CUcontext), retained once by
+// codecflow for the life of the process (cuDevicePrimaryCtxRetain, through
+// the runtime's driver entry points: no link to libcuda). nullptr and
+// `error` set (the driver's reason) when the driver cannot give it.
+void* primaryContext(int index, std::string& error);
+// The calling thread's current driver context (nullptr: none); push and
+// pop make a context current for a scope and restore exactly what was
+// there. Each returns 0 on success, non-zero when the driver is missing.
+int currentContext(void** context);
+int pushContext(void* context);
+int popContext();
+
 }  // namespace codecflow::cuda

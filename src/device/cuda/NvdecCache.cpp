@@ -1,8 +1,14 @@
 #include "device/cuda/NvdecCache.h"
 
+#include <new>
+
 #include "codecflow/Cuda.h"
 #include "codecflow/Error.h"
+#include "device/cuda/CudaRuntime.h"
 
+extern "C" {
+#include <libavutil/hwcontext_cuda.h>
+}
 
 namespace codecflow {
 
@@ -21,8 +27,30 @@ AVBufferRef* NvdecCache::device(int index) {
   if (it != devices_.end()) {
     return it->second.get();
   }
-  // Fails with FFmpeg's reason (e.g. "Cannot load libcuda.so.1").
-  UniqueAVBufferRef ref = openHwDevice(AV_HWDEVICE_TYPE_CUDA, index, {{"primary_ctx", "1"}});
+  // FFmpeg's device context on the primary context codecflow retains
+  // itself: FFmpeg's own primary_ctx option refuses a primary context that
+  // the runtime (torch, codecflow's kernels) has already made with other
+  // flags. FFmpeg pushes it around its calls and never releases it.
+  std::string error;
+  void* context = cuda::primaryContext(index, error);
+  if (context == nullptr) {
+    fail(ErrorKind::Runtime, "could not open CUDA device " + std::to_string(index) + ": " +
+                                 error);
+  }
+  UniqueAVBufferRef ref(av_hwdevice_ctx_alloc(AV_HWDEVICE_TYPE_CUDA));
+  if (!ref) {
+    throw std::bad_alloc();
+  }
+  auto* hw = reinterpret_cast<AVHWDeviceContext*>(ref->data);
+  static_cast<AVCUDADeviceContext*>(hw->hwctx)->cuda_ctx = static_cast<CUcontext>(context);
+  int rc = av_hwdevice_ctx_init(ref.get());
+  if (rc < 0) {
+    // Fails with FFmpeg's reason (e.g. "Cannot load libcuda.so.1").
+    failFFmpeg(ErrorKind::Runtime,
+               "could not open CUDA device " + std::to_string(index) +
+                   " (FFmpeg's CUDA device context)",
+               rc);
+  }
   return devices_.emplace(index, std::move(ref)).first->second.get();
 }
 
