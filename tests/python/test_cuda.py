@@ -447,3 +447,55 @@ def test_decoding_after_torch_made_the_primary_context() -> None:
     )
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "5"
+
+
+def _current_driver_context() -> int:
+    import ctypes
+
+    libcuda = ctypes.CDLL("libcuda.so.1")
+    context = ctypes.c_void_p()
+    assert libcuda.cuCtxGetCurrent(ctypes.byref(context)) == 0
+    return context.value or 0
+
+
+@needs_gpu
+def test_device_guard_leaves_no_context_on_a_thread_that_had_none() -> None:
+    import threading
+
+    frame = torch.zeros(8, 8, 3, dtype=torch.uint8, device="cuda:0")
+    torch.cuda.synchronize()
+    seen: list = []
+
+    def work() -> None:
+        before = _current_driver_context()
+        out = rgb_to_nv12(frame)
+        seen.append((before, _current_driver_context(), out.device))
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    before, after, device = seen[0]
+    assert before == 0 and after == 0
+    assert device == torch.device("cuda", 0)
+
+
+@pytest.mark.skipif(not HAS_GPU or torch.cuda.device_count() < 2, reason="needs two GPUs")
+def test_decoding_on_cuda_1_creates_no_context_on_gpu_0() -> None:
+    import subprocess
+
+    script = (
+        "import ctypes, sys\n"
+        "from codecflow.decoders import VideoDecoder\n"
+        "frames = VideoDecoder(sys.argv[1], device='cuda:1').get_frames_in_range(0, 3)\n"
+        "cuda = ctypes.CDLL('libcuda.so.1'); cuda.cuInit(0)\n"
+        "flags, active = ctypes.c_uint(), ctypes.c_int()\n"
+        "assert cuda.cuDevicePrimaryCtxGetState(0, ctypes.byref(flags), ctypes.byref(active)) == 0\n"
+        "print(active.value, frames.data.device.index)\n"
+    )
+    env = {**__import__("os").environ, "PYTHONPATH": str(Path(codecflow.__file__).parents[1])}
+    run = subprocess.run(
+        [sys.executable, "-c", script, str(generate.clip("h264_bframes"))],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["0", "1"]

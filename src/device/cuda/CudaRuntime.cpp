@@ -18,10 +18,6 @@ int deviceCount(int& count) {
   return cudaGetDeviceCount(&count);
 }
 
-int setDevice(int index) { return cudaSetDevice(index); }
-
-int currentDevice(int& index) { return cudaGetDevice(&index); }
-
 int allocate(void** pointer, size_t bytes) { return cudaMalloc(pointer, bytes); }
 
 int release(void* pointer) { return cudaFree(pointer); }

@@ -12,8 +12,6 @@ namespace codecflow::cuda {
 std::string errorText(int code);
 
 int deviceCount(int& count);
-int setDevice(int index);
-int currentDevice(int& index);
 int allocate(void** pointer, size_t bytes);
 int release(void* pointer);
 int copyHostToDevice(void* dst, const void* src, size_t bytes);
