@@ -22,8 +22,19 @@ bool builtWithCuda() {
 #endif
 }
 
+bool cudaForkedChild() {
+#ifdef CODECFLOW_HAS_CUDA
+  return cuda::forkedAfterCudaUse();
+#else
+  return false;
+#endif
+}
+
 int cudaDeviceCount() {
 #ifdef CODECFLOW_HAS_CUDA
+  if (cuda::forkedAfterCudaUse()) {
+    fail(ErrorKind::Runtime, kForkedCudaMessage);
+  }
   int count = 0;
   int rc = cuda::deviceCount(count);
   if (rc != 0) {
@@ -91,6 +102,9 @@ Tensor rgbToNv12(const Tensor& rgb, YuvMatrix matrix, bool fullRange) {
     return out;
   }
 #ifdef CODECFLOW_HAS_CUDA
+  if (cuda::forkedAfterCudaUse()) {
+    fail(ErrorKind::Runtime, kForkedCudaMessage);
+  }
   cuda::DeviceGuard guard(rgb.device().index);
   void* data = nullptr;
   int rc = cuda::allocate(&data, static_cast<size_t>(height * 3 / 2 * width));

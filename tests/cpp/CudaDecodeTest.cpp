@@ -184,3 +184,39 @@ TEST(CudaDecodeTest, EncoderKernelEqualsTheCpuReference) {
   cuda::release(drgb);
 }
 #endif
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+// A child forked after the parent used CUDA drops the inherited state and
+// refuses CUDA with a message naming spawn workers; the parent is unchanged.
+TEST(CudaDecodeTest, AForkedChildAsksForSpawnWorkers) {
+  if (!builtWithCuda()) {
+    EXPECT_FALSE(cudaForkedChild());
+    return;
+  }
+  try {
+    cudaDeviceCount();  // CUDA used here, with or without a GPU
+  } catch (const Error&) {
+  }
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    int status = cudaForkedChild() ? 0 : 2;
+    try {
+      VideoDecoder decoder(Source::fromPath(mediaPath("h264_bframes.mp4")), cudaOptions());
+      status = 3;
+    } catch (const Error& e) {
+      if (status == 0 && (e.kind() != ErrorKind::Runtime ||
+                          std::string(e.what()).find("needs spawn workers") == std::string::npos)) {
+        status = 4;
+      }
+    }
+    _exit(status);
+  }
+  int status = -1;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "2: flag unset, 3: decoder opened, 4: wrong error";
+  EXPECT_FALSE(cudaForkedChild());
+}

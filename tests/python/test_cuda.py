@@ -499,3 +499,33 @@ def test_decoding_on_cuda_1_creates_no_context_on_gpu_0() -> None:
     )
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() == ["0", "1"]
+
+
+@pytest.mark.skipif(not _core.has_cuda(), reason="needs a codecflow build with CUDA")
+def test_forked_child_asks_for_spawn_workers() -> None:
+    import os
+
+    try:
+        _core.cuda_device_count()  # CUDA used in this process, GPU or not
+    except RuntimeError:
+        pass
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        try:
+            _core.cuda_device_count()
+            message = "no error"
+        except RuntimeError as e:
+            message = str(e)
+        except BaseException as e:  # noqa: BLE001 - reported to the parent
+            message = repr(e)
+        os.write(write, message.encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        message = pipe.read().decode()
+    os.waitpid(pid, 0)
+    assert "CUDA decoding needs spawn workers (multiprocessing start method 'spawn' or 'forkserver')" in message
+    if HAS_GPU:
+        assert _core.cuda_device_count() == torch.cuda.device_count()

@@ -3,10 +3,24 @@
 #include <cuda.h>
 #include <cuda_runtime_api.h>
 
+#include <pthread.h>
+
+#include <atomic>
 #include <map>
 #include <mutex>
 
 namespace codecflow::cuda {
+
+namespace {
+
+std::atomic<bool> gUsed{false};    // a CUDA call was made in this process
+std::atomic<bool> gForked{false};  // a child forked after one
+
+void markUsed() { gUsed.store(true); }
+
+}  // namespace
+
+bool forkedAfterCudaUse() { return gForked.load(); }
 
 std::string errorText(int code) {
   auto error = static_cast<cudaError_t>(code);
@@ -15,6 +29,7 @@ std::string errorText(int code) {
 
 int deviceCount(int& count) {
   count = 0;
+  markUsed();
   return cudaGetDeviceCount(&count);
 }
 
@@ -94,9 +109,22 @@ struct Contexts {
 };
 Contexts* gContexts = new Contexts();
 
+// In a child forked after CUDA use: the inherited retained contexts (and
+// their mutex, perhaps held by a thread the fork did not copy) are leaked,
+// never released, and everything after says spawn workers are needed.
+void dropInheritedState() {
+  if (gUsed.load()) {
+    gForked.store(true);
+    gContexts = new Contexts();
+  }
+}
+
+const bool gForkHandler = pthread_atfork(nullptr, nullptr, dropInheritedState) == 0;
+
 }  // namespace
 
 void* primaryContext(int index, std::string& error) {
+  markUsed();
   const Driver& d = driver();
   if (!d.complete()) {
     error = "the CUDA driver (libcuda.so.1) is not available";

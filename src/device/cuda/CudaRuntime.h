@@ -26,6 +26,11 @@ int copy2DToHost(void* dst, size_t dstPitch, const void* src, size_t srcPitch, s
 // Waits for everything queued on the legacy default stream.
 int synchronize();
 
+// Whether this process is a fork of one that had used CUDA (a CUDA call
+// made through these wrappers before the fork): its contexts, decoders and
+// memory cannot work in the child; the fork handler dropped them.
+bool forkedAfterCudaUse();
+
 // The primary context of GPU `index` (a CUcontext), retained once by
 // codecflow for the life of the process (cuDevicePrimaryCtxRetain, through
 // the runtime's driver entry points: no link to libcuda). nullptr and

@@ -1,5 +1,7 @@
 #include "device/cuda/NvdecCache.h"
 
+#include <pthread.h>
+
 #include <new>
 
 #include "codecflow/Cuda.h"
@@ -12,16 +14,37 @@ extern "C" {
 
 namespace codecflow {
 
+namespace {
+// Leaked on purpose: contexts must not be freed after the CUDA runtime and
+// driver have shut down at process exit.
+NvdecCache* gCache = nullptr;
+std::once_flag gCacheOnce;
+}  // namespace
+
 NvdecCache& NvdecCache::instance() {
-  // Leaked on purpose: contexts must not be freed after the CUDA runtime
-  // and driver have shut down at process exit.
-  static auto* cache = new NvdecCache();
-  return *cache;
+  std::call_once(gCacheOnce, [] {
+    gCache = new NvdecCache();
+    pthread_atfork(nullptr, nullptr, &NvdecCache::dropInherited);
+  });
+  return *gCache;
+}
+
+void NvdecCache::dropInherited() {
+  // In a forked child: the parent's device contexts and NVDEC decoders
+  // cannot work here and must not be freed either (that would call into
+  // the parent's CUDA state); the whole cache, its mutex included (a thread
+  // that is gone may hold it), is leaked and a fresh one takes its place.
+  size_t capacity = gCache->capacity_;
+  gCache = new NvdecCache();
+  gCache->capacity_ = capacity;
 }
 
 NvdecCache::NvdecCache() : capacity_(kDefaultNvdecCacheCapacity) {}
 
 AVBufferRef* NvdecCache::device(int index) {
+  if (cuda::forkedAfterCudaUse()) {
+    fail(ErrorKind::Runtime, kForkedCudaMessage);
+  }
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = devices_.find(index);
   if (it != devices_.end()) {

@@ -41,6 +41,7 @@ class NvdecCache final : public DecoderContextCache {
 
  private:
   NvdecCache();
+  static void dropInherited();
   void evictLocked();
 
   mutable std::mutex mutex_;
