@@ -6,9 +6,12 @@
 
 namespace codecflow {
 
-UniqueAVCodecContext allocDecoderContext(const Demuxer& demuxer, int streamIndex) {
+UniqueAVCodecContext allocDecoderContext(const Demuxer& demuxer, int streamIndex,
+                                         const AVCodec* decoder) {
   const AVStream* stream = demuxer.stream(streamIndex);
-  const AVCodec* decoder = avcodec_find_decoder(stream->codecpar->codec_id);
+  if (decoder == nullptr) {
+    decoder = avcodec_find_decoder(stream->codecpar->codec_id);
+  }
   if (decoder == nullptr) {
     fail(ErrorKind::Unsupported, std::string("no decoder for ") +
                                      av_get_media_type_string(stream->codecpar->codec_type) +

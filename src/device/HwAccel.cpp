@@ -45,6 +45,24 @@ AVPixelFormat hwPixelFormat(const AVCodec* codec, AVHWDeviceType type, int metho
   return AV_PIX_FMT_NONE;
 }
 
+const AVCodec* hwDecoder(AVCodecID codec, AVHWDeviceType type) {
+  auto usable = [type](const AVCodec* c) {
+    return c != nullptr &&
+           hwPixelFormat(c, type, AV_CODEC_HW_CONFIG_METHOD_HW_DEVICE_CTX) != AV_PIX_FMT_NONE;
+  };
+  const AVCodec* preferred = avcodec_find_decoder(codec);
+  if (usable(preferred)) {
+    return preferred;
+  }
+  void* state = nullptr;
+  while (const AVCodec* c = av_codec_iterate(&state)) {
+    if (c->id == codec && av_codec_is_decoder(c) && usable(c)) {
+      return c;
+    }
+  }
+  return nullptr;
+}
+
 AVHWDeviceType frameDeviceType(const AVFrame* frame) {
   if (frame->hw_frames_ctx == nullptr) {
     return AV_HWDEVICE_TYPE_NONE;
@@ -124,8 +142,11 @@ std::string contextKey(int deviceIndex, const AVStream* stream, int numThreads) 
 
 class HwCodecOpener final : public CodecOpener {
  public:
-  HwCodecOpener(int deviceIndex, AVBufferRef* device, DecoderContextCache* cache)
-      : deviceIndex_(deviceIndex), device_(device), cache_(cache) {}
+  HwCodecOpener(int deviceIndex, AVBufferRef* device, DecoderContextCache* cache,
+                const AVCodec* decoder)
+      : deviceIndex_(deviceIndex), device_(device), cache_(cache), decoder_(decoder) {}
+
+  const AVCodec* decoder() const override { return decoder_; }
 
   UniqueAVCodecContext reuse(const AVStream* stream, int numThreads) override {
     return cache_ != nullptr ? cache_->take(contextKey(deviceIndex_, stream, numThreads))
@@ -152,6 +173,7 @@ class HwCodecOpener final : public CodecOpener {
   int deviceIndex_;
   AVBufferRef* device_;  // owned by the backend, for the life of the process
   DecoderContextCache* cache_;
+  const AVCodec* decoder_;
 };
 
 class SoftwareCodecOpener final : public CodecOpener {
@@ -170,8 +192,9 @@ class SoftwareCodecOpener final : public CodecOpener {
 
 std::shared_ptr<CodecOpener> makeHwCodecOpener(int deviceIndex,
                                                AVBufferRef* device,
-                                               DecoderContextCache* cache) {
-  return std::make_shared<HwCodecOpener>(deviceIndex, device, cache);
+                                               DecoderContextCache* cache,
+                                               const AVCodec* decoder) {
+  return std::make_shared<HwCodecOpener>(deviceIndex, device, cache, decoder);
 }
 
 std::shared_ptr<CodecOpener> makeSoftwareCodecOpener(std::string reason) {

@@ -30,6 +30,12 @@ UniqueAVBufferRef openHwDevice(
 // `method` (AV_CODEC_HW_CONFIG_METHOD_*).
 AVPixelFormat hwPixelFormat(const AVCodec* codec, AVHWDeviceType type, int method);
 
+// The decoder of `codec` that has a hardware configuration for `type`
+// (attaching a device context), FFmpeg's default decoder first: the default
+// may lack one (libdav1d for AV1, where FFmpeg's native av1 decoder has the
+// hwaccels). nullptr when no decoder of the codec has one.
+const AVCodec* hwDecoder(AVCodecID codec, AVHWDeviceType type);
+
 // Contexts kept for reuse by a hardware opener (the NVDEC cache).
 class DecoderContextCache {
  public:
@@ -43,9 +49,11 @@ class DecoderContextCache {
 // back to software frames when the hwaccel refuses the stream (then FFmpeg
 // decodes on the CPU and the sink reports it). `cache`, when given, keeps
 // released contexts by a key of everything that shapes the decoder.
+// `decoder` is the one to open (hwDecoder's).
 std::shared_ptr<CodecOpener> makeHwCodecOpener(int deviceIndex,
                                                AVBufferRef* device,
-                                               DecoderContextCache* cache);
+                                               DecoderContextCache* cache,
+                                               const AVCodec* decoder);
 
 // Opens plain software decoders; `reason`, when not empty, says why a
 // hardware device asked for is not used (no hwaccel for the codec).

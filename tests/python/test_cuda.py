@@ -529,3 +529,15 @@ def test_forked_child_asks_for_spawn_workers() -> None:
     assert "CUDA decoding needs spawn workers (multiprocessing start method 'spawn' or 'forkserver')" in message
     if HAS_GPU:
         assert _core.cuda_device_count() == torch.cuda.device_count()
+
+
+@needs_gpu
+def test_av1_decodes_on_nvdec() -> None:
+    # FFmpeg's default AV1 decoder (libdav1d) has no hwaccel; the native one
+    # that has NVDEC's must be used.
+    path = generate.clip("av1")
+    gpu = VideoDecoder(path, device="cuda:0")
+    frames = gpu.get_frames_at([0, 5])
+    assert frames.data.device == torch.device("cuda", 0)
+    assert gpu.cpu_fallback.status_known and not gpu.cpu_fallback
+    assert_close_to_cpu(frames.data, VideoDecoder(path).get_frames_at([0, 5]).data)
