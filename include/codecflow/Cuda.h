@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "codecflow/Tensor.h"
 
@@ -29,6 +30,11 @@ inline constexpr const char* kForkedCudaMessage =
     "CUDA decoding needs spawn workers (multiprocessing start method 'spawn' or "
     "'forkserver'): this process was forked after CUDA was used, and CUDA contexts and "
     "NVDEC decoders do not survive fork()";
+
+// The CUDA versions every CUDA-unavailable error names: "CUDA driver
+// 12.4, runtime 13.0" ("CUDA driver none (no driver), ..." without a
+// driver), or that the build has no CUDA runtime.
+std::string cudaVersions();
 
 // Whether this process is such a forked child (always false without CUDA).
 bool cudaForkedChild();

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,11 @@ TEST(CudaDecodeTest, WithoutAGpuTheDecoderNamesWhatIsMissing) {
     std::string message = e.what();
     if (builtWithCuda()) {
       EXPECT_NE(message.find("cudaGetDeviceCount failed"), std::string::npos) << message;
+      // Both versions, the driver's "none" where there is no driver.
+      EXPECT_TRUE(std::regex_search(
+          message, std::regex(R"(CUDA driver (none \(no driver\)|\d+\.\d+), runtime \d+\.\d+)")))
+          << message;
+      EXPECT_NE(message.find(cudaVersions()), std::string::npos) << message;
     } else {
       EXPECT_NE(message.find("no CUDA support"), std::string::npos) << message;
     }

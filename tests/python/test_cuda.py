@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -64,6 +65,7 @@ def test_cuda_unavailable_raises_runtime_error_naming_what_is_missing() -> None:
         assert "no CUDA support" in message
     else:
         assert "torch sees no CUDA device" in message or "cudaGetDeviceCount" in message
+        assert _core.cuda_versions() in message
     with pytest.raises(RuntimeError):
         VideoDecoder(path, device=torch.device("cuda", 0))
 
@@ -76,6 +78,7 @@ def test_core_cuda_device_count_names_what_is_missing() -> None:
             count = _core.cuda_device_count()
         except RuntimeError as error:
             assert "cudaGetDeviceCount failed" in str(error)
+            assert re.search(r"CUDA driver (none \(no driver\)|\d+\.\d+), runtime \d+\.\d+", str(error))
         else:
             # A GPU the core sees but torch (a CPU-only build) does not.
             assert count >= 0
@@ -144,6 +147,14 @@ def test_nvdec_cache_capacity_round_trip() -> None:
     finally:
         set_nvdec_cache_capacity(old)
     assert get_nvdec_cache_capacity() == old
+
+
+def test_cuda_versions_name_driver_and_runtime() -> None:
+    versions = _core.cuda_versions()
+    if _core.has_cuda():
+        assert re.fullmatch(r"CUDA driver (none \(no driver\)|\d+\.\d+), runtime \d+\.\d+", versions)
+    else:
+        assert versions == "no CUDA runtime in this build"
 
 
 @pytest.mark.parametrize("device", [None, "cpu", torch.device("cpu")])

@@ -27,6 +27,24 @@ std::string errorText(int code) {
   return std::string(cudaGetErrorName(error)) + ": " + cudaGetErrorString(error);
 }
 
+namespace {
+std::string versionText(int version) {
+  return std::to_string(version / 1000) + "." + std::to_string(version % 1000 / 10);
+}
+}  // namespace
+
+std::string versions() {
+  int driver = 0;
+  int runtime = 0;
+  std::string text = "CUDA driver ";
+  text += cudaDriverGetVersion(&driver) == cudaSuccess && driver > 0
+              ? versionText(driver)
+              : "none (no driver)";
+  text += ", runtime ";
+  text += cudaRuntimeGetVersion(&runtime) == cudaSuccess ? versionText(runtime) : "unknown";
+  return text;
+}
+
 int deviceCount(int& count) {
   count = 0;
   markUsed();

@@ -11,6 +11,10 @@ namespace codecflow::cuda {
 // device is detected".
 std::string errorText(int code);
 
+// "CUDA driver 12.4, runtime 13.0" (the driver's CUDA version, "no
+// driver" when none is installed; the runtime linked into codecflow).
+std::string versions();
+
 int deviceCount(int& count);
 int allocate(void** pointer, size_t bytes);
 int release(void* pointer);

@@ -58,7 +58,7 @@ AVBufferRef* NvdecCache::device(int index) {
   void* context = cuda::primaryContext(index, error);
   if (context == nullptr) {
     fail(ErrorKind::Runtime, "could not open CUDA device " + std::to_string(index) + ": " +
-                                 error);
+                                 error + " (" + cuda::versions() + ")");
   }
   UniqueAVBufferRef ref(av_hwdevice_ctx_alloc(AV_HWDEVICE_TYPE_CUDA));
   if (!ref) {
@@ -71,7 +71,7 @@ AVBufferRef* NvdecCache::device(int index) {
     // Fails with FFmpeg's reason (e.g. "Cannot load libcuda.so.1").
     failFFmpeg(ErrorKind::Runtime,
                "could not open CUDA device " + std::to_string(index) +
-                   " (FFmpeg's CUDA device context)",
+                   " (FFmpeg's CUDA device context; " + cuda::versions() + ")",
                rc);
   }
   return devices_.emplace(index, std::move(ref)).first->second.get();
