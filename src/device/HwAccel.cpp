@@ -159,6 +159,10 @@ class HwCodecOpener final : public CodecOpener {
       throw std::bad_alloc();
     }
     codec->get_format = chooseFormat;
+    // One decoding thread: the hardware decodes, and each frame thread would
+    // add a surface to the hwaccel's pool (NVDEC refuses more than 32, which
+    // the automatic thread count passes on many-core machines).
+    codec->thread_count = 1;
   }
 
   void release(const AVStream* stream, int numThreads, UniqueAVCodecContext codec) override {

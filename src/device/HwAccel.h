@@ -45,7 +45,8 @@ class DecoderContextCache {
 };
 
 // Opens decoders on a hardware device: attaches `device` (a device context,
-// of any type) to new contexts and picks its frames in get_format, falling
+// of any type) to new contexts, with one decoding thread (frame threads
+// would each add a hardware surface), and picks its frames in get_format, falling
 // back to software frames when the hwaccel refuses the stream (then FFmpeg
 // decodes on the CPU and the sink reports it). `cache`, when given, keeps
 // released contexts by a key of everything that shapes the decoder.

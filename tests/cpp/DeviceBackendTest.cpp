@@ -427,3 +427,20 @@ TEST(DeviceBackendTest, HardwareDecoderIsTheOneWithTheHwaccel) {
   EXPECT_EQ(makeSoftwareCodecOpener()->decoder(), nullptr);
   EXPECT_EQ(makeHwCodecOpener(0, nullptr, nullptr, av1)->decoder(), av1);
 }
+
+// Hardware decoders run one thread whatever was asked: each frame thread
+// would add a surface to the hwaccel's pool, beyond NVDEC's 32 on
+// many-core machines.
+TEST(DeviceBackendTest, HardwareOpenerDecodesWithOneThread) {
+  const AVCodec* h264 = avcodec_find_decoder(AV_CODEC_ID_H264);
+  ASSERT_NE(h264, nullptr);
+  UniqueAVBufferRef device(av_buffer_allocz(16));  // only referenced by configure
+  ASSERT_TRUE(device);
+  UniqueAVCodecContext codec(avcodec_alloc_context3(h264));
+  ASSERT_TRUE(codec);
+  codec->thread_count = 0;  // automatic: cores + 1
+  makeHwCodecOpener(0, device.get(), nullptr, h264)->configure(codec.get());
+  EXPECT_EQ(codec->thread_count, 1);
+  EXPECT_NE(codec->hw_device_ctx, nullptr);
+  EXPECT_NE(codec->get_format, nullptr);
+}
