@@ -62,8 +62,9 @@ void CudaFrameSink::write(const AVFrame* frame, uint8_t* slot) {
   AVPixelFormat layout = frames->sw_format;
   bool supported =
       layout == AV_PIX_FMT_NV12 || layout == AV_PIX_FMT_P010 || layout == AV_PIX_FMT_P016;
-  if (!direct_ || !supported) {
-    // Rotation, transforms and 4:4:4 layouts run on the CPU sink.
+  if (!direct_ || !supported || !kernelHasMatrix(frame->colorspace)) {
+    // Rotation, transforms, 4:4:4 layouts and the matrices the kernel lacks
+    // (FCC, SMPTE 240M) run on the CPU sink.
     downloadFrame(frame, downloaded_.get());
     writeThroughCpu(downloaded_.get(), slot);
     av_frame_unref(downloaded_.get());
