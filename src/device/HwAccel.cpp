@@ -77,6 +77,16 @@ void downloadFrame(const AVFrame* frame, AVFrame* out) {
     failFFmpeg(ErrorKind::Runtime, "could not download a hardware frame", rc);
   }
   av_frame_copy_props(out, frame);
+  // libavcodec leaves the top/left crop of hardware frames to the user (it
+  // can only shrink their width and height): applied here to the copy.
+  out->crop_top = frame->crop_top;
+  out->crop_left = frame->crop_left;
+  out->crop_bottom = frame->crop_bottom;
+  out->crop_right = frame->crop_right;
+  rc = av_frame_apply_cropping(out, AV_FRAME_CROP_UNALIGNED);
+  if (rc < 0) {
+    failFFmpeg(ErrorKind::InvalidData, "could not crop a downloaded hardware frame", rc);
+  }
 }
 
 UniqueAVBufferRef makeHwFramesContext(AVBufferRef* device, AVPixelFormat hwFormat,

@@ -64,8 +64,9 @@ std::shared_ptr<CodecOpener> makeSoftwareCodecOpener(std::string reason = {});
 // device type (AV_HWDEVICE_TYPE_NONE for software frames).
 AVHWDeviceType frameDeviceType(const AVFrame* frame);
 
-// Copies a hardware frame to `out` (software frame, its properties too).
-// Throws Runtime with FFmpeg's reason.
+// Copies a hardware frame to `out` (software frame, its properties too),
+// with the frame's cropping applied (libavcodec applies only the right and
+// bottom crop to hardware frames). Throws Runtime with FFmpeg's reason.
 void downloadFrame(const AVFrame* frame, AVFrame* out);
 
 // A pool of hardware frames of `type` on `device`: `swFormat` samples,

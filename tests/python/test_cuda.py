@@ -552,3 +552,39 @@ def test_av1_decodes_on_nvdec() -> None:
     assert frames.data.device == torch.device("cuda", 0)
     assert gpu.cpu_fallback.status_known and not gpu.cpu_fallback
     assert_close_to_cpu(frames.data, VideoDecoder(path).get_frames_at([0, 5]).data)
+
+
+def test_top_left_cropped_clip_decodes_cropped_on_cpu() -> None:
+    # The reference for the CUDA test below: the CPU path applies the whole
+    # crop, the left one included.
+    import subprocess
+
+    path = generate.clip("h264_crop_topleft")
+    frame = VideoDecoder(path)[0]
+    assert tuple(frame.shape) == (3, 232, 304)
+    raw = subprocess.run(
+        # "-flags unaligned": the CLI, too, would otherwise round the left
+        # crop down to the planes' alignment (here to 0) and keep 16 columns.
+        ["ffmpeg", "-v", "error", "-flags", "unaligned", "-i", str(path), "-frames:v", "1",
+         "-f", "rawvideo",
+         "-pix_fmt", "rgb24", "-"],
+        capture_output=True, check=True,
+    ).stdout
+    reference = torch.frombuffer(bytearray(raw), dtype=torch.uint8).reshape(232, 304, 3)
+    assert torch.equal(frame.permute(1, 2, 0), reference)
+
+
+@needs_gpu
+@pytest.mark.parametrize("resize", [False, True])
+def test_top_left_crop_applies_on_cuda(resize: bool) -> None:
+    # The kernel (and, with a transform, the download path) must start at
+    # the crop's corner, not at the coded picture's.
+    from codecflow.transforms import Resize
+
+    path = generate.clip("h264_crop_topleft")
+    transforms = [Resize((116, 152))] if resize else None
+    gpu = VideoDecoder(path, device="cuda:0", transforms=transforms)
+    cpu = VideoDecoder(path, transforms=transforms)
+    frames = gpu.get_frames_at([0, 7]).data
+    assert frames.device == torch.device("cuda", 0)
+    assert_close_to_cpu(frames, cpu.get_frames_at([0, 7]).data)
