@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "codecflow/Tensor.h"
 
@@ -18,8 +19,25 @@ enum class YuvMatrix : int { Bt601 = 0, Bt709 = 1, Bt2020 = 2 };
 bool builtWithCuda();
 
 // The number of CUDA devices. Throws Runtime naming what is missing: a
-// build without CUDA, or cudaGetDeviceCount's error (no driver, no GPU).
+// build without CUDA, or cudaGetDeviceCount's error (no driver, no GPU),
+// or kForkedCudaMessage in a process forked after CUDA was used.
 int cudaDeviceCount();
+
+// CUDA state does not survive fork(): a child forked after the parent used
+// CUDA drops what it inherited (leaked, never freed) and every CUDA use in
+// it throws Runtime with this message.
+inline constexpr const char* kForkedCudaMessage =
+    "CUDA decoding needs spawn workers (multiprocessing start method 'spawn' or "
+    "'forkserver'): this process was forked after CUDA was used, and CUDA contexts and "
+    "NVDEC decoders do not survive fork()";
+
+// The CUDA versions every CUDA-unavailable error names: "CUDA driver
+// 12.4, runtime 13.0" ("CUDA driver none (no driver), ..." without a
+// driver), or that the build has no CUDA runtime.
+std::string cudaVersions();
+
+// Whether this process is such a forked child (always false without CUDA).
+bool cudaForkedChild();
 
 constexpr size_t kDefaultNvdecCacheCapacity = 20;
 

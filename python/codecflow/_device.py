@@ -62,7 +62,8 @@ def resolve_device(device: DeviceLike) -> Any:
     if not torch.cuda.is_available():
         raise CodecflowError(
             f"device {str(resolved)!r} was asked for, but torch sees no CUDA device "
-            "(no NVIDIA GPU or driver, or a CPU-only torch build)"
+            "(no NVIDIA GPU or driver, or a CPU-only torch build; "
+            f"{_core.cuda_versions()}, torch's CUDA {torch.version.cuda or 'none'})"
         )
     # The core's own CUDA runtime must see the GPU too (raises RuntimeError
     # with cudaGetDeviceCount's error otherwise).

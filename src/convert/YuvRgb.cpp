@@ -18,6 +18,10 @@ YuvMatrix matrixForColorSpace(int avColorSpace) {
   }
 }
 
+bool kernelHasMatrix(int avColorSpace) {
+  return avColorSpace != AVCOL_SPC_FCC && avColorSpace != AVCOL_SPC_SMPTE240M;
+}
+
 const char* matrixName(YuvMatrix matrix) {
   switch (matrix) {
     case YuvMatrix::Bt601:

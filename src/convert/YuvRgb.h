@@ -6,7 +6,9 @@
 // The frame's colorspace picks the matrix as swscale's
 // sws_getCoefficients does for the three we implement: BT.709 -> BT.709,
 // BT.2020 (NCL and CL) -> BT.2020, everything else (unspecified,
-// BT.470BG, SMPTE 170M, FCC, SMPTE 240M, ...) -> BT.601. The range is full
+// BT.470BG, SMPTE 170M, ...) -> BT.601; FCC and SMPTE 240M have matrices of
+// their own in swscale, which the kernels lack (kernelHasMatrix): those
+// frames go through swscale. The range is full
 // only when the frame says so (AVCOL_RANGE_JPEG) or its format is a
 // full-range "J" format; unspecified is limited, as in swscale.
 #pragma once
@@ -19,6 +21,9 @@ namespace codecflow {
 
 // The matrix for an AVColorSpace value (see Note [Choosing the matrix]).
 YuvMatrix matrixForColorSpace(int avColorSpace);
+// Whether matrixForColorSpace's matrix is the one swscale uses for it
+// (false for FCC and SMPTE 240M, whose frames must be converted by swscale).
+bool kernelHasMatrix(int avColorSpace);
 const char* matrixName(YuvMatrix matrix);
 
 // NV12 / P010 -> packed RGB, every pixel.

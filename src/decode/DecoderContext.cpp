@@ -6,9 +6,12 @@
 
 namespace codecflow {
 
-UniqueAVCodecContext allocDecoderContext(const Demuxer& demuxer, int streamIndex) {
+UniqueAVCodecContext allocDecoderContext(const Demuxer& demuxer, int streamIndex,
+                                         const AVCodec* decoder) {
   const AVStream* stream = demuxer.stream(streamIndex);
-  const AVCodec* decoder = avcodec_find_decoder(stream->codecpar->codec_id);
+  if (decoder == nullptr) {
+    decoder = avcodec_find_decoder(stream->codecpar->codec_id);
+  }
   if (decoder == nullptr) {
     fail(ErrorKind::Unsupported, std::string("no decoder for ") +
                                      av_get_media_type_string(stream->codecpar->codec_type) +
@@ -26,6 +29,10 @@ UniqueAVCodecContext allocDecoderContext(const Demuxer& demuxer, int streamIndex
   // The time base of packet timestamps: frame times (and, for audio, the
   // samples libavcodec skips) are expressed in it.
   codec->pkt_timebase = stream->time_base;
+  // The whole crop of the stream (e.g. an H.264 SPS's left crop) applied to
+  // frames: without it libavcodec rounds a left crop down to the planes'
+  // alignment and the frames keep columns the stream hides.
+  codec->flags |= AV_CODEC_FLAG_UNALIGNED;
   return codec;
 }
 

@@ -10,8 +10,10 @@ namespace codecflow {
 
 // A decoder context for the stream, set up from its codec parameters and
 // time base but not opened yet (so that callers can set threads, hardware
-// devices, ...). Throws Unsupported when FFmpeg has no decoder for it.
-UniqueAVCodecContext allocDecoderContext(const Demuxer& demuxer, int streamIndex);
+// devices, ...), with `decoder` when given, else FFmpeg's default decoder for
+// the codec. Throws Unsupported when FFmpeg has no decoder for it.
+UniqueAVCodecContext allocDecoderContext(const Demuxer& demuxer, int streamIndex,
+                                         const AVCodec* decoder = nullptr);
 
 // Opens a context from allocDecoderContext. Throws InvalidData naming the
 // source and FFmpeg's reason. `options` go to avcodec_open2.

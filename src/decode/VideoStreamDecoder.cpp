@@ -26,7 +26,8 @@ VideoStreamDecoder::VideoStreamDecoder(Demuxer& demuxer, int streamIndex, int nu
       return;
     }
   }
-  UniqueAVCodecContext codec = allocDecoderContext(demuxer, streamIndex);
+  UniqueAVCodecContext codec =
+      allocDecoderContext(demuxer, streamIndex, opener_ ? opener_->decoder() : nullptr);
   codec->thread_count = numThreads;
   if (opener_) {
     opener_->configure(codec.get());

@@ -15,6 +15,8 @@ class CodecOpener {
   virtual ~CodecOpener() = default;
   // A context already opened for this stream and thread count, or nullptr.
   virtual UniqueAVCodecContext reuse(const AVStream* stream, int numThreads) = 0;
+  // The decoder to open, or nullptr for FFmpeg's default for the codec.
+  virtual const AVCodec* decoder() const { return nullptr; }
   // Adjusts a new context before avcodec_open2.
   virtual void configure(AVCodecContext* codec) = 0;
   // Takes the (flushed) context back when the decoder goes away.

@@ -22,14 +22,34 @@ bool builtWithCuda() {
 #endif
 }
 
+std::string cudaVersions() {
+#ifdef CODECFLOW_HAS_CUDA
+  return cuda::versions();
+#else
+  return "no CUDA runtime in this build";
+#endif
+}
+
+bool cudaForkedChild() {
+#ifdef CODECFLOW_HAS_CUDA
+  return cuda::forkedAfterCudaUse();
+#else
+  return false;
+#endif
+}
+
 int cudaDeviceCount() {
 #ifdef CODECFLOW_HAS_CUDA
+  if (cuda::forkedAfterCudaUse()) {
+    fail(ErrorKind::Runtime, kForkedCudaMessage);
+  }
   int count = 0;
   int rc = cuda::deviceCount(count);
   if (rc != 0) {
     fail(ErrorKind::Runtime,
          "CUDA is unavailable on this machine: cudaGetDeviceCount failed with " +
-             cuda::errorText(rc) + " (is an NVIDIA driver installed and a GPU visible?)");
+             cuda::errorText(rc) + " (is an NVIDIA driver installed and a GPU visible? " +
+             cuda::versions() + ")");
   }
   return count;
 #else
@@ -91,6 +111,9 @@ Tensor rgbToNv12(const Tensor& rgb, YuvMatrix matrix, bool fullRange) {
     return out;
   }
 #ifdef CODECFLOW_HAS_CUDA
+  if (cuda::forkedAfterCudaUse()) {
+    fail(ErrorKind::Runtime, kForkedCudaMessage);
+  }
   cuda::DeviceGuard guard(rgb.device().index);
   void* data = nullptr;
   int rc = cuda::allocate(&data, static_cast<size_t>(height * 3 / 2 * width));
@@ -109,7 +132,7 @@ Tensor rgbToNv12(const Tensor& rgb, YuvMatrix matrix, bool fullRange) {
   if (rc != 0) {
     fail(ErrorKind::Runtime, "RGB to NV12 conversion on cuda:" +
                                  std::to_string(rgb.device().index) + " failed: " +
-                                 cuda::errorText(rc));
+                                 cuda::errorText(rc) + " (" + cuda::versions() + ")");
   }
   std::shared_ptr<void> owner(data, [](void* p) { cuda::release(p); });
   return Tensor::fromBlob(data, shape, {}, DType::UInt8, rgb.device(), std::move(owner));

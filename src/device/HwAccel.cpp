@@ -45,6 +45,24 @@ AVPixelFormat hwPixelFormat(const AVCodec* codec, AVHWDeviceType type, int metho
   return AV_PIX_FMT_NONE;
 }
 
+const AVCodec* hwDecoder(AVCodecID codec, AVHWDeviceType type) {
+  auto usable = [type](const AVCodec* c) {
+    return c != nullptr &&
+           hwPixelFormat(c, type, AV_CODEC_HW_CONFIG_METHOD_HW_DEVICE_CTX) != AV_PIX_FMT_NONE;
+  };
+  const AVCodec* preferred = avcodec_find_decoder(codec);
+  if (usable(preferred)) {
+    return preferred;
+  }
+  void* state = nullptr;
+  while (const AVCodec* c = av_codec_iterate(&state)) {
+    if (c->id == codec && av_codec_is_decoder(c) && usable(c)) {
+      return c;
+    }
+  }
+  return nullptr;
+}
+
 AVHWDeviceType frameDeviceType(const AVFrame* frame) {
   if (frame->hw_frames_ctx == nullptr) {
     return AV_HWDEVICE_TYPE_NONE;
@@ -59,6 +77,16 @@ void downloadFrame(const AVFrame* frame, AVFrame* out) {
     failFFmpeg(ErrorKind::Runtime, "could not download a hardware frame", rc);
   }
   av_frame_copy_props(out, frame);
+  // libavcodec leaves the top/left crop of hardware frames to the user (it
+  // can only shrink their width and height): applied here to the copy.
+  out->crop_top = frame->crop_top;
+  out->crop_left = frame->crop_left;
+  out->crop_bottom = frame->crop_bottom;
+  out->crop_right = frame->crop_right;
+  rc = av_frame_apply_cropping(out, AV_FRAME_CROP_UNALIGNED);
+  if (rc < 0) {
+    failFFmpeg(ErrorKind::InvalidData, "could not crop a downloaded hardware frame", rc);
+  }
 }
 
 UniqueAVBufferRef makeHwFramesContext(AVBufferRef* device, AVPixelFormat hwFormat,
@@ -124,8 +152,11 @@ std::string contextKey(int deviceIndex, const AVStream* stream, int numThreads) 
 
 class HwCodecOpener final : public CodecOpener {
  public:
-  HwCodecOpener(int deviceIndex, AVBufferRef* device, DecoderContextCache* cache)
-      : deviceIndex_(deviceIndex), device_(device), cache_(cache) {}
+  HwCodecOpener(int deviceIndex, AVBufferRef* device, DecoderContextCache* cache,
+                const AVCodec* decoder)
+      : deviceIndex_(deviceIndex), device_(device), cache_(cache), decoder_(decoder) {}
+
+  const AVCodec* decoder() const override { return decoder_; }
 
   UniqueAVCodecContext reuse(const AVStream* stream, int numThreads) override {
     return cache_ != nullptr ? cache_->take(contextKey(deviceIndex_, stream, numThreads))
@@ -138,6 +169,10 @@ class HwCodecOpener final : public CodecOpener {
       throw std::bad_alloc();
     }
     codec->get_format = chooseFormat;
+    // One decoding thread: the hardware decodes, and each frame thread would
+    // add a surface to the hwaccel's pool (NVDEC refuses more than 32, which
+    // the automatic thread count passes on many-core machines).
+    codec->thread_count = 1;
   }
 
   void release(const AVStream* stream, int numThreads, UniqueAVCodecContext codec) override {
@@ -152,6 +187,7 @@ class HwCodecOpener final : public CodecOpener {
   int deviceIndex_;
   AVBufferRef* device_;  // owned by the backend, for the life of the process
   DecoderContextCache* cache_;
+  const AVCodec* decoder_;
 };
 
 class SoftwareCodecOpener final : public CodecOpener {
@@ -170,8 +206,9 @@ class SoftwareCodecOpener final : public CodecOpener {
 
 std::shared_ptr<CodecOpener> makeHwCodecOpener(int deviceIndex,
                                                AVBufferRef* device,
-                                               DecoderContextCache* cache) {
-  return std::make_shared<HwCodecOpener>(deviceIndex, device, cache);
+                                               DecoderContextCache* cache,
+                                               const AVCodec* decoder) {
+  return std::make_shared<HwCodecOpener>(deviceIndex, device, cache, decoder);
 }
 
 std::shared_ptr<CodecOpener> makeSoftwareCodecOpener(std::string reason) {

@@ -30,6 +30,12 @@ UniqueAVBufferRef openHwDevice(
 // `method` (AV_CODEC_HW_CONFIG_METHOD_*).
 AVPixelFormat hwPixelFormat(const AVCodec* codec, AVHWDeviceType type, int method);
 
+// The decoder of `codec` that has a hardware configuration for `type`
+// (attaching a device context), FFmpeg's default decoder first: the default
+// may lack one (libdav1d for AV1, where FFmpeg's native av1 decoder has the
+// hwaccels). nullptr when no decoder of the codec has one.
+const AVCodec* hwDecoder(AVCodecID codec, AVHWDeviceType type);
+
 // Contexts kept for reuse by a hardware opener (the NVDEC cache).
 class DecoderContextCache {
  public:
@@ -39,13 +45,16 @@ class DecoderContextCache {
 };
 
 // Opens decoders on a hardware device: attaches `device` (a device context,
-// of any type) to new contexts and picks its frames in get_format, falling
+// of any type) to new contexts, with one decoding thread (frame threads
+// would each add a hardware surface), and picks its frames in get_format, falling
 // back to software frames when the hwaccel refuses the stream (then FFmpeg
 // decodes on the CPU and the sink reports it). `cache`, when given, keeps
 // released contexts by a key of everything that shapes the decoder.
+// `decoder` is the one to open (hwDecoder's).
 std::shared_ptr<CodecOpener> makeHwCodecOpener(int deviceIndex,
                                                AVBufferRef* device,
-                                               DecoderContextCache* cache);
+                                               DecoderContextCache* cache,
+                                               const AVCodec* decoder);
 
 // Opens plain software decoders; `reason`, when not empty, says why a
 // hardware device asked for is not used (no hwaccel for the codec).
@@ -55,8 +64,9 @@ std::shared_ptr<CodecOpener> makeSoftwareCodecOpener(std::string reason = {});
 // device type (AV_HWDEVICE_TYPE_NONE for software frames).
 AVHWDeviceType frameDeviceType(const AVFrame* frame);
 
-// Copies a hardware frame to `out` (software frame, its properties too).
-// Throws Runtime with FFmpeg's reason.
+// Copies a hardware frame to `out` (software frame, its properties too),
+// with the frame's cropping applied (libavcodec applies only the right and
+// bottom crop to hardware frames). Throws Runtime with FFmpeg's reason.
 void downloadFrame(const AVFrame* frame, AVFrame* out);
 
 // A pool of hardware frames of `type` on `device`: `swFormat` samples,

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,11 @@ TEST(CudaDecodeTest, WithoutAGpuTheDecoderNamesWhatIsMissing) {
     std::string message = e.what();
     if (builtWithCuda()) {
       EXPECT_NE(message.find("cudaGetDeviceCount failed"), std::string::npos) << message;
+      // Both versions, the driver's "none" where there is no driver.
+      EXPECT_TRUE(std::regex_search(
+          message, std::regex(R"(CUDA driver (none \(no driver\)|\d+\.\d+), runtime \d+\.\d+)")))
+          << message;
+      EXPECT_NE(message.find(cudaVersions()), std::string::npos) << message;
     } else {
       EXPECT_NE(message.find("no CUDA support"), std::string::npos) << message;
     }
@@ -184,3 +190,39 @@ TEST(CudaDecodeTest, EncoderKernelEqualsTheCpuReference) {
   cuda::release(drgb);
 }
 #endif
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+// A child forked after the parent used CUDA drops the inherited state and
+// refuses CUDA with a message naming spawn workers; the parent is unchanged.
+TEST(CudaDecodeTest, AForkedChildAsksForSpawnWorkers) {
+  if (!builtWithCuda()) {
+    EXPECT_FALSE(cudaForkedChild());
+    return;
+  }
+  try {
+    cudaDeviceCount();  // CUDA used here, with or without a GPU
+  } catch (const Error&) {
+  }
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    int status = cudaForkedChild() ? 0 : 2;
+    try {
+      VideoDecoder decoder(Source::fromPath(mediaPath("h264_bframes.mp4")), cudaOptions());
+      status = 3;
+    } catch (const Error& e) {
+      if (status == 0 && (e.kind() != ErrorKind::Runtime ||
+                          std::string(e.what()).find("needs spawn workers") == std::string::npos)) {
+        status = 4;
+      }
+    }
+    _exit(status);
+  }
+  int status = -1;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "2: flag unset, 3: decoder opened, 4: wrong error";
+  EXPECT_FALSE(cudaForkedChild());
+}

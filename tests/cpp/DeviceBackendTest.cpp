@@ -407,3 +407,40 @@ TEST(DeviceBackendTest, Nv12EncoderInputFromTheKernelReference) {
   EXPECT_LT(kernel, 2.0);
   EXPECT_LT(kernel, swscale + 0.1) << "swscale: " << swscale;
 }
+
+// The CUDA backend opens the decoder that has FFmpeg's CUDA hwaccel, which
+// for AV1 is not FFmpeg's default decoder when it has libdav1d; software
+// openers (the CPU path) keep the default.
+TEST(DeviceBackendTest, HardwareDecoderIsTheOneWithTheHwaccel) {
+  const AVCodec* av1Default = avcodec_find_decoder(AV_CODEC_ID_AV1);
+  ASSERT_NE(av1Default, nullptr);
+  EXPECT_STREQ(av1Default->name, "libdav1d");  // this FFmpeg's default
+  const AVCodec* av1 = hwDecoder(AV_CODEC_ID_AV1, AV_HWDEVICE_TYPE_CUDA);
+  ASSERT_NE(av1, nullptr);
+  EXPECT_STREQ(av1->name, "av1");
+  EXPECT_EQ(hwPixelFormat(av1, AV_HWDEVICE_TYPE_CUDA, AV_CODEC_HW_CONFIG_METHOD_HW_DEVICE_CTX),
+            AV_PIX_FMT_CUDA);
+  const AVCodec* h264 = hwDecoder(AV_CODEC_ID_H264, AV_HWDEVICE_TYPE_CUDA);
+  ASSERT_NE(h264, nullptr);
+  EXPECT_EQ(h264, avcodec_find_decoder(AV_CODEC_ID_H264));  // the default has it
+  EXPECT_EQ(hwDecoder(AV_CODEC_ID_PRORES, AV_HWDEVICE_TYPE_CUDA), nullptr);
+  EXPECT_EQ(makeSoftwareCodecOpener()->decoder(), nullptr);
+  EXPECT_EQ(makeHwCodecOpener(0, nullptr, nullptr, av1)->decoder(), av1);
+}
+
+// Hardware decoders run one thread whatever was asked: each frame thread
+// would add a surface to the hwaccel's pool, beyond NVDEC's 32 on
+// many-core machines.
+TEST(DeviceBackendTest, HardwareOpenerDecodesWithOneThread) {
+  const AVCodec* h264 = avcodec_find_decoder(AV_CODEC_ID_H264);
+  ASSERT_NE(h264, nullptr);
+  UniqueAVBufferRef device(av_buffer_allocz(16));  // only referenced by configure
+  ASSERT_TRUE(device);
+  UniqueAVCodecContext codec(avcodec_alloc_context3(h264));
+  ASSERT_TRUE(codec);
+  codec->thread_count = 0;  // automatic: cores + 1
+  makeHwCodecOpener(0, device.get(), nullptr, h264)->configure(codec.get());
+  EXPECT_EQ(codec->thread_count, 1);
+  EXPECT_NE(codec->hw_device_ctx, nullptr);
+  EXPECT_NE(codec->get_format, nullptr);
+}

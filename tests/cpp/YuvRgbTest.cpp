@@ -5,6 +5,7 @@
 // borders are covered.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <string>
@@ -18,6 +19,7 @@
 
 extern "C" {
 #include <libavutil/opt.h>
+#include <libswscale/swscale.h>
 }
 
 using namespace codecflow;
@@ -352,4 +354,27 @@ TEST(YuvRgbTest, BuildReportsCuda) {
   if (!builtWithCuda()) {
     EXPECT_THROW(cudaDeviceCount(), Error);
   }
+}
+
+// swscale has matrices of its own for FCC and SMPTE 240M: the kernels (which
+// would use BT.601's) must leave those frames to it; the others they share.
+TEST(YuvRgbTest, KernelMatricesAreSwscalesOnlyWhereItSaysSo) {
+  auto sameAs601 = [](int space) {
+    const int* a = sws_getCoefficients(space);
+    const int* b = sws_getCoefficients(AVCOL_SPC_BT470BG);
+    return std::equal(a, a + 4, b);
+  };
+  for (int space : {AVCOL_SPC_FCC, AVCOL_SPC_SMPTE240M}) {
+    SCOPED_TRACE(space);
+    EXPECT_FALSE(sameAs601(space));
+    EXPECT_FALSE(kernelHasMatrix(space));
+  }
+  for (int space : {AVCOL_SPC_UNSPECIFIED, AVCOL_SPC_BT470BG, AVCOL_SPC_SMPTE170M}) {
+    SCOPED_TRACE(space);
+    EXPECT_TRUE(sameAs601(space));
+    EXPECT_TRUE(kernelHasMatrix(space));
+    EXPECT_EQ(matrixForColorSpace(space), YuvMatrix::Bt601);
+  }
+  EXPECT_TRUE(kernelHasMatrix(AVCOL_SPC_BT709));
+  EXPECT_TRUE(kernelHasMatrix(AVCOL_SPC_BT2020_NCL));
 }

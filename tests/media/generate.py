@@ -168,6 +168,15 @@ _add(
      *_args("-c:v libvpx-vp9 -deadline good -cpu-used 8 -auto-alt-ref 1 -lag-in-frames 16"),
      *_args("-b:v 400k -pix_fmt yuv420p")],
 )  # fmt: skip
+# The SPS crops 16 columns on the left and 8 rows at the top: libavcodec
+# leaves that part of the crop of hardware frames to the caller. "other":
+# the CLI references of video assets would keep the left columns (the CLI
+# rounds a left crop down to the planes' alignment); its test makes its own.
+_add(
+    "h264_crop_topleft", "mp4", "other",
+    "H.264 yuv420p 320x240 coded, 304x232 shown (SPS crop 16 left, 8 top), 30 fps 1 s",
+    [*_video_src(), *_X264, *_args("-bsf:v h264_metadata=crop_left=16:crop_top=8")],
+)  # fmt: skip
 _add(
     "mpeg4", "avi", "video",
     "MPEG-4 part 2 320x240 25 fps 1 s in AVI (no B-frames)",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -64,6 +65,7 @@ def test_cuda_unavailable_raises_runtime_error_naming_what_is_missing() -> None:
         assert "no CUDA support" in message
     else:
         assert "torch sees no CUDA device" in message or "cudaGetDeviceCount" in message
+        assert _core.cuda_versions() in message
     with pytest.raises(RuntimeError):
         VideoDecoder(path, device=torch.device("cuda", 0))
 
@@ -76,6 +78,7 @@ def test_core_cuda_device_count_names_what_is_missing() -> None:
             count = _core.cuda_device_count()
         except RuntimeError as error:
             assert "cudaGetDeviceCount failed" in str(error)
+            assert re.search(r"CUDA driver (none \(no driver\)|\d+\.\d+), runtime \d+\.\d+", str(error))
         else:
             # A GPU the core sees but torch (a CPU-only build) does not.
             assert count >= 0
@@ -144,6 +147,14 @@ def test_nvdec_cache_capacity_round_trip() -> None:
     finally:
         set_nvdec_cache_capacity(old)
     assert get_nvdec_cache_capacity() == old
+
+
+def test_cuda_versions_name_driver_and_runtime() -> None:
+    versions = _core.cuda_versions()
+    if _core.has_cuda():
+        assert re.fullmatch(r"CUDA driver (none \(no driver\)|\d+\.\d+), runtime \d+\.\d+", versions)
+    else:
+        assert versions == "no CUDA runtime in this build"
 
 
 @pytest.mark.parametrize("device", [None, "cpu", torch.device("cpu")])
@@ -424,3 +435,156 @@ def test_nv12_frames_encode_like_rgb_frames(tmp_path) -> None:
         encoder2._core.add_frames(
             bad._index, torch.zeros(2, 100, 320, dtype=torch.uint8), nv12=True
         )
+
+
+@needs_gpu
+def test_decoding_after_torch_made_the_primary_context() -> None:
+    # A fresh process whose first CUDA call is torch's: the primary context
+    # then exists with the runtime's flags, and the decoder must use it.
+    import subprocess
+
+    script = (
+        "import sys, torch\n"
+        "from codecflow.decoders import VideoDecoder\n"
+        "x = torch.ones(4, device='cuda:0'); torch.cuda.synchronize()\n"
+        "frame = VideoDecoder(sys.argv[1], device='cuda:0')[0]\n"
+        "assert frame.device == torch.device('cuda', 0), frame.device\n"
+        "print(int(frame.float().sum().item() > 0) + int(x.sum().item()))\n"
+    )
+    path = generate.clip("h264_bframes")
+    env = {**__import__("os").environ, "PYTHONPATH": str(Path(codecflow.__file__).parents[1])}
+    run = subprocess.run(
+        [sys.executable, "-c", script, str(path)], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "5"
+
+
+def _current_driver_context() -> int:
+    import ctypes
+
+    libcuda = ctypes.CDLL("libcuda.so.1")
+    context = ctypes.c_void_p()
+    assert libcuda.cuCtxGetCurrent(ctypes.byref(context)) == 0
+    return context.value or 0
+
+
+@needs_gpu
+def test_device_guard_leaves_no_context_on_a_thread_that_had_none() -> None:
+    import threading
+
+    frame = torch.zeros(8, 8, 3, dtype=torch.uint8, device="cuda:0")
+    torch.cuda.synchronize()
+    seen: list = []
+
+    def work() -> None:
+        before = _current_driver_context()
+        out = rgb_to_nv12(frame)
+        seen.append((before, _current_driver_context(), out.device))
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    before, after, device = seen[0]
+    assert before == 0 and after == 0
+    assert device == torch.device("cuda", 0)
+
+
+@pytest.mark.skipif(not HAS_GPU or torch.cuda.device_count() < 2, reason="needs two GPUs")
+def test_decoding_on_cuda_1_creates_no_context_on_gpu_0() -> None:
+    import subprocess
+
+    script = (
+        "import ctypes, sys\n"
+        "from codecflow.decoders import VideoDecoder\n"
+        "frames = VideoDecoder(sys.argv[1], device='cuda:1').get_frames_in_range(0, 3)\n"
+        "cuda = ctypes.CDLL('libcuda.so.1'); cuda.cuInit(0)\n"
+        "flags, active = ctypes.c_uint(), ctypes.c_int()\n"
+        "assert cuda.cuDevicePrimaryCtxGetState(0, ctypes.byref(flags), ctypes.byref(active)) == 0\n"
+        "print(active.value, frames.data.device.index)\n"
+    )
+    env = {**__import__("os").environ, "PYTHONPATH": str(Path(codecflow.__file__).parents[1])}
+    run = subprocess.run(
+        [sys.executable, "-c", script, str(generate.clip("h264_bframes"))],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["0", "1"]
+
+
+@pytest.mark.skipif(not _core.has_cuda(), reason="needs a codecflow build with CUDA")
+def test_forked_child_asks_for_spawn_workers() -> None:
+    import os
+
+    try:
+        _core.cuda_device_count()  # CUDA used in this process, GPU or not
+    except RuntimeError:
+        pass
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        try:
+            _core.cuda_device_count()
+            message = "no error"
+        except RuntimeError as e:
+            message = str(e)
+        except BaseException as e:  # noqa: BLE001 - reported to the parent
+            message = repr(e)
+        os.write(write, message.encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        message = pipe.read().decode()
+    os.waitpid(pid, 0)
+    assert "CUDA decoding needs spawn workers (multiprocessing start method 'spawn' or 'forkserver')" in message
+    if HAS_GPU:
+        assert _core.cuda_device_count() == torch.cuda.device_count()
+
+
+@needs_gpu
+def test_av1_decodes_on_nvdec() -> None:
+    # FFmpeg's default AV1 decoder (libdav1d) has no hwaccel; the native one
+    # that has NVDEC's must be used.
+    path = generate.clip("av1")
+    gpu = VideoDecoder(path, device="cuda:0")
+    frames = gpu.get_frames_at([0, 5])
+    assert frames.data.device == torch.device("cuda", 0)
+    assert gpu.cpu_fallback.status_known and not gpu.cpu_fallback
+    assert_close_to_cpu(frames.data, VideoDecoder(path).get_frames_at([0, 5]).data)
+
+
+def test_top_left_cropped_clip_decodes_cropped_on_cpu() -> None:
+    # The reference for the CUDA test below: the CPU path applies the whole
+    # crop, the left one included.
+    import subprocess
+
+    path = generate.clip("h264_crop_topleft")
+    frame = VideoDecoder(path)[0]
+    assert tuple(frame.shape) == (3, 232, 304)
+    raw = subprocess.run(
+        # "-flags unaligned": the CLI, too, would otherwise round the left
+        # crop down to the planes' alignment (here to 0) and keep 16 columns.
+        ["ffmpeg", "-v", "error", "-flags", "unaligned", "-i", str(path), "-frames:v", "1",
+         "-f", "rawvideo",
+         "-pix_fmt", "rgb24", "-"],
+        capture_output=True, check=True,
+    ).stdout
+    reference = torch.frombuffer(bytearray(raw), dtype=torch.uint8).reshape(232, 304, 3)
+    assert torch.equal(frame.permute(1, 2, 0), reference)
+
+
+@needs_gpu
+@pytest.mark.parametrize("resize", [False, True])
+def test_top_left_crop_applies_on_cuda(resize: bool) -> None:
+    # The kernel (and, with a transform, the download path) must start at
+    # the crop's corner, not at the coded picture's.
+    from codecflow.transforms import Resize
+
+    path = generate.clip("h264_crop_topleft")
+    transforms = [Resize((116, 152))] if resize else None
+    gpu = VideoDecoder(path, device="cuda:0", transforms=transforms)
+    cpu = VideoDecoder(path, transforms=transforms)
+    frames = gpu.get_frames_at([0, 7]).data
+    assert frames.device == torch.device("cuda", 0)
+    assert_close_to_cpu(frames, cpu.get_frames_at([0, 7]).data)

@@ -28,6 +28,8 @@ void bindCuda(py::module_& m) {
   m.def("has_cuda", &builtWithCuda, "True when this build includes the CUDA code.");
   m.def("cuda_device_count", &cudaDeviceCount,
         "CUDA devices seen by the CUDA runtime; RuntimeError naming what is missing.");
+  m.def("cuda_versions", &cudaVersions,
+        "The CUDA driver and runtime versions, as CUDA-unavailable errors name them.");
   m.def("get_nvdec_cache_capacity", &nvdecCacheCapacity);
   m.def(
       "set_nvdec_cache_capacity",

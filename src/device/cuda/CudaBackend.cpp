@@ -19,14 +19,14 @@ void CudaBackend::checkDevice(int index) const {
 }
 
 std::shared_ptr<CodecOpener> CudaBackend::decoderOpener(int index, const AVStream* stream) {
-  const AVCodec* decoder = avcodec_find_decoder(stream->codecpar->codec_id);
-  if (hwPixelFormat(decoder, AV_HWDEVICE_TYPE_CUDA, AV_CODEC_HW_CONFIG_METHOD_HW_DEVICE_CTX) ==
-      AV_PIX_FMT_NONE) {
+  // Not always FFmpeg's default decoder (libdav1d has no hwaccel for AV1).
+  const AVCodec* decoder = hwDecoder(stream->codecpar->codec_id, AV_HWDEVICE_TYPE_CUDA);
+  if (decoder == nullptr) {
     return makeSoftwareCodecOpener("FFmpeg has no NVDEC decoder for it");
   }
   // Fails here, naming the cause, when FFmpeg cannot open the device.
   AVBufferRef* device = NvdecCache::instance().device(index);
-  return makeHwCodecOpener(index, device, &NvdecCache::instance());
+  return makeHwCodecOpener(index, device, &NvdecCache::instance(), decoder);
 }
 
 std::unique_ptr<FrameSink> CudaBackend::makeSink(const SinkSpec& spec) {

@@ -62,33 +62,44 @@ void CudaFrameSink::write(const AVFrame* frame, uint8_t* slot) {
   AVPixelFormat layout = frames->sw_format;
   bool supported =
       layout == AV_PIX_FMT_NV12 || layout == AV_PIX_FMT_P010 || layout == AV_PIX_FMT_P016;
-  if (!direct_ || !supported) {
-    // Rotation, transforms and 4:4:4 layouts run on the CPU sink.
+  // The top/left crop libavcodec leaves to us (the right/bottom one is in
+  // the width and height): the kernel starts there when it falls on a
+  // chroma sample.
+  bool evenCrop = frame->crop_top % 2 == 0 && frame->crop_left % 2 == 0;
+  if (!direct_ || !supported || !kernelHasMatrix(frame->colorspace) || !evenCrop) {
+    // Rotation, transforms, 4:4:4 layouts and the matrices the kernel lacks
+    // (FCC, SMPTE 240M) run on the CPU sink.
     downloadFrame(frame, downloaded_.get());
     writeThroughCpu(downloaded_.get(), slot);
     av_frame_unref(downloaded_.get());
     return;
   }
-  if (frame->width != outputWidth() || frame->height != outputHeight()) {
+  auto top = static_cast<int>(frame->crop_top);
+  auto left = static_cast<int>(frame->crop_left);
+  int width = frame->width - left;
+  int height = frame->height - top;
+  if (width != outputWidth() || height != outputHeight()) {
     fail(ErrorKind::InvalidData, "frame size changed mid-stream from " +
                                      std::to_string(outputWidth()) + "x" +
                                      std::to_string(outputHeight()) + " to " +
-                                     std::to_string(frame->width) + "x" +
-                                     std::to_string(frame->height));
+                                     std::to_string(width) + "x" + std::to_string(height));
   }
   color::YuvPlanes planes;
-  planes.y = frame->data[0];
-  planes.yPitch = frame->linesize[0];
-  planes.uv = frame->data[1];
-  planes.uvPitch = frame->linesize[1];
-  planes.width = frame->width;
-  planes.height = frame->height;
   planes.sixteenBit = layout != AV_PIX_FMT_NV12;
+  int sampleBytes = planes.sixteenBit ? 2 : 1;
+  planes.y = frame->data[0] + static_cast<ptrdiff_t>(top) * frame->linesize[0] + left * sampleBytes;
+  planes.yPitch = frame->linesize[0];
+  // Interleaved Cb/Cr at half resolution: left / 2 pairs of samples.
+  planes.uv =
+      frame->data[1] + static_cast<ptrdiff_t>(top / 2) * frame->linesize[1] + left * sampleBytes;
+  planes.uvPitch = frame->linesize[1];
+  planes.width = width;
+  planes.height = height;
   bool full = frame->color_range == AVCOL_RANGE_JPEG;
   YuvMatrix matrix = matrixForColorSpace(frame->colorspace);
   color::RgbImage out;
   out.data = slot;
-  out.pitch = static_cast<int64_t>(frame->width) * 3 * (floatOutput_ ? 4 : 1);
+  out.pitch = static_cast<int64_t>(width) * 3 * (floatOutput_ ? 4 : 1);
   out.isFloat = floatOutput_;
   check(cuda::launchYuvToRgb(planes, color::kYuvToRgb[color::tableIndex(matrix, full)], out,
                              nullptr),

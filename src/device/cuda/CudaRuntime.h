@@ -11,9 +11,11 @@ namespace codecflow::cuda {
 // device is detected".
 std::string errorText(int code);
 
+// "CUDA driver 12.4, runtime 13.0" (the driver's CUDA version, "no
+// driver" when none is installed; the runtime linked into codecflow).
+std::string versions();
+
 int deviceCount(int& count);
-int setDevice(int index);
-int currentDevice(int& index);
 int allocate(void** pointer, size_t bytes);
 int release(void* pointer);
 int copyHostToDevice(void* dst, const void* src, size_t bytes);
@@ -27,5 +29,22 @@ int copy2DToHost(void* dst, size_t dstPitch, const void* src, size_t srcPitch, s
                  size_t rows);
 // Waits for everything queued on the legacy default stream.
 int synchronize();
+
+// Whether this process is a fork of one that had used CUDA (a CUDA call
+// made through these wrappers before the fork): its contexts, decoders and
+// memory cannot work in the child; the fork handler dropped them.
+bool forkedAfterCudaUse();
+
+// The primary context of GPU `index` (a CUcontext), retained once by
+// codecflow for the life of the process (cuDevicePrimaryCtxRetain, through
+// the runtime's driver entry points: no link to libcuda). nullptr and
+// `error` set (the driver's reason) when the driver cannot give it.
+void* primaryContext(int index, std::string& error);
+// The calling thread's current driver context (nullptr: none); push and
+// pop make a context current for a scope and restore exactly what was
+// there. Each returns 0 on success, non-zero when the driver is missing.
+int currentContext(void** context);
+int pushContext(void* context);
+int popContext();
 
 }  // namespace codecflow::cuda

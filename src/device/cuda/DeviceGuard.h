@@ -1,10 +1,16 @@
-// Makes a CUDA device the calling thread's current one for a scope and
-// restores the previous one (torch keeps its own notion of it there). The
-// one guard of the CUDA backend: sinks, encoder inputs and the NV12
-// conversion all take it before touching device memory.
+// Makes a CUDA device's primary context the calling thread's current one
+// for a scope and restores exactly what was current before, nothing
+// included (a driver-level push and pop): a thread that had no context
+// gets none left behind, so no context is ever created on GPU 0 for a
+// process that uses only cuda:N (cudaSetDevice would create one there since
+// CUDA 12), and torch's notion of the current device is untouched. The one
+// guard of the CUDA backend: sinks, encoder inputs and the NV12 conversion
+// all take it before touching device memory.
 //
-// Thread safety: per thread, as the CUDA runtime's current device is.
+// Thread safety: per thread, as the driver's current context is.
 #pragma once
+
+#include <string>
 
 #include "device/cuda/CudaRuntime.h"
 
@@ -13,22 +19,25 @@ namespace codecflow::cuda {
 class DeviceGuard {
  public:
   explicit DeviceGuard(int index) {
-    int current = -1;
-    if (currentDevice(current) == 0 && current != index) {
-      previous_ = current;
-      setDevice(index);
+    std::string error;
+    void* wanted = primaryContext(index, error);
+    void* current = nullptr;
+    // Without a driver nothing is pushed: the CUDA call that follows fails
+    // and names why.
+    if (wanted != nullptr && currentContext(&current) == 0 && current != wanted) {
+      pushed_ = pushContext(wanted) == 0;
     }
   }
   ~DeviceGuard() {
-    if (previous_ >= 0) {
-      setDevice(previous_);
+    if (pushed_) {
+      popContext();
     }
   }
   DeviceGuard(const DeviceGuard&) = delete;
   DeviceGuard& operator=(const DeviceGuard&) = delete;
 
  private:
-  int previous_ = -1;  // -1: nothing to restore
+  bool pushed_ = false;
 };
 
 }  // namespace codecflow::cuda

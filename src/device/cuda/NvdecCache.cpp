@@ -1,28 +1,79 @@
 #include "device/cuda/NvdecCache.h"
 
+#include <pthread.h>
+
+#include <new>
+
 #include "codecflow/Cuda.h"
 #include "codecflow/Error.h"
+#include "device/cuda/CudaRuntime.h"
 
+extern "C" {
+#include <libavutil/hwcontext_cuda.h>
+}
 
 namespace codecflow {
 
+namespace {
+// Leaked on purpose: contexts must not be freed after the CUDA runtime and
+// driver have shut down at process exit.
+NvdecCache* gCache = nullptr;
+std::once_flag gCacheOnce;
+}  // namespace
+
 NvdecCache& NvdecCache::instance() {
-  // Leaked on purpose: contexts must not be freed after the CUDA runtime
-  // and driver have shut down at process exit.
-  static auto* cache = new NvdecCache();
-  return *cache;
+  std::call_once(gCacheOnce, [] {
+    gCache = new NvdecCache();
+    pthread_atfork(nullptr, nullptr, &NvdecCache::dropInherited);
+  });
+  return *gCache;
+}
+
+void NvdecCache::dropInherited() {
+  // In a forked child: the parent's device contexts and NVDEC decoders
+  // cannot work here and must not be freed either (that would call into
+  // the parent's CUDA state); the whole cache, its mutex included (a thread
+  // that is gone may hold it), is leaked and a fresh one takes its place.
+  size_t capacity = gCache->capacity_;
+  gCache = new NvdecCache();
+  gCache->capacity_ = capacity;
 }
 
 NvdecCache::NvdecCache() : capacity_(kDefaultNvdecCacheCapacity) {}
 
 AVBufferRef* NvdecCache::device(int index) {
+  if (cuda::forkedAfterCudaUse()) {
+    fail(ErrorKind::Runtime, kForkedCudaMessage);
+  }
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = devices_.find(index);
   if (it != devices_.end()) {
     return it->second.get();
   }
-  // Fails with FFmpeg's reason (e.g. "Cannot load libcuda.so.1").
-  UniqueAVBufferRef ref = openHwDevice(AV_HWDEVICE_TYPE_CUDA, index, {{"primary_ctx", "1"}});
+  // FFmpeg's device context on the primary context codecflow retains
+  // itself: FFmpeg's own primary_ctx option refuses a primary context that
+  // the runtime (torch, codecflow's kernels) has already made with other
+  // flags. FFmpeg pushes it around its calls and never releases it.
+  std::string error;
+  void* context = cuda::primaryContext(index, error);
+  if (context == nullptr) {
+    fail(ErrorKind::Runtime, "could not open CUDA device " + std::to_string(index) + ": " +
+                                 error + " (" + cuda::versions() + ")");
+  }
+  UniqueAVBufferRef ref(av_hwdevice_ctx_alloc(AV_HWDEVICE_TYPE_CUDA));
+  if (!ref) {
+    throw std::bad_alloc();
+  }
+  auto* hw = reinterpret_cast<AVHWDeviceContext*>(ref->data);
+  static_cast<AVCUDADeviceContext*>(hw->hwctx)->cuda_ctx = static_cast<CUcontext>(context);
+  int rc = av_hwdevice_ctx_init(ref.get());
+  if (rc < 0) {
+    // Fails with FFmpeg's reason (e.g. "Cannot load libcuda.so.1").
+    failFFmpeg(ErrorKind::Runtime,
+               "could not open CUDA device " + std::to_string(index) +
+                   " (FFmpeg's CUDA device context; " + cuda::versions() + ")",
+               rc);
+  }
   return devices_.emplace(index, std::move(ref)).first->second.get();
 }
 

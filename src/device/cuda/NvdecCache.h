@@ -1,5 +1,5 @@
 // Process-wide CUDA state of the CUDA backend: one FFmpeg CUDA device
-// context per GPU (shared by NVDEC decoders and NVENC frame pools) (on the device's primary context, which the CUDA runtime
+// context per GPU (shared by NVDEC decoders and NVENC frame pools) on the device's primary context, retained by codecflow itself, which the CUDA runtime
 // and torch use too, so that frames, kernels and tensors share memory), and
 // a bounded cache of opened codec contexts so that a new decoder of a
 // stream like a previous one reuses its NVDEC decoder instead of creating
@@ -41,6 +41,7 @@ class NvdecCache final : public DecoderContextCache {
 
  private:
   NvdecCache();
+  static void dropInherited();
   void evictLocked();
 
   mutable std::mutex mutex_;
