@@ -37,10 +37,13 @@ mkdir -p "$DIR"
 "$PY" - "$ROOT/python/codecflow" "$PKG" <<'PYEOF'
 import pathlib, shutil, sys
 src, dst = map(pathlib.Path, sys.argv[1:])
-for old in dst.rglob("*.py"):
+# Python sources, the compiled module's stub and the typing marker.
+def files(root):
+    return [f for pattern in ("*.py", "*.pyi", "py.typed") for f in root.rglob(pattern)]
+for old in files(dst):
     if not (src / old.relative_to(dst)).exists():
         old.unlink()
-for new in src.rglob("*.py"):
+for new in files(src):
     target = dst / new.relative_to(src)
     target.parent.mkdir(parents=True, exist_ok=True)
     if not target.exists() or target.read_bytes() != new.read_bytes():

@@ -16,7 +16,7 @@ from codecflow import _core
 
 PACKAGE = pathlib.Path(codecflow.__file__).parent
 STUB = PACKAGE / "_core.pyi"
-ROOT = PACKAGE.parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]  # the source tree (pyproject.toml)
 HINT = "the stub is stale: run PYTHONPATH=python python tools/core_stub.py"
 # Dunder methods the binding defines and the stub lists.
 _DUNDERS = {"__init__", "__getstate__", "__setstate__"}
