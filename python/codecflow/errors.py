@@ -6,28 +6,6 @@ the builtin exception the public API promises for its case (``ValueError``,
 ``except codecflow.errors.CodecflowError`` and ``except ValueError`` work.
 """
 
-from codecflow._errors import (
-    CodecflowError,
-    InvalidArgumentError,
-    InvalidMediaError,
-    InvalidTypeError,
-    MediaIOError,
-    MediaIsADirectoryError,
-    MediaNotFoundError,
-    NetworkError,
-    NetworkTimeoutError,
-    OutOfRangeError,
-)
-
-__all__ = [
-    "CodecflowError",
-    "InvalidArgumentError",
-    "InvalidTypeError",
-    "InvalidMediaError",
-    "OutOfRangeError",
-    "MediaNotFoundError",
-    "MediaIsADirectoryError",
-    "MediaIOError",
-    "NetworkError",
-    "NetworkTimeoutError",
-]
+# The classes and their list are _errors.py's, named once there.
+from codecflow._errors import *  # noqa: F401,F403
+from codecflow._errors import __all__  # noqa: F401
