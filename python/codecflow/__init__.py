@@ -105,6 +105,33 @@ def get_frame_cache_limit() -> int:
     return int(_core.frame_cache_limit())
 
 
+def set_num_threads(n: Optional[int]) -> None:
+    """**[extra]** Caps the threads codecflow starts itself, process-wide.
+
+    Covers the stages codecflow runs beside a decoder or encoder (colour
+    conversion overlapping decoding, workers decoding distinct GOPs of one
+    batch, the pool of :func:`codecflow.decoders.decode_clips`); FFmpeg's
+    own codec threads stay set per decoder by ``num_ffmpeg_threads``. With
+    ``n=1`` codecflow starts no thread of its own. The default (``None``)
+    is the number of cores this process may run on. Work already running
+    keeps its threads; later calls follow the new cap.
+
+    Args:
+        n: 1 to 4096, or None for the default.
+
+    Raises:
+        ValueError: for a number outside [1, 4096], or a value that is not
+            an int.
+    """
+    _core.set_num_threads(None if n is None else check_int("num_threads", n))
+
+
+def get_num_threads() -> int:
+    """**[extra]** The cap :func:`set_num_threads` set, else the number of
+    cores this process may run on."""
+    return int(_core.get_num_threads())
+
+
 __all__ = [
     "Frame",
     "FrameBatch",
@@ -122,6 +149,8 @@ __all__ = [
     "set_ffmpeg_log_level",
     "set_frame_cache_limit",
     "get_frame_cache_limit",
+    "set_num_threads",
+    "get_num_threads",
     "FrameIndex",
     "IndexCacheWarning",
     "set_index_cache",

@@ -1,6 +1,9 @@
 // The codecflow._core extension module: the C++ core, bound for Python.
+#include <pybind11/stl.h>
+
 #include "bindings.h"
 #include "codecflow/Log.h"
+#include "codecflow/Threads.h"
 
 namespace py = pybind11;
 using namespace codecflow;
@@ -22,4 +25,15 @@ PYBIND11_MODULE(_core, m) {
       py::arg("level"));
   m.def("get_ffmpeg_log_level", &ffmpegLogLevel);
   m.def("ffmpeg_major_version", &ffmpegMajorVersion);
+  m.def(
+      "set_num_threads",
+      [](const std::optional<python::PyInt>& n) {
+        if (n) {
+          setThreadLimit(python::toCore(*n, kThreadLimitRange));
+        } else {
+          resetThreadLimit();
+        }
+      },
+      py::arg("n"));
+  m.def("get_num_threads", &threadLimit);
 }
