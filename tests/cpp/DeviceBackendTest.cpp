@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <numeric>
 
+#include "EncoderTesting.h"
 #include "MediaPath.h"
 #include "codecflow/Cuda.h"
 #include "codecflow/Encoder.h"
@@ -110,44 +111,6 @@ std::vector<int64_t> firstFrames(int64_t n) {
   std::vector<int64_t> all(n);
   std::iota(all.begin(), all.end(), 0);
   return all;
-}
-
-// N frames of a moving gradient, NHWC uint8, on `device` (host memory).
-Tensor gradientFrames(int64_t n, int64_t h, int64_t w, Device device) {
-  Tensor t = Tensor::empty({n, h, w, 3}, DType::UInt8);
-  auto* p = t.dataAs<uint8_t>();
-  for (int64_t i = 0; i < n; ++i) {
-    for (int64_t y = 0; y < h; ++y) {
-      for (int64_t x = 0; x < w; ++x) {
-        uint8_t* px = p + ((i * h + y) * w + x) * 3;
-        px[0] = static_cast<uint8_t>((x * 2 + i * 4) & 255);
-        px[1] = static_cast<uint8_t>((y * 3) & 255);
-        px[2] = static_cast<uint8_t>(((x + y) + i * 8) & 255);
-      }
-    }
-  }
-  if (device.isCpu()) {
-    return t;
-  }
-  auto owner = std::make_shared<Tensor>(t);
-  return Tensor::fromBlob(t.data(), t.shape(), {}, DType::UInt8, device, owner);
-}
-
-VideoStreamOptions smallVideo(const std::string& codec, Device device,
-                              const std::string& pixelFormat = "") {
-  VideoStreamOptions o;
-  o.height = 64;
-  o.width = 96;
-  o.frameRate = 25;
-  o.codec = codec;
-  o.pixelFormat = pixelFormat;
-  o.device = device;
-  return o;
-}
-
-std::filesystem::path tempPath(const std::string& name) {
-  return std::filesystem::temp_directory_path() /
-         ("codecflow_device_" + std::to_string(::getpid()) + "_" + name);
 }
 
 double meanAbsDiff(const Tensor& a, const Tensor& b) {
@@ -339,16 +302,7 @@ TEST(DeviceBackendTest, ExplicitHardwareEncodersNeverFallBack) {
   auto path = tempPath("hw.mp4");
   std::filesystem::remove(path);
   auto expectRuntime = [&](VideoStreamOptions options, const std::string& fragment) {
-    Encoder encoder;
-    encoder.addVideo(std::move(options));
-    try {
-      encoder.openFile(path.string());
-      ADD_FAILURE() << "expected a RuntimeError mentioning " << fragment;
-    } catch (const Error& e) {
-      EXPECT_EQ(e.kind(), ErrorKind::Runtime) << e.what();
-      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
-    }
-    EXPECT_FALSE(std::filesystem::exists(path));
+    expectOpenFileFails(std::move(options), path, ErrorKind::Runtime, fragment);
   };
   expectRuntime(smallVideo("h264_vaapi", kTestDevice), "hardware encoder h264_vaapi");
   if (!hasLibcuda()) {

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "EncoderTesting.h"
 #include "codecflow/Encoder.h"
 #include "codecflow/Error.h"
 #include "codecflow/VideoDecoder.h"
@@ -13,38 +14,6 @@
 using namespace codecflow;
 
 namespace {
-
-// N frames of a moving gradient, NHWC uint8.
-Tensor gradientFrames(int64_t n, int64_t h, int64_t w) {
-  Tensor t = Tensor::empty({n, h, w, 3}, DType::UInt8);
-  auto* p = t.dataAs<uint8_t>();
-  for (int64_t i = 0; i < n; ++i) {
-    for (int64_t y = 0; y < h; ++y) {
-      for (int64_t x = 0; x < w; ++x) {
-        uint8_t* px = p + ((i * h + y) * w + x) * 3;
-        px[0] = static_cast<uint8_t>((x * 2 + i * 4) & 255);
-        px[1] = static_cast<uint8_t>((y * 3) & 255);
-        px[2] = static_cast<uint8_t>(((x + y) + i * 8) & 255);
-      }
-    }
-  }
-  return t;
-}
-
-VideoStreamOptions smallVideo(const std::string& codec, const std::string& pixelFormat = "") {
-  VideoStreamOptions o;
-  o.height = 64;
-  o.width = 96;
-  o.frameRate = 25;
-  o.codec = codec;
-  o.pixelFormat = pixelFormat;
-  return o;
-}
-
-std::filesystem::path tempPath(const std::string& name) {
-  return std::filesystem::temp_directory_path() /
-         ("codecflow_enc_" + std::to_string(::getpid()) + "_" + name);
-}
 
 class ThrowingSink : public ByteSink {
  public:
@@ -104,16 +73,7 @@ TEST(EncoderTest, BadOptionsFailBeforeTheFileExists) {
   auto path = tempPath("bad.mp4");
   std::filesystem::remove(path);
   auto expectInvalid = [&](VideoStreamOptions options, const std::string& fragment) {
-    Encoder encoder;
-    encoder.addVideo(std::move(options));
-    try {
-      encoder.openFile(path.string());
-      FAIL() << "expected an error mentioning " << fragment;
-    } catch (const Error& e) {
-      EXPECT_EQ(e.kind(), ErrorKind::InvalidArgument) << e.what();
-      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
-    }
-    EXPECT_FALSE(std::filesystem::exists(path));
+    expectOpenFileFails(std::move(options), path, ErrorKind::InvalidArgument, fragment);
   };
   expectInvalid(smallVideo("no_such_codec"), "libx264");
   expectInvalid(smallVideo("libx264", "rgb48le"), "yuv420p");

@@ -150,6 +150,37 @@ std::pair<double, int> compare(const std::vector<uint8_t>& a, const std::vector<
   return {static_cast<double>(close) / static_cast<double>(a.size()), worst};
 }
 
+// swscale's rgb24 -> NV12 or P010 conversion of a w x h picture with the
+// matrix and range of `c`: the Y plane then the interleaved UV plane, w * h
+// * 3 / 2 samples (bytes for NV12, 16-bit words for P010) in `out`.
+template <typename Sample>
+void swscaleFromRgb(const std::vector<uint8_t>& rgb, int w, int h, const Case& c,
+                    std::vector<Sample>& out) {
+  static_assert(sizeof(Sample) == 1 || sizeof(Sample) == 2);
+  AVPixelFormat format = sizeof(Sample) == 1 ? AV_PIX_FMT_NV12 : AV_PIX_FMT_P010LE;
+  UniqueSwsContext sws(sws_getContext(w, h, AV_PIX_FMT_RGB24, w, h, format, SWS_BICUBIC,
+                                      nullptr, nullptr, nullptr));
+  ASSERT_TRUE(sws);
+  int* invTable = nullptr;
+  int* table = nullptr;
+  int srcRange = 0, dstRange = 0, brightness = 0, contrast = 0, saturation = 0;
+  ASSERT_GE(sws_getColorspaceDetails(sws.get(), &invTable, &srcRange, &table, &dstRange,
+                                     &brightness, &contrast, &saturation),
+            0);
+  sws_setColorspaceDetails(sws.get(), invTable, srcRange, sws_getCoefficients(c.space),
+                           c.full ? 1 : 0, brightness, contrast, saturation);
+  // Room for swscale's writes past the end of a plane.
+  out.assign(w * h * 3 / 2 + 256, 0);
+  const uint8_t* src[1] = {rgb.data()};
+  int srcStride[1] = {w * 3};
+  uint8_t* dst[2] = {reinterpret_cast<uint8_t*>(out.data()),
+                     reinterpret_cast<uint8_t*>(out.data() + w * h)};
+  int stride = w * static_cast<int>(sizeof(Sample));
+  int dstStride[2] = {stride, stride};
+  ASSERT_EQ(sws_scale(sws.get(), src, srcStride, 0, h, dst, dstStride), h);
+  out.resize(w * h * 3 / 2);
+}
+
 void checkAgainstSwscale(bool tenBit) {
   for (const Case& c : kCases) {
     SCOPED_TRACE(std::string(tenBit ? "p010 " : "nv12 ") + matrixName(c.matrix) +
@@ -233,24 +264,8 @@ TEST(YuvRgbTest, RgbToNv12MatchesSwscale) {
     Tensor nv12 = rgbToNv12(input, c.matrix, c.full);
     ASSERT_EQ(nv12.shape(), (std::vector<int64_t>{h * 3 / 2, w}));
 
-    UniqueSwsContext sws(sws_getContext(w, h, AV_PIX_FMT_RGB24, w, h, AV_PIX_FMT_NV12,
-                                        SWS_BICUBIC, nullptr, nullptr, nullptr));
-    ASSERT_TRUE(sws);
-    int* invTable = nullptr;
-    int* table = nullptr;
-    int srcRange = 0, dstRange = 0, brightness = 0, contrast = 0, saturation = 0;
-    ASSERT_GE(sws_getColorspaceDetails(sws.get(), &invTable, &srcRange, &table, &dstRange,
-                                       &brightness, &contrast, &saturation),
-              0);
-    sws_setColorspaceDetails(sws.get(), invTable, srcRange, sws_getCoefficients(c.space),
-                             c.full ? 1 : 0, brightness, contrast, saturation);
-    std::vector<uint8_t> expected(w * h * 3 / 2 + 256);
-    const uint8_t* src[1] = {rgb.data()};
-    int srcStride[1] = {w * 3};
-    uint8_t* dst[2] = {expected.data(), expected.data() + w * h};
-    int dstStride[2] = {w, w};
-    ASSERT_EQ(sws_scale(sws.get(), src, srcStride, 0, h, dst, dstStride), h);
-    expected.resize(w * h * 3 / 2);
+    std::vector<uint8_t> expected;
+    ASSERT_NO_FATAL_FAILURE(swscaleFromRgb(rgb, w, h, c, expected));
     std::vector<uint8_t> got(nv12.dataAs<uint8_t>(), nv12.dataAs<uint8_t>() + w * h * 3 / 2);
     auto [fraction, worst] = compare(got, expected);
     EXPECT_GE(fraction, 0.99);
@@ -274,24 +289,8 @@ TEST(YuvRgbTest, RgbToP010MatchesSwscale) {
     uint8_t* base = reinterpret_cast<uint8_t*>(got.data());
     rgbToNv12Reference({rgb.data(), w * 3, 3, 1}, w, h, c.matrix, c.full,
                        {base, w * 2, base + w * h * 2, w * 2, true});
-    UniqueSwsContext sws(sws_getContext(w, h, AV_PIX_FMT_RGB24, w, h, AV_PIX_FMT_P010LE,
-                                        SWS_BICUBIC, nullptr, nullptr, nullptr));
-    ASSERT_TRUE(sws);
-    int* invTable = nullptr;
-    int* table = nullptr;
-    int srcRange = 0, dstRange = 0, brightness = 0, contrast = 0, saturation = 0;
-    ASSERT_GE(sws_getColorspaceDetails(sws.get(), &invTable, &srcRange, &table, &dstRange,
-                                       &brightness, &contrast, &saturation),
-              0);
-    sws_setColorspaceDetails(sws.get(), invTable, srcRange, sws_getCoefficients(c.space),
-                             c.full ? 1 : 0, brightness, contrast, saturation);
-    std::vector<uint16_t> expected(w * h * 3 / 2 + 256);
-    const uint8_t* src[1] = {rgb.data()};
-    int srcStride[1] = {w * 3};
-    uint8_t* dst[2] = {reinterpret_cast<uint8_t*>(expected.data()),
-                       reinterpret_cast<uint8_t*>(expected.data() + w * h)};
-    int dstStride[2] = {w * 2, w * 2};
-    ASSERT_EQ(sws_scale(sws.get(), src, srcStride, 0, h, dst, dstStride), h);
+    std::vector<uint16_t> expected;
+    ASSERT_NO_FATAL_FAILURE(swscaleFromRgb(rgb, w, h, c, expected));
     int worstLuma = 0;
     double sumLuma = 0;
     for (int i = 0; i < w * h; ++i) {
