@@ -15,18 +15,10 @@ TORCH_WHEELS="${TORCH_WHEELS:-${PIP_FIND_LINKS:-/opt/wheels}}"
 log() { echo "[bootstrap] $*" >&2; }
 # shellcheck source=tools/torch_pin.sh
 source tools/torch_pin.sh
+# shellcheck source=tools/apt_packages.sh
+source tools/apt_packages.sh
 
-missing=()
-for pkg in "${APT_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  log "installing with apt-get: ${missing[*]}"
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >&2
-fi
+apt_install_missing "${APT_PACKAGES[@]}"
 
 if [ -n "${PYTHON:-}" ]; then
   PY="$PYTHON"

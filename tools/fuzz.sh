@@ -19,18 +19,10 @@ HARNESSES=("$@")
 SECONDS_EACH="${FUZZ_SECONDS:-60}"
 DIR="${FUZZ_DIR:-build/fuzz}"
 log() { echo "[fuzz] $*" >&2; }
+# shellcheck source=tools/apt_packages.sh
+source tools/apt_packages.sh
 
-missing=()
-for pkg in clang-14 libfuzzer-14-dev; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  log "installing with apt-get: ${missing[*]}"
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >&2
-fi
+apt_install_missing clang-14 libfuzzer-14-dev
 
 BIN=$(dirname "$PY")
 CMAKE=$([ -x "$BIN/cmake" ] && echo "$BIN/cmake" || echo cmake)
