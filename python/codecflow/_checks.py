@@ -25,7 +25,6 @@ __all__ = [
     "check_choice",
     "check_int",
     "check_optional_int",
-    "check_positive_int",
     "check_seconds",
     "check_str",
     "type_name",
@@ -46,7 +45,8 @@ def check_int(
 ) -> int:
     """``value`` as an int: an int, or anything with ``__index__`` (NumPy
     and torch integers), never a bool. With ``minimum`` (for values Python
-    owns, such as a sampler's counts), also at least that.
+    owns, such as a sampler's counts, or ``minimum=1`` for a count that
+    must be positive), also at least that.
 
     Raises:
         InvalidArgumentError (or ``error``): for another type.
@@ -68,18 +68,6 @@ def check_optional_int(
 ) -> Optional[int]:
     """None, or ``value`` as an int (see :func:`check_int`)."""
     return None if value is None else check_int(name, value, error=error)
-
-
-def check_positive_int(name: str, value: Any) -> int:
-    """``value`` as an int > 0.
-
-    Raises:
-        InvalidArgumentError: for another type, or a value <= 0.
-    """
-    result = check_int(name, value)
-    if result <= 0:
-        raise InvalidArgumentError(f"{name} must be an int > 0, got {value!r}")
-    return result
 
 
 def check_seconds(

@@ -267,6 +267,22 @@ def test_bad_add_audio(kwargs, message):
     assert isinstance(info.value, RuntimeError)
 
 
+@pytest.mark.parametrize("name", ["out_num_channels", "out_sample_rate"])
+def test_output_channels_and_rate_are_positive_ints(name):
+    from codecflow.errors import InvalidArgumentError
+
+    for bad in (0, -3, np.int64(0)):
+        with pytest.raises(InvalidArgumentError, match=rf"^{name} \({int(bad)}\) must be >= 1$"):
+            Encoder().add_audio(sample_rate=16000, num_channels=1, **{name: bad})
+    for bad in (True, 2.0, "2"):
+        with pytest.raises(InvalidArgumentError, match=rf"^{name} must be an int, got "):
+            Encoder().add_audio(sample_rate=16000, num_channels=1, **{name: bad})
+    # NumPy and torch integers are ints.
+    value = 1 if name == "out_num_channels" else 8000
+    for good in (np.int64(value), torch.tensor(value)):
+        Encoder().add_audio(sample_rate=16000, num_channels=1, **{name: good})
+
+
 @pytest.mark.parametrize(
     "make, message",
     [

@@ -12,7 +12,6 @@ from codecflow._device import CpuFallbackStatus, DeviceLike, resolve_device
 from codecflow._checks import (
     check_int,
     check_optional_int,
-    check_positive_int,
     check_str,
     type_name,
 )
@@ -442,9 +441,9 @@ class Encoder:
         num_channels = check_int("num_channels", num_channels)
         bit_rate = check_optional_int("bit_rate", bit_rate)
         if out_num_channels is not None:
-            out_num_channels = check_positive_int("out_num_channels", out_num_channels)
+            out_num_channels = check_int("out_num_channels", out_num_channels, minimum=1)
         if out_sample_rate is not None:
-            out_sample_rate = check_positive_int("out_sample_rate", out_sample_rate)
+            out_sample_rate = check_int("out_sample_rate", out_sample_rate, minimum=1)
         check_str("codec", codec, allow_none=True)
         index = self._core.add_audio(
             sample_rate=sample_rate,
