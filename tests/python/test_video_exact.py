@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import subprocess
 
 import numpy as np
 import pytest
@@ -98,3 +99,34 @@ def test_ffmpeg_threads_do_not_change_frames(media, threads):
     )
     indices = [59, 0, 31, 30, 29, 58]
     np.testing.assert_array_equal(decoder.get_frames_at(indices).data.numpy(), reference[indices])
+
+
+def _cli_frames(path, *flags: str) -> np.ndarray:
+    """Every frame of ``ffmpeg [flags] -i path`` as rgb24, flat."""
+    raw = subprocess.run(
+        ["ffmpeg", "-v", "error", *flags, "-i", str(path), "-map", "0:v:0",
+         "-fps_mode", "passthrough", "-pix_fmt", "rgb24", "-f", "rawvideo", "-"],
+        capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    return np.frombuffer(raw, dtype=np.uint8)
+
+
+def test_left_crop_equals_cli_with_unaligned_flag(media):
+    # The SPS hides 16 columns on the left and 8 rows at the top. Decoders
+    # are opened with AV_CODEC_FLAG_UNALIGNED, so the whole crop is applied,
+    # as `ffmpeg -flags unaligned` applies it; the plain CLI rounds the left
+    # crop down to the planes' alignment (here to nothing) and keeps the 16
+    # hidden columns, which ffprobe's width does not count.
+    path = media.clip("h264_crop_topleft")
+    decoder = VideoDecoder(path, dimension_order="NHWC")
+    assert (decoder.metadata.width, decoder.metadata.height) == (304, 232)
+    frames = decoder.get_all_frames().data.numpy()
+    assert frames.shape == (30, 232, 304, 3)
+    unaligned = _cli_frames(path, "-flags", "unaligned").reshape(-1, 232, 304, 3)
+    np.testing.assert_array_equal(frames, unaligned)
+    indices = [29, 3, 17, 3, 0]
+    np.testing.assert_array_equal(decoder.get_frames_at(indices).data.numpy(), unaligned[indices])
+    plain = _cli_frames(path).reshape(-1, 232, 320, 3)
+    assert len(plain) == 30
+    # Past the hidden columns the plain CLI's picture is the same one.
+    np.testing.assert_array_equal(plain[:, :, 16:], frames)
