@@ -35,6 +35,20 @@ class Encoder::Impl {
     }
   }
 
+  // Throws unless streams may be added now.
+  void checkConfiguring() const {
+    if (state != State::Configuring) {
+      fail(ErrorKind::Runtime, "streams must be added before the encoder is opened");
+    }
+  }
+
+  // Keeps the checked options of a new stream until the encoder opens;
+  // returns the stream's index.
+  int addConfig(std::variant<VideoStreamOptions, AudioStreamOptions> options) {
+    configs.emplace_back(std::move(options));
+    return static_cast<int>(configs.size()) - 1;
+  }
+
   // Records the exception being handled as the one that stopped encoding.
   void markFailed() {
     state = State::Failed;
@@ -217,9 +231,7 @@ Encoder::~Encoder() {
 
 int Encoder::addVideo(VideoStreamOptions options) {
   std::lock_guard<std::mutex> lock(impl_->mutex);
-  if (impl_->state != Impl::State::Configuring) {
-    fail(ErrorKind::Runtime, "streams must be added before the encoder is opened");
-  }
+  impl_->checkConfiguring();
   if (options.height <= 0 || options.width <= 0) {
     fail(ErrorKind::InvalidArgument, "invalid frame size " + std::to_string(options.width) + "x" +
                                          std::to_string(options.height) +
@@ -229,15 +241,12 @@ int Encoder::addVideo(VideoStreamOptions options) {
                           ? exactFrameRate(options.exactRate.num, options.exactRate.den)
                           : exactFrameRate(options.frameRate);
   options.frameRate = static_cast<double>(options.exactRate.num) / options.exactRate.den;
-  impl_->configs.emplace_back(std::move(options));
-  return static_cast<int>(impl_->configs.size()) - 1;
+  return impl_->addConfig(std::move(options));
 }
 
 int Encoder::addAudio(AudioStreamOptions options) {
   std::lock_guard<std::mutex> lock(impl_->mutex);
-  if (impl_->state != Impl::State::Configuring) {
-    fail(ErrorKind::Runtime, "streams must be added before the encoder is opened");
-  }
+  impl_->checkConfiguring();
   if (options.sampleRate <= 0 || options.numChannels <= 0) {
     fail(ErrorKind::InvalidArgument, "invalid audio stream: sample_rate=" +
                                          std::to_string(options.sampleRate) + " and num_channels=" +
@@ -251,8 +260,7 @@ int Encoder::addAudio(AudioStreamOptions options) {
                std::to_string(kMaxAudioChannels) + " channels per stream are supported");
     }
   }
-  impl_->configs.emplace_back(std::move(options));
-  return static_cast<int>(impl_->configs.size()) - 1;
+  return impl_->addConfig(std::move(options));
 }
 
 void Encoder::openFile(const std::string& path, const std::string& format) {

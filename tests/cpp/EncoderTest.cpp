@@ -149,3 +149,30 @@ TEST(EncoderTest, AudioIsRechunkedToTheCodecFrameSize) {
   encoder.close();
   EXPECT_GT(sink->takeBytes().numel(), 100);
 }
+
+// Streams are numbered in the order they are added, video or audio, and
+// only until the encoder opens.
+TEST(EncoderTest, StreamsAreAddedOnlyBeforeOpening) {
+  Encoder encoder;
+  AudioStreamOptions audio;
+  audio.sampleRate = 16000;
+  audio.numChannels = 1;
+  EXPECT_EQ(encoder.addVideo(smallVideo("ffv1", "bgr0")), 0);
+  EXPECT_EQ(encoder.addAudio(audio), 1);
+  EXPECT_EQ(encoder.addVideo(smallVideo("ffv1", "bgr0")), 2);
+  encoder.openSink(std::make_shared<MemorySink>(), "matroska");
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    try {
+      if (attempt == 0) {
+        encoder.addVideo(smallVideo("ffv1", "bgr0"));
+      } else {
+        encoder.addAudio(audio);
+      }
+      ADD_FAILURE() << "a stream was added to an open encoder";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::Runtime) << e.what();
+      EXPECT_STREQ(e.what(), "streams must be added before the encoder is opened");
+    }
+  }
+  encoder.abort();
+}

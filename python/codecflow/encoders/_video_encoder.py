@@ -84,9 +84,7 @@ class VideoEncoder(OneStreamEncoder):
             ValueError: for an unknown extension, codec, pixel format or
                 option, or an out-of-range value.
         """
-        options = dict(codec=codec, pixel_format=pixel_format, crf=crf, preset=preset)
-        options["extra_options"] = extra_options
-        self._to_file(dest, options)
+        self._to_file(dest, _options(codec, pixel_format, crf, preset, extra_options))
 
     def to_tensor(
         self,
@@ -104,9 +102,7 @@ class VideoEncoder(OneStreamEncoder):
         Args:
             format: the container, e.g. "mp4", "mkv", "webm", "avi".
         """
-        options = dict(codec=codec, pixel_format=pixel_format, crf=crf, preset=preset)
-        options["extra_options"] = extra_options
-        return self._to_tensor(format, options)
+        return self._to_tensor(format, _options(codec, pixel_format, crf, preset, extra_options))
 
     def to_file_like(
         self,
@@ -124,7 +120,17 @@ class VideoEncoder(OneStreamEncoder):
         Exceptions raised by its ``write`` or ``seek`` reach the caller
         unchanged.
         """
-        options = dict(codec=codec, pixel_format=pixel_format, crf=crf, preset=preset)
-        options["extra_options"] = extra_options
+        options = _options(codec, pixel_format, crf, preset, extra_options)
         self._to_file_like(file_like, format, options)
 
+
+def _options(
+    codec: Optional[str],
+    pixel_format: Optional[str],
+    crf: Optional[Union[int, float]],
+    preset: Optional[Union[str, int]],
+    extra_options: Optional[Dict[str, Any]],
+) -> Dict[str, Any]:
+    return dict(
+        codec=codec, pixel_format=pixel_format, crf=crf, preset=preset, extra_options=extra_options
+    )
