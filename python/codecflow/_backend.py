@@ -134,12 +134,18 @@ def from_dlpack(capsule: Any) -> Any:
     return np.asarray(_Writable(array))
 
 
-def float64_array(values: Sequence[float]) -> Any:
-    """A float64 tensor or array of ``values`` (timestamps)."""
+def _new_array(values: Sequence[Any], dtype: str) -> Any:
+    """A new tensor (or array, without torch) of ``values`` with the dtype
+    that both torch and NumPy call ``dtype``."""
     module = torch()
     if module is not None:
-        return module.tensor(values, dtype=module.float64)
-    return np.asarray(values, dtype=np.float64)
+        return module.tensor(values, dtype=getattr(module, dtype))
+    return np.asarray(values, dtype=np.dtype(dtype))
+
+
+def float64_array(values: Sequence[float]) -> Any:
+    """A float64 tensor or array of ``values`` (timestamps)."""
+    return _new_array(values, "float64")
 
 
 def as_float64(values: Any) -> Any:
@@ -156,18 +162,12 @@ def as_float64(values: Any) -> Any:
 
 def int64_array(values: Sequence[int]) -> Any:
     """An int64 tensor or array of ``values`` (indices)."""
-    module = torch()
-    if module is not None:
-        return module.tensor(values, dtype=module.int64)
-    return np.asarray(values, dtype=np.int64)
+    return _new_array(values, "int64")
 
 
 def bool_array(values: Sequence[bool]) -> Any:
     """A bool tensor or array of ``values``."""
-    module = torch()
-    if module is not None:
-        return module.tensor(values, dtype=module.bool)
-    return np.asarray(values, dtype=np.bool_)
+    return _new_array(values, "bool")
 
 
 def as_list(values: Any, dtype: str) -> list:

@@ -15,6 +15,18 @@ def _format(name: str, value: object) -> str:
     return f"{name}: {value}"
 
 
+def _repr(class_name: str, obj: Any) -> str:
+    """``class_name(field: value, ...)``, arrays shown by shape and dtype."""
+    inner = ", ".join(_format(f.name, getattr(obj, f.name)) for f in dataclasses.fields(obj))
+    return f"{class_name}({inner})"
+
+
+def _field_values(obj: Any) -> Iterator[Any]:
+    """The values of a dataclass's fields, in order (for unpacking)."""
+    for field in dataclasses.fields(obj):
+        yield getattr(obj, field.name)
+
+
 @dataclasses.dataclass
 class Frame:
     """One decoded video frame.
@@ -38,12 +50,10 @@ class Frame:
         self.duration_seconds = float(self.duration_seconds)
 
     def __iter__(self) -> Iterator[Union[Any, float]]:
-        for field in dataclasses.fields(self):
-            yield getattr(self, field.name)
+        return _field_values(self)
 
     def __repr__(self) -> str:
-        inner = ", ".join(_format(f.name, getattr(self, f.name)) for f in dataclasses.fields(self))
-        return f"Frame({inner})"
+        return _repr("Frame", self)
 
 
 @dataclasses.dataclass
@@ -94,8 +104,7 @@ class FrameBatch:
         return FrameBatch(self.data[key], self.pts_seconds[key], self.duration_seconds[key])
 
     def __repr__(self) -> str:
-        inner = ", ".join(_format(f.name, getattr(self, f.name)) for f in dataclasses.fields(self))
-        return f"FrameBatch({inner})"
+        return _repr("FrameBatch", self)
 
 
 @dataclasses.dataclass
@@ -121,9 +130,7 @@ class AudioSamples:
             )
 
     def __iter__(self) -> Iterator[object]:
-        for field in dataclasses.fields(self):
-            yield getattr(self, field.name)
+        return _field_values(self)
 
     def __repr__(self) -> str:
-        inner = ", ".join(_format(f.name, getattr(self, f.name)) for f in dataclasses.fields(self))
-        return f"AudioSamples({inner})"
+        return _repr("AudioSamples", self)

@@ -56,3 +56,25 @@ def test_shape_checks():
         FrameBatch(torch.rand(1, 2, 3), torch.rand(1), torch.rand(1))
     with pytest.raises(ValueError):
         FrameBatch(torch.rand(5, 3, 4, 2, 1), torch.rand(5, 3), torch.rand(5, 2))
+
+
+def test_reprs_show_arrays_by_shape_and_unpacking_follows_the_fields():
+    from codecflow import AudioSamples, Frame
+
+    frame = Frame(torch.zeros(3, 2, 4, dtype=torch.uint8), 1, 0.5)
+    assert repr(frame) == (
+        "Frame(data: (3, 2, 4) torch.uint8, pts_seconds: 1.0, duration_seconds: 0.5)"
+    )
+    data, pts, duration = frame
+    assert data is frame.data and (pts, duration) == (1.0, 0.5)
+    batch = _clips()
+    assert repr(batch) == (
+        "FrameBatch(data: (4, 5, 3, 2, 2) torch.uint8, pts_seconds: (4, 5) torch.float64, "
+        "duration_seconds: (4, 5) torch.float64)"
+    )
+    samples = AudioSamples(torch.zeros(2, 8), 0.25, 0.5, 16)
+    assert repr(samples) == (
+        "AudioSamples(data: (2, 8) torch.float32, pts_seconds: 0.25, duration_seconds: 0.5, "
+        "sample_rate: 16)"
+    )
+    assert list(samples)[1:] == [0.25, 0.5, 16]
