@@ -4,6 +4,7 @@
 #include <array>
 #include <cstring>
 #include <limits>
+#include <string>
 
 #include "convert/AudioResampler.h"
 #include "convert/ConverterContexts.h"
@@ -91,6 +92,23 @@ AVChannelLayout chooseLayout(const AVCodec* codec, int channels) {
   fail(ErrorKind::InvalidArgument, "Desired number of channels (" + std::to_string(channels) +
                                        ") is not supported by encoder " + codec->name +
                                        "; allowed: " + joinNames(counts));
+}
+
+// A frame of `samples` samples in the format, rate and channel layout of
+// the encoder `c`, its buffers allocated; `what` names it in the error.
+UniqueAVFrame allocAudioFrame(const AVCodecContext* c, int samples, const char* what) {
+  UniqueAVFrame frame = allocFrame();
+  frame->format = c->sample_fmt;
+  frame->sample_rate = c->sample_rate;
+  frame->nb_samples = samples;
+  int rc = av_channel_layout_copy(&frame->ch_layout, &c->ch_layout);
+  if (rc >= 0) {
+    rc = av_frame_get_buffer(frame.get(), 0);
+  }
+  if (rc < 0) {
+    failFFmpeg(ErrorKind::Runtime, std::string("could not allocate ") + what, rc);
+  }
+  return frame;
 }
 
 }  // namespace
@@ -193,14 +211,7 @@ void AudioStreamEncoder::resample(const uint8_t** input, int count) {
     return;
   }
   if (!scratch_ || scratch_->nb_samples < capacity) {
-    scratch_ = allocFrame();
-    scratch_->format = c->sample_fmt;
-    scratch_->nb_samples = capacity;
-    av_channel_layout_copy(&scratch_->ch_layout, &c->ch_layout);
-    int rc = av_frame_get_buffer(scratch_.get(), 0);
-    if (rc < 0) {
-      failFFmpeg(ErrorKind::Runtime, "could not allocate audio samples", rc);
-    }
+    scratch_ = allocAudioFrame(c, capacity, "audio samples");
   }
   int produced = swr_convert(resampler_.get(), scratch_->extended_data, scratch_->nb_samples,
                              input, count);
@@ -253,15 +264,7 @@ std::vector<UniqueAVFrame> AudioStreamEncoder::takeFrames(bool final) {
       break;
     }
     int count = std::min(available, chunk_);
-    UniqueAVFrame frame = allocFrame();
-    frame->format = c->sample_fmt;
-    frame->sample_rate = c->sample_rate;
-    frame->nb_samples = wholeFrames ? chunk_ : count;
-    av_channel_layout_copy(&frame->ch_layout, &c->ch_layout);
-    int rc = av_frame_get_buffer(frame.get(), 0);
-    if (rc < 0) {
-      failFFmpeg(ErrorKind::Runtime, "could not allocate an audio frame", rc);
-    }
+    UniqueAVFrame frame = allocAudioFrame(c, wholeFrames ? chunk_ : count, "an audio frame");
     if (frame->nb_samples > count) {
       av_samples_set_silence(frame->extended_data, count, frame->nb_samples - count,
                              c->ch_layout.nb_channels, c->sample_fmt);
