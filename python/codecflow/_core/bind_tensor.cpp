@@ -97,8 +97,16 @@ Tensor fromDLPackObject(const py::object& object) {
   if (builtWithCuda() && py::hasattr(object, "__dlpack_device__")) {
     auto where = object.attr("__dlpack_device__")().cast<py::tuple>();
     if (where.size() == 2 && where[0].cast<int>() == kDLCUDA) {
-      // The producer orders codecflow's stream after its pending work.
-      capsule = object.attr("__dlpack__")(py::arg("stream") = cudaStream(where[1].cast<int>()));
+      // The producer orders codecflow's stream after its pending work; one
+      // without the stream argument is taken as it is (its own order).
+      int64_t ours = cudaStream(where[1].cast<int>());
+      try {
+        capsule = object.attr("__dlpack__")(py::arg("stream") = ours);
+      } catch (py::error_already_set& error) {
+        if (!error.matches(PyExc_TypeError)) {
+          throw;
+        }
+      }
     }
   }
   if (!capsule) {
