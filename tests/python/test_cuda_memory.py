@@ -206,10 +206,11 @@ def test_batch_right_under_a_busy_non_default_stream() -> None:
     busy(stream)
     with torch.cuda.stream(stream):
         got = VideoDecoder(path, device="cuda").get_frames_at([0, 3, 7]).data
-        total = got.to(torch.int64).sum()  # on the busy stream, after the hand-over
-    diff = (got.cpu().double() - expected.double()).abs()
+        # Read on the busy stream, which waits for the batch's event.
+        host = got.cpu()
+    diff = (host.double() - expected.double()).abs()
     assert diff.max().item() <= 3
-    assert total.item() == got.cpu().to(torch.int64).sum().item()
+    assert (diff <= 2).double().mean().item() >= 0.99
     assert got.device == torch.device("cuda", torch.cuda.current_device())
 
 
@@ -275,7 +276,8 @@ def test_dlpack_stream_protocol_of_cuda_exports() -> None:
         with pytest.raises(TypeError, match="int or None"):
             export.__dlpack__(stream="1")
         got = torch.from_dlpack(export)
-    assert torch.equal(got.cpu(), expected)
+        # On the busy stream: after the conversion, which came after the copy.
+        assert torch.equal(got.cpu(), expected)
     torch.cuda.synchronize()
     assert torch.equal(torch.from_dlpack(export.__dlpack__(stream=-1)).cpu(), expected)
 

@@ -82,17 +82,6 @@ class ContextLru {
     return evicted;
   }
 
-  // Everything, for a caller that drops the cache.
-  std::vector<Value> clear() {
-    std::vector<Value> all;
-    for (auto& entry : entries_) {
-      all.push_back(std::move(entry.value));
-    }
-    entries_.clear();
-    bytes_.clear();
-    return all;
-  }
-
   size_t capacity() const { return capacity_; }
   size_t bytesPerDevice() const { return bytesPerDevice_; }
   size_t size() const { return entries_.size(); }
