@@ -71,6 +71,8 @@ int copyDeviceToHost(void* dst, const void* src, size_t bytes) {
   return rc != 0 ? rc : cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost);
 }
 
+int synchronize() { return cudaDeviceSynchronize(); }
+
 void* legacyStream() { return cudaStreamLegacy; }
 void* perThreadStream() { return cudaStreamPerThread; }
 

@@ -24,6 +24,9 @@ int release(void* pointer);
 // so far on codecflow's stream of the device (and on the legacy stream).
 int copyHostToDevice(void* dst, const void* src, size_t bytes);
 int copyDeviceToHost(void* dst, const void* src, size_t bytes);
+// Waits for everything queued on the current GPU, every stream (tests and
+// tools only: codecflow's own code never waits for the whole device).
+int synchronize();
 
 // Note [One stream per GPU]
 // Every kernel and copy of codecflow runs on one stream per GPU, created
