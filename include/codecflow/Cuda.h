@@ -50,6 +50,36 @@ void setNvdecCacheCapacity(int64_t capacity);
 // Contexts in the cache now.
 size_t nvdecCacheSize();
 
+// The bound on the device memory the cached contexts of one GPU hold,
+// estimated from each one's surface pool (coded size, bit depth, surface
+// count: about 1 GiB for 4K 10-bit HEVC, 125 MB for 1080p H.264); the
+// least recently returned go first. 0 keeps nothing; a negative bound
+// throws InvalidArgument and leaves the setting as it was.
+constexpr size_t kDefaultNvdecCacheBytes = size_t{4} << 30;
+size_t nvdecCacheByteLimit();
+void setNvdecCacheByteLimit(int64_t bytes);
+// The estimated bytes the cache holds on GPU `index` now.
+size_t nvdecCacheBytes(int index);
+
+// Hand-over of CUDA tensors between codecflow's stream of a GPU (Note [One
+// stream per GPU] in src/device/cuda/CudaRuntime.h) and a consumer's,
+// named as DLPack names streams: 1 the legacy default stream, 2 the
+// per-thread default stream, -1 none (the consumer orders itself), any
+// other value a cudaStream_t of that GPU. No host wait in either.
+//
+// cudaHandOver: `consumer`'s later work waits for everything queued on
+// codecflow's stream so far (a batch's colour kernels and copies). Throws
+// InvalidArgument for 0 (ambiguous in DLPack), Runtime for CUDA errors.
+void cudaHandOver(int device, int64_t consumer);
+// cudaTakeBack: codecflow's stream waits for everything queued on
+// `consumer` so far, before memory the consumer used is freed on
+// codecflow's stream and reused (-1 counts as the legacy stream here).
+// Never throws: a CUDA error leaves the order as it was.
+void cudaTakeBack(int device, int64_t consumer) noexcept;
+// codecflow's stream of GPU `device` as such a number (created on first
+// use); Runtime error without CUDA.
+int64_t cudaStream(int device);
+
 // Converts packed RGB (H, W, 3) uint8, with pixels 3 bytes apart and any
 // row stride, to NV12: a new (H * 3 / 2, W) uint8 tensor on the same device
 // whose first H rows are Y and the rest interleaved Cb/Cr at half

@@ -74,7 +74,29 @@ def resolve_device(device: DeviceLike) -> Any:
             f"device {str(resolved)!r} was asked for, but this machine has {count} CUDA "
             f"device(s) (valid: cuda:0 to cuda:{count - 1})"
         )
+    use_torch_allocator(torch)
     return torch.device("cuda", index)
+
+
+def use_torch_allocator(torch: Any) -> None:
+    """Makes torch's CUDA caching allocator the source of codecflow's CUDA output memory.
+
+    Installed once per process, the first time a CUDA device is resolved:
+    batches then come from (and go back to) torch's cache, count in
+    ``torch.cuda.memory_allocated``, and running out of memory raises
+    ``torch.OutOfMemoryError``. Without it (no torch) the core allocates
+    stream-ordered on its own stream. Thread safety: may be called from any
+    thread; installing twice installs the same functions again.
+    """
+    if _state.get("allocator") is torch:
+        return
+    _core.set_device_allocator(
+        torch.cuda.caching_allocator_alloc, torch.cuda.caching_allocator_delete
+    )
+    _state["allocator"] = torch
+
+
+_state: dict = {}
 
 
 def _resolve_without_torch(device: DeviceLike) -> CpuDevice:

@@ -135,7 +135,9 @@ void bindVideoDecoder(py::module_& m) {
       .def_property_readonly(
           "cpu_fallback",
           [](const VideoDecoder& self) {
-            CpuFallback f = self.cpuFallback();
+            // Without the GIL: it waits for the decoder's lock, which a decoding
+            // thread may hold while it takes the GIL (the device allocator).
+            CpuFallback f = withoutGil([&] { return self.cpuFallback(); });
             return py::make_tuple(f.known, f.fellBack, f.reason);
           },
           "(known, fell back, reason) of a decoder on a CUDA device.")

@@ -150,11 +150,16 @@ void bindCuda(py::module_& m);
 void bindEncoder(py::module_& m);
 void bindFfmpegInfo(py::module_& m);
 
-// A DLPack capsule ("dltensor") handing `tensor` to Python without a copy.
-py::capsule toCapsule(const Tensor& tensor);
+// `tensor` for Python without a copy: a DLPack capsule ("dltensor") for CPU
+// memory; for CUDA memory an object with __dlpack__(stream=) and
+// __dlpack_device__ whose consumer's stream waits for codecflow's (Note
+// [Handing CUDA tensors over] in bind_tensor.cpp).
+py::object toCapsule(const Tensor& tensor);
 
 // A core tensor aliasing any object that implements __dlpack__ (torch,
-// NumPy, ...), keeping the producer's buffer alive.
+// NumPy, ...), keeping the producer's buffer alive. A CUDA producer is
+// asked for codecflow's stream, so that it makes that stream wait for its
+// own pending work on the tensor.
 Tensor fromDLPackObject(const py::object& object);
 
 }  // namespace codecflow::python

@@ -5,6 +5,7 @@
 #include "device/HwAccel.h"
 #include "device/cpu/CpuBackend.h"
 #include "device/cuda/ColorKernels.h"
+#include "device/cuda/CudaMemory.h"
 #include "device/cuda/CudaRuntime.h"
 #include "device/cuda/DeviceGuard.h"
 #include "device/cuda/NvdecCache.h"
@@ -38,7 +39,8 @@ color::RgbSource rgbSource(const Tensor& frames, FrameLayout layout, int64_t i) 
 
 class NvencInput final : public EncoderInput {
  public:
-  NvencInput(int device, AVCodecContext* context) : device_(device) {
+  NvencInput(int device, AVCodecContext* context)
+      : device_(device), stream_(cuda::streamOf(device)) {
     AVPixelFormat surface = nvencSurfaceFormat(context->pix_fmt);
     if (surface == AV_PIX_FMT_NONE) {
       fail(ErrorKind::InvalidArgument,
@@ -73,14 +75,17 @@ class NvencInput final : public EncoderInput {
                          tenBit_};
     check(cuda::launchRgbToNv12(rgbSource(frames, layout, i), width_, height_,
                                 color::kRgbToYuv[color::tableIndex(YuvMatrix::Bt601, false)],
-                                out, nullptr),
+                                out, stream_),
           device_, "the RGB to NV12 kernel");
-    // The caller may change its tensor once add_frames returns.
-    check(cuda::synchronize(), device_, "the RGB to NV12 kernel");
+    // The caller may change its tensor once add_frames returns. Only
+    // codecflow's stream is waited for (the tensor's producer stream was
+    // made to wait ahead of it when the tensor came in through DLPack).
+    check(cuda::synchronizeStream(stream_), device_, "the RGB to NV12 kernel");
   }
 
  private:
   int device_;
+  void* stream_;
   UniqueAVBufferRef frames_;
   bool tenBit_ = false;
   int width_ = 0;
@@ -90,7 +95,7 @@ class NvencInput final : public EncoderInput {
 class DownloadInput final : public EncoderInput {
  public:
   DownloadInput(int device, const AVCodecContext* context)
-      : device_(device), cpu_(makeCpuEncoderInput(context)) {}
+      : device_(device), stream_(cuda::streamOf(device)), cpu_(makeCpuEncoderInput(context)) {}
 
   void convert(const Tensor& frames, FrameLayout layout, int64_t i,
                UniqueAVFrame& frame) override {
@@ -110,7 +115,7 @@ class DownloadInput final : public EncoderInput {
     if (cStride == 1 && wStride == 3) {
       check(cuda::copy2DToHost(dst, static_cast<size_t>(w * 3), src,
                                static_cast<size_t>(hStride), static_cast<size_t>(w * 3),
-                               static_cast<size_t>(h)),
+                               static_cast<size_t>(h), stream_),
             device_, "downloading a frame");
       cpu_->convert(host_, FrameLayout::NHWC, 0, frame);
       return;
@@ -124,7 +129,7 @@ class DownloadInput final : public EncoderInput {
     for (int c = 0; c < 3; ++c) {
       check(cuda::copy2DToHost(planes + c * h * w, static_cast<size_t>(w), src + c * cStride,
                                static_cast<size_t>(hStride), static_cast<size_t>(w),
-                               static_cast<size_t>(h)),
+                               static_cast<size_t>(h), stream_),
             device_, "downloading a frame");
     }
     cpu_->convert(planar_, FrameLayout::NCHW, 0, frame);
@@ -132,6 +137,7 @@ class DownloadInput final : public EncoderInput {
 
  private:
   int device_;
+  void* stream_;
   std::unique_ptr<EncoderInput> cpu_;
   Tensor host_;
   Tensor planar_;

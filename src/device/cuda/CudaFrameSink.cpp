@@ -8,6 +8,7 @@
 #include "device/HwAccel.h"
 #include "device/cpu/CpuBackend.h"
 #include "device/cuda/ColorKernels.h"
+#include "device/cuda/CudaMemory.h"
 #include "device/cuda/CudaRuntime.h"
 #include "device/cuda/DeviceGuard.h"
 
@@ -24,7 +25,8 @@ CudaFrameSink::CudaFrameSink(const SinkSpec& spec)
               (!spec.rotation || std::lround(*spec.rotation) % 360 == 0)),
       floatOutput_(spec.floatOutput),
       cpu_(makeCpuFrameSink(spec)),
-      downloaded_(allocFrame()) {}
+      downloaded_(allocFrame()),
+      stream_(cuda::streamOf(device_)) {}
 
 CudaFrameSink::~CudaFrameSink() = default;
 
@@ -44,9 +46,10 @@ Tensor CudaFrameSink::allocate(int64_t count) {
   std::vector<int64_t> shape{count, outputHeight(), outputWidth(), 3};
   DType dtype = floatOutput_ ? DType::Float32 : DType::UInt8;
   size_t bytes = static_cast<size_t>(count * outputHeight() * outputWidth() * 3 * dtypeSize(dtype));
-  void* data = nullptr;
-  check(cuda::allocate(&data, bytes > 0 ? bytes : 1), "allocating the output batch");
-  std::shared_ptr<void> owner(data, [](void* p) { cuda::release(p); });
+  // From torch's caching allocator where Python installed it, else
+  // stream-ordered; either way in the order of codecflow's stream.
+  std::shared_ptr<void> owner = cuda::outputMemory(bytes, device_);
+  void* data = owner.get();
   return Tensor::fromBlob(data, std::move(shape), {}, dtype, Device::cuda(device_),
                           std::move(owner));
 }
@@ -102,7 +105,7 @@ void CudaFrameSink::write(const AVFrame* frame, uint8_t* slot) {
   out.pitch = static_cast<int64_t>(width) * 3 * (floatOutput_ ? 4 : 1);
   out.isFloat = floatOutput_;
   check(cuda::launchYuvToRgb(planes, color::kYuvToRgb[color::tableIndex(matrix, full)], out,
-                             nullptr),
+                             stream_),
         "the colour conversion kernel");
 }
 
@@ -111,19 +114,21 @@ void CudaFrameSink::writeThroughCpu(const AVFrame* frame, uint8_t* slot) {
     staging_ = cpu_->allocate(1);
   }
   cpu_->write(frame, static_cast<uint8_t*>(staging_.data()));
-  // Pageable memory: the copy has finished when the call returns.
-  check(cuda::copyHostToDevice(slot, staging_.data(), static_cast<size_t>(staging_.nbytes())),
+  // Pageable memory: read before the call returns, so staging_ is free again.
+  check(cuda::copyHostToDeviceAsync(slot, staging_.data(), static_cast<size_t>(staging_.nbytes()),
+                                    stream_),
         "uploading a frame");
 }
 
 void CudaFrameSink::copySlot(uint8_t* dst, const uint8_t* src, int64_t bytes) {
   cuda::DeviceGuard guard(device_);
-  check(cuda::copyDeviceToDevice(dst, src, static_cast<size_t>(bytes)), "copying a frame");
+  check(cuda::copyDeviceToDeviceAsync(dst, src, static_cast<size_t>(bytes), stream_),
+        "copying a frame");
 }
 
 void CudaFrameSink::finish() {
-  cuda::DeviceGuard guard(device_);
-  check(cuda::synchronize(), "finishing a batch");
+  // No host wait: the batch is ready in the order of codecflow's stream,
+  // and its consumer waits for it there (the DLPack export's event).
 }
 
 }  // namespace codecflow

@@ -10,9 +10,10 @@
 //  - rotation and transforms (resize, crop) and CUDA frames of other
 //    layouts (4:4:4): the frame is downloaded, converted by the CPU sink
 //    and uploaded.
-// Kernels and copies run on the legacy default stream, the one FFmpeg's
-// NVDEC copies use, and each batch is synchronized before it is returned,
-// so torch may use it on any stream.
+// Kernels and copies run on codecflow's stream of the GPU, the one FFmpeg's
+// NVDEC copies use (Note [One stream per GPU] in CudaRuntime.h); a batch is
+// returned without a host wait, and its consumer's stream waits for an
+// event of that stream (the DLPack export does it).
 #pragma once
 
 #include <memory>
@@ -45,6 +46,7 @@ class CudaFrameSink final : public FrameSink {
   std::unique_ptr<FrameSink> cpu_;
   Tensor staging_;
   UniqueAVFrame downloaded_;
+  void* stream_;  // codecflow's stream of the GPU
 };
 
 }  // namespace codecflow

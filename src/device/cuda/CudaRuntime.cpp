@@ -55,29 +55,74 @@ int allocate(void** pointer, size_t bytes) { return cudaMalloc(pointer, bytes); 
 
 int release(void* pointer) { return cudaFree(pointer); }
 
-int copyHostToDevice(void* dst, const void* src, size_t bytes) {
-  return cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice);
-}
+namespace {
+// Waits for codecflow's stream of the device `pointer` lives on (nothing
+// when it has none yet).
+int finishStreamOf(const void* pointer);
+}  // namespace
 
-int copyDeviceToDevice(void* dst, const void* src, size_t bytes) {
-  return cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToDevice);
+int copyHostToDevice(void* dst, const void* src, size_t bytes) {
+  int rc = finishStreamOf(dst);
+  return rc != 0 ? rc : cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice);
 }
 
 int copyDeviceToHost(void* dst, const void* src, size_t bytes) {
-  return cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost);
+  int rc = finishStreamOf(src);
+  return rc != 0 ? rc : cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost);
 }
 
-int copy2D(void* dst, size_t dstPitch, const void* src, size_t srcPitch, size_t widthBytes,
-           size_t rows) {
-  return cudaMemcpy2D(dst, dstPitch, src, srcPitch, widthBytes, rows, cudaMemcpyDeviceToDevice);
+int synchronize() { return cudaDeviceSynchronize(); }
+
+void* legacyStream() { return cudaStreamLegacy; }
+void* perThreadStream() { return cudaStreamPerThread; }
+
+int streamWait(void* waiter, void* producer) {
+  if (waiter == producer) {
+    return cudaSuccess;
+  }
+  cudaEvent_t event = nullptr;
+  cudaError_t rc = cudaEventCreateWithFlags(&event, cudaEventDisableTiming);
+  if (rc != cudaSuccess) {
+    return rc;
+  }
+  rc = cudaEventRecord(event, static_cast<cudaStream_t>(producer));
+  if (rc == cudaSuccess) {
+    rc = cudaStreamWaitEvent(static_cast<cudaStream_t>(waiter), event, 0);
+  }
+  // Released once the recorded work is done; the wait stays queued.
+  cudaEventDestroy(event);
+  return rc;
+}
+
+int synchronizeStream(void* stream) {
+  return cudaStreamSynchronize(static_cast<cudaStream_t>(stream));
+}
+
+int copyHostToDeviceAsync(void* dst, const void* src, size_t bytes, void* stream) {
+  return cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice,
+                         static_cast<cudaStream_t>(stream));
+}
+
+int copyDeviceToDeviceAsync(void* dst, const void* src, size_t bytes, void* stream) {
+  return cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice,
+                         static_cast<cudaStream_t>(stream));
 }
 
 int copy2DToHost(void* dst, size_t dstPitch, const void* src, size_t srcPitch, size_t widthBytes,
-                 size_t rows) {
-  return cudaMemcpy2D(dst, dstPitch, src, srcPitch, widthBytes, rows, cudaMemcpyDeviceToHost);
+                 size_t rows, void* stream) {
+  auto s = static_cast<cudaStream_t>(stream);
+  cudaError_t rc =
+      cudaMemcpy2DAsync(dst, dstPitch, src, srcPitch, widthBytes, rows, cudaMemcpyDeviceToHost, s);
+  return rc != cudaSuccess ? rc : cudaStreamSynchronize(s);
 }
 
-int synchronize() { return cudaStreamSynchronize(cudaStreamLegacy); }
+int allocateAsync(void** pointer, size_t bytes, void* stream) {
+  return cudaMallocAsync(pointer, bytes, static_cast<cudaStream_t>(stream));
+}
+
+int releaseAsync(void* pointer, void* stream) {
+  return cudaFreeAsync(pointer, static_cast<cudaStream_t>(stream));
+}
 
 namespace {
 
@@ -124,6 +169,7 @@ std::string driverErrorText(const char* call, CUresult rc) {
 struct Contexts {
   std::mutex mutex;
   std::map<int, CUcontext> retained;  // never released: kept for the process
+  std::map<int, cudaStream_t> streams;  // the same
 };
 Contexts* gContexts = new Contexts();
 
@@ -173,6 +219,56 @@ void* primaryContext(int index, std::string& error) {
   gContexts->retained.emplace(index, context);
   return context;
 }
+
+int stream(int index, void** stream) {
+  *stream = nullptr;
+  std::string error;
+  void* context = primaryContext(index, error);  // before the lock: it takes it too
+  std::lock_guard<std::mutex> lock(gContexts->mutex);
+  auto it = gContexts->streams.find(index);
+  if (it != gContexts->streams.end()) {
+    *stream = it->second;
+    return cudaSuccess;
+  }
+  if (context == nullptr) {
+    return cudaErrorNoDevice;
+  }
+  // Created on GPU `index`'s primary context whatever the thread has current.
+  if (driver().push(static_cast<CUcontext>(context)) != CUDA_SUCCESS) {
+    return cudaErrorNoDevice;
+  }
+  cudaStream_t created = nullptr;
+  cudaError_t rc = cudaStreamCreateWithFlags(&created, cudaStreamNonBlocking);
+  CUcontext popped = nullptr;
+  driver().pop(&popped);
+  if (rc != cudaSuccess) {
+    return rc;
+  }
+  gContexts->streams.emplace(index, created);
+  *stream = created;
+  return cudaSuccess;
+}
+
+namespace {
+int finishStreamOf(const void* pointer) {
+  cudaPointerAttributes attributes{};
+  if (cudaPointerGetAttributes(&attributes, pointer) != cudaSuccess ||
+      attributes.type != cudaMemoryTypeDevice) {
+    cudaGetLastError();  // not device memory: nothing of ours to wait for
+    return cudaSuccess;
+  }
+  cudaStream_t s = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(gContexts->mutex);
+    auto it = gContexts->streams.find(attributes.device);
+    if (it == gContexts->streams.end()) {
+      return cudaSuccess;
+    }
+    s = it->second;
+  }
+  return cudaStreamSynchronize(s);
+}
+}  // namespace
 
 int currentContext(void** context) {
   *context = nullptr;

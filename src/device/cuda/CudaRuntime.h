@@ -16,19 +16,45 @@ std::string errorText(int code);
 std::string versions();
 
 int deviceCount(int& count);
+// Plain cudaMalloc / cudaFree, for tests and scratch buffers; output
+// batches come from CudaMemory.h.
 int allocate(void** pointer, size_t bytes);
 int release(void* pointer);
+// Synchronous copies for tests and tools: they start after the work queued
+// so far on codecflow's stream of the device (and on the legacy stream).
 int copyHostToDevice(void* dst, const void* src, size_t bytes);
-int copyDeviceToDevice(void* dst, const void* src, size_t bytes);
 int copyDeviceToHost(void* dst, const void* src, size_t bytes);
-// 2-D copy between device buffers (pitches in bytes).
-int copy2D(void* dst, size_t dstPitch, const void* src, size_t srcPitch, size_t widthBytes,
-           size_t rows);
-// 2-D copy from a device buffer to host memory (synchronous).
-int copy2DToHost(void* dst, size_t dstPitch, const void* src, size_t srcPitch, size_t widthBytes,
-                 size_t rows);
-// Waits for everything queued on the legacy default stream.
+// Waits for everything queued on the current GPU, every stream (tests and
+// tools only: codecflow's own code never waits for the whole device).
 int synchronize();
+
+// Note [One stream per GPU]
+// Every kernel and copy of codecflow runs on one stream per GPU, created
+// non-blocking (it never waits for the legacy default stream, torch's
+// default, nor makes it wait) the first time the GPU is used and kept for
+// the life of the process; FFmpeg's device context of that GPU has it too
+// (AVCUDADeviceContext.stream), so NVDEC's copies out of its surfaces and
+// codecflow's kernels reading them are in one order. Consumers order their
+// work after a batch with an event (streamWait), never with a host wait.
+int stream(int index, void** stream);
+// The stream handles DLPack's stream numbers name (1 and 2).
+void* legacyStream();
+void* perThreadStream();
+// Makes `waiter` wait for the work queued on `producer` so far (an event
+// recorded there); no host wait. Both streams belong to the current GPU.
+int streamWait(void* waiter, void* producer);
+int synchronizeStream(void* stream);
+
+// Stream-ordered copies (pageable host memory is read before the call
+// returns, as cudaMemcpyAsync does).
+int copyHostToDeviceAsync(void* dst, const void* src, size_t bytes, void* stream);
+int copyDeviceToDeviceAsync(void* dst, const void* src, size_t bytes, void* stream);
+// 2-D copy from a device buffer to host memory, finished when it returns.
+int copy2DToHost(void* dst, size_t dstPitch, const void* src, size_t srcPitch, size_t widthBytes,
+                 size_t rows, void* stream);
+// cudaMallocAsync / cudaFreeAsync.
+int allocateAsync(void** pointer, size_t bytes, void* stream);
+int releaseAsync(void* pointer, void* stream);
 
 // Whether this process is a fork of one that had used CUDA (a CUDA call
 // made through these wrappers before the fork): its contexts, decoders and

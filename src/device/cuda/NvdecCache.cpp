@@ -3,13 +3,16 @@
 #include <pthread.h>
 
 #include <new>
+#include <vector>
 
 #include "codecflow/Cuda.h"
 #include "codecflow/Error.h"
+#include "device/cuda/CudaMemory.h"
 #include "device/cuda/CudaRuntime.h"
 
 extern "C" {
 #include <libavutil/hwcontext_cuda.h>
+#include <libavutil/pixdesc.h>
 }
 
 namespace codecflow {
@@ -34,12 +37,14 @@ void NvdecCache::dropInherited() {
   // cannot work here and must not be freed either (that would call into
   // the parent's CUDA state); the whole cache, its mutex included (a thread
   // that is gone may hold it), is leaked and a fresh one takes its place.
-  size_t capacity = gCache->capacity_;
+  size_t capacity = gCache->entries_.capacity();
+  size_t bytes = gCache->entries_.bytesPerDevice();
   gCache = new NvdecCache();
-  gCache->capacity_ = capacity;
+  // A fresh cache, not yet shared with any thread of the child.
+  static_cast<void>(gCache->entries_.setLimits(capacity, bytes));
 }
 
-NvdecCache::NvdecCache() : capacity_(kDefaultNvdecCacheCapacity) {}
+NvdecCache::NvdecCache() : entries_(kDefaultNvdecCacheCapacity, kDefaultNvdecCacheBytes) {}
 
 AVBufferRef* NvdecCache::device(int index) {
   if (cuda::forkedAfterCudaUse()) {
@@ -65,7 +70,12 @@ AVBufferRef* NvdecCache::device(int index) {
     throw std::bad_alloc();
   }
   auto* hw = reinterpret_cast<AVHWDeviceContext*>(ref->data);
-  static_cast<AVCUDADeviceContext*>(hw->hwctx)->cuda_ctx = static_cast<CUcontext>(context);
+  auto* cudaDevice = static_cast<AVCUDADeviceContext*>(hw->hwctx);
+  cudaDevice->cuda_ctx = static_cast<CUcontext>(context);
+  // codecflow's stream (Note [One stream per GPU]): NVDEC's copies out of
+  // its surfaces, FFmpeg's transfers and codecflow's kernels in one order,
+  // off the legacy default stream. Set before init, which keeps it.
+  cudaDevice->stream = static_cast<CUstream>(cuda::streamOf(index));
   int rc = av_hwdevice_ctx_init(ref.get());
   if (rc < 0) {
     // Fails with FFmpeg's reason (e.g. "Cannot load libcuda.so.1").
@@ -79,45 +89,79 @@ AVBufferRef* NvdecCache::device(int index) {
 
 UniqueAVCodecContext NvdecCache::take(const std::string& key) {
   std::lock_guard<std::mutex> lock(mutex_);
-  for (auto it = entries_.begin(); it != entries_.end(); ++it) {
-    if (it->first == key) {
-      UniqueAVCodecContext codec = std::move(it->second);
-      entries_.erase(it);
-      return codec;
+  bool found = false;
+  return entries_.take(key, found);
+}
+
+size_t NvdecCache::estimateBytes(const AVCodecContext* codec) {
+  // NVDEC's decode surfaces and FFmpeg's output frames: as many as the
+  // frame pool's initial size (the DPB plus FFmpeg's margin), 20 (the most
+  // H.264/HEVC ask for) when the context has no pool yet.
+  int width = codec->coded_width > 0 ? codec->coded_width : codec->width;
+  int height = codec->coded_height > 0 ? codec->coded_height : codec->height;
+  int surfaces = 20;
+  AVPixelFormat format = codec->sw_pix_fmt;
+  if (codec->hw_frames_ctx != nullptr) {
+    const auto* frames = reinterpret_cast<const AVHWFramesContext*>(codec->hw_frames_ctx->data);
+    width = frames->width;
+    height = frames->height;
+    format = frames->sw_format;
+    if (frames->initial_pool_size > 0) {
+      surfaces = frames->initial_pool_size;
     }
   }
-  return nullptr;
+  const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(format);
+  int depth = desc != nullptr ? desc->comp[0].depth : codec->bits_per_raw_sample;
+  return nvdecSurfaceBytes(width, height, depth, surfaces);
 }
 
 void NvdecCache::put(const std::string& key, UniqueAVCodecContext codec) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (capacity_ == 0) {
-    return;
+  size_t bytes = estimateBytes(codec.get());
+  std::vector<UniqueAVCodecContext> evicted;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    // The GPU whose device context the codec context decodes on.
+    int device = 0;
+    for (const auto& [index, ref] : devices_) {
+      if (codec->hw_device_ctx != nullptr && ref->data == codec->hw_device_ctx->data) {
+        device = index;
+      }
+    }
+    evicted = entries_.put(key, device, bytes, std::move(codec));
   }
-  entries_.emplace_front(key, std::move(codec));
-  evictLocked();
-}
-
-void NvdecCache::evictLocked() {
-  while (entries_.size() > capacity_) {
-    entries_.pop_back();
-  }
+  // Destroyed here, outside the lock: freeing surfaces synchronizes the GPU.
 }
 
 size_t NvdecCache::capacity() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return capacity_;
+  return entries_.capacity();
 }
 
 void NvdecCache::setCapacity(size_t capacity) {
+  std::vector<UniqueAVCodecContext> evicted;
   std::lock_guard<std::mutex> lock(mutex_);
-  capacity_ = capacity;
-  evictLocked();
+  evicted = entries_.setLimits(capacity, entries_.bytesPerDevice());
+}
+
+size_t NvdecCache::byteLimit() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return entries_.bytesPerDevice();
+}
+
+void NvdecCache::setByteLimit(size_t bytes) {
+  std::vector<UniqueAVCodecContext> evicted;
+  std::lock_guard<std::mutex> lock(mutex_);
+  evicted = entries_.setLimits(entries_.capacity(), bytes);
 }
 
 size_t NvdecCache::size() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return entries_.size();
+}
+
+size_t NvdecCache::bytes(int index) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return entries_.bytes(index);
 }
 
 }  // namespace codecflow

@@ -9,13 +9,13 @@
 #pragma once
 
 #include <cstddef>
-#include <list>
 #include <map>
 #include <mutex>
 #include <string>
 #include <utility>
 
 #include "device/HwAccel.h"
+#include "device/cuda/ContextLru.h"
 #include "ffmpeg/FFmpeg.h"
 
 namespace codecflow {
@@ -32,23 +32,29 @@ class NvdecCache final : public DecoderContextCache {
   // A cached context opened for `key`, or nullptr.
   UniqueAVCodecContext take(const std::string& key) override;
   // Keeps `codec` (flushed by the caller) for a later take(key); evicts the
-  // least recently returned contexts beyond the capacity.
+  // least recently returned contexts beyond the count or beyond the byte
+  // bound of their GPU (ContextLru.h), destroyed after the lock is released.
   void put(const std::string& key, UniqueAVCodecContext codec) override;
 
   size_t capacity() const;
   void setCapacity(size_t capacity);
+  size_t byteLimit() const;
+  void setByteLimit(size_t bytes);
   size_t size() const;
+  // The estimated device memory of the contexts kept for GPU `index`.
+  size_t bytes(int index) const;
+
+  // The device memory a cached context is counted for (nvdecSurfaceBytes
+  // of its frame pool's size, format and surface count).
+  static size_t estimateBytes(const AVCodecContext* codec);
 
  private:
   NvdecCache();
   static void dropInherited();
-  void evictLocked();
 
   mutable std::mutex mutex_;
   std::map<int, UniqueAVBufferRef> devices_;
-  // Most recently returned first.
-  std::list<std::pair<std::string, UniqueAVCodecContext>> entries_;
-  size_t capacity_;
+  ContextLru<UniqueAVCodecContext> entries_;
 };
 
 }  // namespace codecflow
