@@ -40,6 +40,8 @@ void bindCuda(py::module_& m) {
       },
       py::arg("capacity"));
   m.def("nvdec_cache_size", &nvdecCacheSize);
+  m.def("cuda_device_to_host_copies", &cudaDeviceToHostCopies,
+        "Device -> host copies made by codecflow's CUDA code in this process (for tests).");
   m.def(
       "rgb_to_nv12",
       [](const py::object& rgb, const std::string& matrix, bool fullRange) {

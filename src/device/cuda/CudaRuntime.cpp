@@ -18,6 +18,8 @@ std::atomic<bool> gForked{false};  // a child forked after one
 
 void markUsed() { gUsed.store(true); }
 
+std::atomic<int64_t> gDeviceToHostCopies{0};  // for tests: copies to the host
+
 }  // namespace
 
 bool forkedAfterCudaUse() { return gForked.load(); }
@@ -63,7 +65,11 @@ int copyDeviceToDevice(void* dst, const void* src, size_t bytes) {
   return cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToDevice);
 }
 
+void countDeviceToHostCopy() { gDeviceToHostCopies.fetch_add(1); }
+int64_t deviceToHostCopies() { return gDeviceToHostCopies.load(); }
+
 int copyDeviceToHost(void* dst, const void* src, size_t bytes) {
+  countDeviceToHostCopy();
   return cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost);
 }
 
@@ -74,6 +80,7 @@ int copy2D(void* dst, size_t dstPitch, const void* src, size_t srcPitch, size_t 
 
 int copy2DToHost(void* dst, size_t dstPitch, const void* src, size_t srcPitch, size_t widthBytes,
                  size_t rows) {
+  countDeviceToHostCopy();
   return cudaMemcpy2D(dst, dstPitch, src, srcPitch, widthBytes, rows, cudaMemcpyDeviceToHost);
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace codecflow::cuda {
@@ -27,6 +28,10 @@ int copy2D(void* dst, size_t dstPitch, const void* src, size_t srcPitch, size_t 
 // 2-D copy from a device buffer to host memory (synchronous).
 int copy2DToHost(void* dst, size_t dstPitch, const void* src, size_t srcPitch, size_t widthBytes,
                  size_t rows);
+// Device -> host copies made in this process (the copy helpers above, and
+// the frames sinks download), for tests that check a path makes none.
+void countDeviceToHostCopy();
+int64_t deviceToHostCopies();
 // Waits for everything queued on the legacy default stream.
 int synchronize();
 
