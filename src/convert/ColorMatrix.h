@@ -9,7 +9,9 @@
 // 16..240 (centred on 128) to 0..255, full range uses Y as is and centres
 // chroma on 128. The matrices follow Kr/Kb of BT.601, BT.709 and BT.2020
 // (non-constant luminance). Results round half up and clamp to 0..255.
-// 4:4:4 video (8- or 16-bit planes) takes each pixel's own chroma sample.
+// 4:4:4 video (8- or 16-bit planes) takes each pixel's own chroma sample;
+// deep 4:4:4 keeps its whole luma and the offset 16 (swscale's 4:4:4 path
+// does not round luma: within 1 level of it on 10-bit frames).
 // One deliberate deviation, for limited-range video deeper than 8 bits:
 // swscale (the CPU path, and the ffmpeg CLI) rounds its luma to 8 bits and
 // subtracts 17.525 rather than 16 on its way to 8-bit RGB (measured on
@@ -180,9 +182,9 @@ CODECFLOW_HOST_DEVICE void samplePixel(const YuvPlanes& in, const YuvToRgb& c, b
                                                            y * in.uvPitch);
       const auto* vRow = reinterpret_cast<const uint16_t*>(static_cast<const uint8_t*>(in.v) +
                                                            y * in.vPitch);
-      bool roundLuma = !forFloat && c.yOffset != 0.0f;
-      ys = roundLuma ? static_cast<float>((yRow[x] + 128) >> 8)
-                     : static_cast<float>(yRow[x]) * (1.0f / 256.0f);
+      // swscale's 4:4:4 path keeps the whole luma sample (measured:
+      // within 1 level of it everywhere, unlike the 4:2:0 rounding).
+      ys = static_cast<float>(yRow[x]) * (1.0f / 256.0f);
       us = static_cast<float>(uRow[x]) * (1.0f / 256.0f);
       vs = static_cast<float>(vRow[x]) * (1.0f / 256.0f);
     } else {
@@ -230,7 +232,10 @@ CODECFLOW_HOST_DEVICE void samplePixel(const YuvPlanes& in, const YuvToRgb& c, b
     us = clamp255(us);
     vs = clamp255(vs);
   }
-  float yOffset = !in.sixteenBit ? c.yOffset : (forFloat ? c.yOffsetDeepFloat : c.yOffsetDeep);
+  // swscale's deep-luma offsets belong to its 4:2:0 path; 4:4:4 keeps 16.
+  float yOffset = !in.sixteenBit || in.chroma444
+                      ? c.yOffset
+                      : (forFloat ? c.yOffsetDeepFloat : c.yOffsetDeep);
   yuvPixel(c, yOffset, ys, us, vs, r, g, b);
 }
 

@@ -419,7 +419,7 @@ TEST(TransformReferenceTest, CropAndRotationAreExact) {
         }
         // The colour kernel's tolerance (YuvRgbTest).
         Diff d = compare(o.reference, o.cpu);
-        EXPECT_GE(d.withinTwo, s.layout == Layout::Yuv444p16 ? 0.98 : 0.99);
+        EXPECT_GE(d.withinTwo, 0.99);
         EXPECT_LE(d.worst, 3.0);
         if (std::getenv("CODECFLOW_PRINT_DIFFS") != nullptr) {
           std::printf("%s %s rot %.0f crops %zu: within1 %.5f within2 %.5f worst %.3f\n",
