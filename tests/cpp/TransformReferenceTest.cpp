@@ -32,7 +32,10 @@ namespace {
 // Frame `index` of the file's video stream, decoded in software.
 UniqueAVFrame decodeFrame(const std::string& file, int index) {
   AVFormatContext* raw = nullptr;
-  EXPECT_EQ(avformat_open_input(&raw, mediaPath(file).c_str(), nullptr, nullptr), 0);
+  if (avformat_open_input(&raw, mediaPath(file).c_str(), nullptr, nullptr) != 0) {
+    ADD_FAILURE() << "cannot open " << mediaPath(file) << " (generate the test media)";
+    return UniqueAVFrame();
+  }
   std::unique_ptr<AVFormatContext, void (*)(AVFormatContext*)> format(
       raw, [](AVFormatContext* f) { avformat_close_input(&f); });
   EXPECT_GE(avformat_find_stream_info(format.get(), nullptr), 0);
@@ -59,7 +62,8 @@ UniqueAVFrame decodeFrame(const std::string& file, int index) {
     }
     if (rc == AVERROR_EOF) {
       ADD_FAILURE() << "no frame " << index << " in " << file;
-      break;
+      av_packet_free(&packet);
+      return UniqueAVFrame();
     }
     if (draining) {
       continue;
@@ -176,7 +180,6 @@ color::YuvPlanes planesOf(const AVFrame* f) {
 struct Outputs {
   std::vector<double> cpu;        // FramePipeline, on the 0..255 scale
   std::vector<double> reference;  // transformReference, same scale
-  std::vector<double> plain;      // the reference without transforms (rotation included)
   TransformPlan plan;
 };
 
@@ -275,6 +278,7 @@ TEST(TransformReferenceTest, ResizeMatchesTheCpuPath) {
   };
   for (const Source& s : kSources) {
     UniqueAVFrame decoded = decodeFrame(s.file, 5);
+    ASSERT_TRUE(decoded);
     UniqueAVFrame frame = toLayout(decoded.get(), s.layout, false);
     UniqueAVFrame planar = toLayout(decoded.get(), s.layout, true);
     for (bool floatOutput : {false, true}) {
@@ -315,6 +319,7 @@ TEST(TransformReferenceTest, ResizeArithmeticMatchesImageResizer) {
                           {1, 1},     {3, 700}};
   for (const Source& s : kSources) {
     UniqueAVFrame decoded = decodeFrame(s.file, 7);
+    ASSERT_TRUE(decoded);
     UniqueAVFrame frame = toLayout(decoded.get(), s.layout, false);
     const YuvToRgb& c = color::kYuvToRgb[color::tableIndex(
         matrixForColorSpace(frame->colorspace), frame->color_range == AVCOL_RANGE_JPEG)];
@@ -389,6 +394,7 @@ TEST(TransformReferenceTest, ResizeArithmeticMatchesImageResizer) {
 TEST(TransformReferenceTest, CropAndRotationAreExact) {
   for (const Source& s : kSources) {
     UniqueAVFrame decoded = decodeFrame(s.file, 3);
+    ASSERT_TRUE(decoded);
     UniqueAVFrame frame = toLayout(decoded.get(), s.layout, false);
     UniqueAVFrame planar = toLayout(decoded.get(), s.layout, true);
     int fw = frame->width, fh = frame->height;
@@ -421,6 +427,10 @@ TEST(TransformReferenceTest, CropAndRotationAreExact) {
         Diff d = compare(o.reference, o.cpu);
         EXPECT_GE(d.withinTwo, 0.99);
         EXPECT_LE(d.worst, 3.0);
+        if (s.layout == Layout::Yuv444 || s.layout == Layout::Yuv444p16) {
+          // No chroma to interpolate: within 1 level of swscale everywhere.
+          EXPECT_LE(d.worst, 1.0);
+        }
         if (std::getenv("CODECFLOW_PRINT_DIFFS") != nullptr) {
           std::printf("%s %s rot %.0f crops %zu: within1 %.5f within2 %.5f worst %.3f\n",
                       s.file, layoutName(s.layout), rotation, chain.size(), d.withinOne,
@@ -437,6 +447,7 @@ TEST(TransformReferenceTest, CropAndRotationAreExact) {
 // FramePipeline puts it.
 TEST(TransformReferenceTest, RotationMatchesTheCpuPathPixelForPixel) {
   UniqueAVFrame decoded = decodeFrame("odd_size.mp4", 2);
+  ASSERT_TRUE(decoded);
   UniqueAVFrame frame = toLayout(decoded.get(), Layout::Nv12, false);
   UniqueAVFrame planar = toLayout(decoded.get(), Layout::Nv12, true);
   int fw = frame->width, fh = frame->height;
