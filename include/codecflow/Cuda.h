@@ -36,6 +36,11 @@ inline constexpr const char* kForkedCudaMessage =
 // driver), or that the build has no CUDA runtime.
 std::string cudaVersions();
 
+// How many device -> host copies codecflow's CUDA code made in this process
+// (0 without CUDA): lets tests check that a GPU path never goes through
+// the host.
+int64_t cudaDeviceToHostCopies();
+
 // Whether this process is such a forked child (always false without CUDA).
 bool cudaForkedChild();
 

@@ -9,6 +9,9 @@
 // 16..240 (centred on 128) to 0..255, full range uses Y as is and centres
 // chroma on 128. The matrices follow Kr/Kb of BT.601, BT.709 and BT.2020
 // (non-constant luminance). Results round half up and clamp to 0..255.
+// 4:4:4 video (8- or 16-bit planes) takes each pixel's own chroma sample;
+// deep 4:4:4 keeps its whole luma and the offset 16 (swscale's 4:4:4 path
+// does not round luma: within 1 level of it on 10-bit frames).
 // One deliberate deviation, for limited-range video deeper than 8 bits:
 // swscale (the CPU path, and the ffmpeg CLI) rounds its luma to 8 bits and
 // subtracts 17.525 rather than 16 on its way to 8-bit RGB (measured on
@@ -140,6 +143,9 @@ CODECFLOW_HOST_DEVICE uint8_t toByte(float x) {
 
 // Two-plane 4:2:0 YUV (NV12, or P010/P016 with 16-bit words whose high
 // bits hold the sample). Pitches are in bytes.
+// 4:4:4 (chroma444): three full-resolution planes, `uv` the Cb plane and
+// `v` the Cr plane (yuv444p, or yuv444p16 with the sample in the high
+// bits, NVDEC's 4:4:4 layouts).
 struct YuvPlanes {
   const void* y = nullptr;
   int64_t yPitch = 0;
@@ -148,6 +154,9 @@ struct YuvPlanes {
   int width = 0;
   int height = 0;
   bool sixteenBit = false;
+  bool chroma444 = false;
+  const void* v = nullptr;
+  int64_t vPitch = 0;
 };
 
 // Packed RGB, uint8 (0..255) or float32 (0..1), rows `pitch` bytes apart.
@@ -157,18 +166,37 @@ struct RgbImage {
   bool isFloat = false;
 };
 
-// Converts the pixel at (x, y): the whole per-pixel work of the CPU
-// reference and of one CUDA thread.
-CODECFLOW_HOST_DEVICE void convertPixel(const YuvPlanes& in, const YuvToRgb& c,
-                                        const RgbImage& out, int x, int y) {
+// The colour of the pixel at (x, y), on the 0..255 scale and unrounded:
+// uint8 output (`forFloat` false) follows swscale's 8-bit RGB path, float
+// output keeps every bit (see Note [YUV to RGB arithmetic]).
+CODECFLOW_HOST_DEVICE void samplePixel(const YuvPlanes& in, const YuvToRgb& c, bool forFloat,
+                                       int x, int y, float& r, float& g, float& b) {
   float ys, us, vs;
   int cx = x >> 1;
   int cy = y >> 1;
-  if (in.sixteenBit) {
+  if (in.chroma444) {
+    if (in.sixteenBit) {
+      const auto* yRow = reinterpret_cast<const uint16_t*>(static_cast<const uint8_t*>(in.y) +
+                                                           y * in.yPitch);
+      const auto* uRow = reinterpret_cast<const uint16_t*>(static_cast<const uint8_t*>(in.uv) +
+                                                           y * in.uvPitch);
+      const auto* vRow = reinterpret_cast<const uint16_t*>(static_cast<const uint8_t*>(in.v) +
+                                                           y * in.vPitch);
+      // swscale's 4:4:4 path keeps the whole luma sample (measured:
+      // within 1 level of it everywhere, unlike the 4:2:0 rounding).
+      ys = static_cast<float>(yRow[x]) * (1.0f / 256.0f);
+      us = static_cast<float>(uRow[x]) * (1.0f / 256.0f);
+      vs = static_cast<float>(vRow[x]) * (1.0f / 256.0f);
+    } else {
+      ys = static_cast<const uint8_t*>(in.y)[y * in.yPitch + x];
+      us = static_cast<const uint8_t*>(in.uv)[y * in.uvPitch + x];
+      vs = static_cast<const uint8_t*>(in.v)[y * in.vPitch + x];
+    }
+  } else if (in.sixteenBit) {
     // P010/P016: word / 256 is the sample on the 8-bit scale.
     const auto* yRow = reinterpret_cast<const uint16_t*>(static_cast<const uint8_t*>(in.y) +
                                                          y * in.yPitch);
-    bool roundLuma = !out.isFloat && c.yOffset != 0.0f;
+    bool roundLuma = !forFloat && c.yOffset != 0.0f;
     ys = roundLuma ? static_cast<float>((yRow[x] + 128) >> 8)
                    : static_cast<float>(yRow[x]) * (1.0f / 256.0f);
     // Bicubic weights at distances 1.75, 0.75, 0.25, 1.25 chroma rows
@@ -192,11 +220,6 @@ CODECFLOW_HOST_DEVICE void convertPixel(const YuvPlanes& in, const YuvToRgb& c,
     }
     us = su * norm * (1.0f / 256.0f);
     vs = sv * norm * (1.0f / 256.0f);
-    if (!out.isFloat) {
-      // swscale's 8-bit RGB output clips the filtered chroma.
-      us = clamp255(us);
-      vs = clamp255(vs);
-    }
   } else {
     const uint8_t* yRow = static_cast<const uint8_t*>(in.y) + y * in.yPitch;
     const uint8_t* cRow = static_cast<const uint8_t*>(in.uv) + cy * in.uvPitch;
@@ -204,9 +227,24 @@ CODECFLOW_HOST_DEVICE void convertPixel(const YuvPlanes& in, const YuvToRgb& c,
     us = cRow[2 * cx];
     vs = cRow[2 * cx + 1];
   }
-  float r, g, b;
-  float yOffset = !in.sixteenBit ? c.yOffset : (out.isFloat ? c.yOffsetDeepFloat : c.yOffsetDeep);
+  if (in.sixteenBit && !forFloat) {
+    // swscale's 8-bit RGB output clips the filtered chroma.
+    us = clamp255(us);
+    vs = clamp255(vs);
+  }
+  // swscale's deep-luma offsets belong to its 4:2:0 path; 4:4:4 keeps 16.
+  float yOffset = !in.sixteenBit || in.chroma444
+                      ? c.yOffset
+                      : (forFloat ? c.yOffsetDeepFloat : c.yOffsetDeep);
   yuvPixel(c, yOffset, ys, us, vs, r, g, b);
+}
+
+// Converts the pixel at (x, y): the whole per-pixel work of the CPU
+// reference and of one CUDA thread.
+CODECFLOW_HOST_DEVICE void convertPixel(const YuvPlanes& in, const YuvToRgb& c,
+                                        const RgbImage& out, int x, int y) {
+  float r, g, b;
+  samplePixel(in, c, out.isFloat, x, y, r, g, b);
   if (out.isFloat) {
     auto* o = reinterpret_cast<float*>(static_cast<uint8_t*>(out.data) + y * out.pitch) + 3 * x;
     o[0] = clamp255(r) * (1.0f / 255.0f);

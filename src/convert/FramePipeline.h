@@ -35,6 +35,11 @@ class FramePipeline {
   // from allocate().
   void write(const AVFrame* frame, ColorConverter& converter, uint8_t* slot);
 
+  // The rotation as clockwise quarter turns, and the transforms with centred
+  // crops resolved: what the GPU path runs (TransformPlan.h).
+  int clockwiseQuarterTurns() const { return clockwiseQuarterTurns_; }
+  const std::vector<TransformStep>& steps() const { return transforms_; }
+
  private:
   struct Image {
     std::vector<uint8_t>* buffer;

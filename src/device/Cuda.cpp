@@ -31,6 +31,14 @@ std::string cudaVersions() {
 #endif
 }
 
+int64_t cudaDeviceToHostCopies() {
+#ifdef CODECFLOW_HAS_CUDA
+  return cuda::deviceToHostCopies();
+#else
+  return 0;
+#endif
+}
+
 bool cudaForkedChild() {
 #ifdef CODECFLOW_HAS_CUDA
   return cuda::forkedAfterCudaUse();

@@ -3,8 +3,8 @@
 // made by the output device's backend (DeviceBackend.h):
 //
 //   cpu/   swscale + FramePipeline (rotation, transforms, dtype)
-//   cuda/  CUDA frames -> colour kernel -> CUDA batch; other frames, and
-//          transformed ones, through a CPU sink it owns, then uploaded
+//   cuda/  CUDA frames -> colour and transform kernels -> CUDA batch;
+//          software frames through a CPU sink it owns, then uploaded
 //
 // makeFrameSink puts the decode device's codec opener and the output
 // device's sink together, downloads hardware frames that the output sink

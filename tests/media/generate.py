@@ -213,6 +213,18 @@ _add(
     "HEVC Main 10 (yuv420p10le) 320x240 30 fps 1 s",
     [*_video_src(), *_X265, "-pix_fmt", "yuv420p10le"],
 )  # fmt: skip
+# HEVC 4:4:4, which NVDEC decodes (to yuv444p / yuv444p16), unlike H.264
+# 4:4:4.
+_add(
+    "hevc_yuv444p", "mp4", "video",
+    "HEVC Main 4:4:4 (yuv444p) 320x240 30 fps 1 s",
+    [*_video_src(), *_X265, "-pix_fmt", "yuv444p"],
+)  # fmt: skip
+_add(
+    "hevc_yuv444p10", "mp4", "video",
+    "HEVC Main 4:4:4 10 (yuv444p10le) 320x240 30 fps 1 s",
+    [*_video_src(), *_X265, "-pix_fmt", "yuv444p10le"],
+)  # fmt: skip
 # Frames 0-19 are 1/30 s apart, frames 20-39 are 7/120 s apart, then 1/30 s
 # again.  Timestamps are integers in a 1/90000 time base so no rounding occurs.
 # B-frames are disabled: with B-frames and an irregular stts this ffmpeg's mp4

@@ -73,6 +73,8 @@ def test_codecs_and_pixel_formats() -> None:
         "yuv444p": ("h264", "yuv444p"),
         "yuvj420p": ("mjpeg", "yuvj420p"),
         "yuv420p10": ("hevc", "yuv420p10le"),
+        "hevc_yuv444p": ("hevc", "yuv444p"),
+        "hevc_yuv444p10": ("hevc", "yuv444p10le"),
     }
     for name, (codec, pix_fmt) in expected.items():
         stream = _video_stream(name)

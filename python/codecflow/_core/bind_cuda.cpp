@@ -158,6 +158,8 @@ void bindCuda(py::module_& m) {
       py::arg("bytes"));
   m.def("nvdec_cache_bytes", &nvdecCacheBytes, py::arg("device"),
         "The estimated device memory of the cached NVDEC decoders of GPU `device`.");
+  m.def("cuda_device_to_host_copies", &cudaDeviceToHostCopies,
+        "Device -> host copies made by codecflow's CUDA code in this process (for tests).");
   m.def(
       "rgb_to_nv12",
       [](const py::object& rgb, const std::string& matrix, bool fullRange) {

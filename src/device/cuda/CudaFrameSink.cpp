@@ -4,6 +4,7 @@
 
 #include "codecflow/Cuda.h"
 #include "codecflow/Error.h"
+#include "convert/FramePipeline.h"
 #include "convert/YuvRgb.h"
 #include "device/HwAccel.h"
 #include "device/cpu/CpuBackend.h"
@@ -11,6 +12,7 @@
 #include "device/cuda/CudaMemory.h"
 #include "device/cuda/CudaRuntime.h"
 #include "device/cuda/DeviceGuard.h"
+#include "device/cuda/TransformKernels.h"
 
 extern "C" {
 #include <libavutil/hwcontext.h>
@@ -26,9 +28,20 @@ CudaFrameSink::CudaFrameSink(const SinkSpec& spec)
       floatOutput_(spec.floatOutput),
       cpu_(makeCpuFrameSink(spec)),
       downloaded_(allocFrame()),
-      stream_(cuda::streamOf(device_)) {}
+      stream_(cuda::streamOf(device_)),
+      plan_(planFor(spec)),
+      scratch_(std::make_unique<cuda::TransformScratch>(stream_)) {}
 
-CudaFrameSink::~CudaFrameSink() = default;
+CudaFrameSink::~CudaFrameSink() {
+  // The scratch memory goes back in the order of the GPU's stream, with the
+  // GPU current; a forked child's copy of it is not its own to free.
+  if (cuda::forkedAfterCudaUse()) {
+    (void)scratch_.release();
+    return;
+  }
+  cuda::DeviceGuard guard(device_);
+  scratch_.reset();
+}
 
 bool CudaFrameSink::takesHardwareFrames(AVHWDeviceType type) const {
   return type == AV_HWDEVICE_TYPE_CUDA;
@@ -69,9 +82,17 @@ void CudaFrameSink::write(const AVFrame* frame, uint8_t* slot) {
   // the width and height): the kernel starts there when it falls on a
   // chroma sample.
   bool evenCrop = frame->crop_top % 2 == 0 && frame->crop_left % 2 == 0;
-  if (!direct_ || !supported || !kernelHasMatrix(frame->colorspace) || !evenCrop) {
-    // Rotation, transforms, 4:4:4 layouts and the matrices the kernel lacks
-    // (FCC, SMPTE 240M) run on the CPU sink.
+  if (!direct_ || !supported) {
+    // Rotation, transforms and 4:4:4 layouts: the transform kernels.
+    if (writeTransformed(frame, layout, slot)) {
+      return;
+    }
+  }
+  if (!supported || !kernelHasMatrix(frame->colorspace) || !evenCrop || !direct_) {
+    // The matrices the kernels lack (FCC, SMPTE 240M), odd top/left crops
+    // of 4:2:0 frames and layouts NVDEC does not produce run on the CPU
+    // sink.
+    cuda::countDeviceToHostCopy();
     downloadFrame(frame, downloaded_.get());
     writeThroughCpu(downloaded_.get(), slot);
     av_frame_unref(downloaded_.get());
@@ -107,6 +128,67 @@ void CudaFrameSink::write(const AVFrame* frame, uint8_t* slot) {
   check(cuda::launchYuvToRgb(planes, color::kYuvToRgb[color::tableIndex(matrix, full)], out,
                              stream_),
         "the colour conversion kernel");
+}
+
+// Note [GPU transforms]
+// Rotation, resize and crops, and the 4:4:4 layouts, run as the transform
+// kernels (TransformKernels.h) straight into the slot: no copy to the host.
+// The plan comes from FramePipeline's resolution of the same steps, so
+// centred crops land where the CPU path puts them and random crops where
+// the host drew them.
+TransformPlan CudaFrameSink::planFor(const SinkSpec& spec) {
+  FramePipeline pipeline(spec.width, spec.height, spec.rotation, spec.transforms,
+                         spec.floatOutput);
+  return makeTransformPlan(spec.width, spec.height, pipeline.clockwiseQuarterTurns(),
+                           pipeline.steps(), spec.floatOutput);
+}
+
+bool CudaFrameSink::writeTransformed(const AVFrame* frame, int layout, uint8_t* slot) {
+  bool four44 = layout == AV_PIX_FMT_YUV444P || layout == AV_PIX_FMT_YUV444P16;
+  bool sixteen =
+      layout == AV_PIX_FMT_P010 || layout == AV_PIX_FMT_P016 || layout == AV_PIX_FMT_YUV444P16;
+  bool known = four44 || layout == AV_PIX_FMT_NV12 || sixteen;
+  bool evenCrop = frame->crop_top % 2 == 0 && frame->crop_left % 2 == 0;
+  if (!known || !kernelHasMatrix(frame->colorspace) || (!four44 && !evenCrop)) {
+    return false;
+  }
+  auto top = static_cast<int>(frame->crop_top);
+  auto left = static_cast<int>(frame->crop_left);
+  int width = frame->width - left;
+  int height = frame->height - top;
+  if (width != plan_.frameWidth || height != plan_.frameHeight) {
+    fail(ErrorKind::InvalidData, "frame size changed mid-stream from " +
+                                     std::to_string(plan_.frameWidth) + "x" +
+                                     std::to_string(plan_.frameHeight) + " to " +
+                                     std::to_string(width) + "x" + std::to_string(height));
+  }
+  int sampleBytes = sixteen ? 2 : 1;
+  color::YuvPlanes planes;
+  planes.sixteenBit = sixteen;
+  planes.chroma444 = four44;
+  planes.width = width;
+  planes.height = height;
+  planes.y = frame->data[0] + static_cast<ptrdiff_t>(top) * frame->linesize[0] + left * sampleBytes;
+  planes.yPitch = frame->linesize[0];
+  if (four44) {
+    planes.uv =
+        frame->data[1] + static_cast<ptrdiff_t>(top) * frame->linesize[1] + left * sampleBytes;
+    planes.uvPitch = frame->linesize[1];
+    planes.v =
+        frame->data[2] + static_cast<ptrdiff_t>(top) * frame->linesize[2] + left * sampleBytes;
+    planes.vPitch = frame->linesize[2];
+  } else {
+    planes.uv = frame->data[1] + static_cast<ptrdiff_t>(top / 2) * frame->linesize[1] +
+                left * sampleBytes;
+    planes.uvPitch = frame->linesize[1];
+  }
+  bool full = frame->color_range == AVCOL_RANGE_JPEG;
+  YuvMatrix matrix = matrixForColorSpace(frame->colorspace);
+  int64_t pitch = static_cast<int64_t>(plan_.outputWidth()) * 3 * (floatOutput_ ? 4 : 1);
+  check(cuda::launchTransform(plan_, planes, color::kYuvToRgb[color::tableIndex(matrix, full)],
+                              slot, pitch, *scratch_, stream_),
+        "the transform kernels");
+  return true;
 }
 
 void CudaFrameSink::writeThroughCpu(const AVFrame* frame, uint8_t* slot) {

@@ -7,9 +7,11 @@
 //  - software frames (a codec, profile or size NVDEC cannot decode, or
 //    decoding on the CPU asked for): the CPU sink converts, the frame is
 //    uploaded;
-//  - rotation and transforms (resize, crop) and CUDA frames of other
-//    layouts (4:4:4): the frame is downloaded, converted by the CPU sink
-//    and uploaded.
+//  - CUDA frames of the matrices the kernels lack (FCC, SMPTE 240M) or
+//    with an odd top/left crop of a 4:2:0 picture: the frame is
+//    downloaded, converted by the CPU sink and uploaded.
+// Rotation and transforms (resize, crop) and 4:4:4 layouts run as CUDA
+// kernels (Note [GPU transforms] in CudaFrameSink.cpp).
 // Kernels and copies run on codecflow's stream of the GPU, the one FFmpeg's
 // NVDEC copies use (Note [One stream per GPU] in CudaRuntime.h); a batch is
 // returned without a host wait, and its consumer's stream waits for an
@@ -18,10 +20,15 @@
 
 #include <memory>
 
+#include "convert/TransformPlan.h"
 #include "device/DeviceBackend.h"
 #include "device/FrameSink.h"
 
 namespace codecflow {
+
+namespace cuda {
+class TransformScratch;
+}
 
 class CudaFrameSink final : public FrameSink {
  public:
@@ -38,6 +45,9 @@ class CudaFrameSink final : public FrameSink {
 
  private:
   void writeThroughCpu(const AVFrame* frame, uint8_t* slot);
+  // GPU transforms: false when the frame's layout or matrix needs the CPU.
+  static TransformPlan planFor(const SinkSpec& spec);
+  bool writeTransformed(const AVFrame* frame, int layout, uint8_t* slot);
   void check(int rc, const char* what) const;
 
   int device_;
@@ -47,6 +57,8 @@ class CudaFrameSink final : public FrameSink {
   Tensor staging_;
   UniqueAVFrame downloaded_;
   void* stream_;  // codecflow's stream of the GPU
+  TransformPlan plan_;
+  std::unique_ptr<cuda::TransformScratch> scratch_;
 };
 
 }  // namespace codecflow

@@ -18,6 +18,8 @@ std::atomic<bool> gForked{false};  // a child forked after one
 
 void markUsed() { gUsed.store(true); }
 
+std::atomic<int64_t> gDeviceToHostCopies{0};  // for tests: copies to the host
+
 }  // namespace
 
 bool forkedAfterCudaUse() { return gForked.load(); }
@@ -66,7 +68,11 @@ int copyHostToDevice(void* dst, const void* src, size_t bytes) {
   return rc != 0 ? rc : cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice);
 }
 
+void countDeviceToHostCopy() { gDeviceToHostCopies.fetch_add(1); }
+int64_t deviceToHostCopies() { return gDeviceToHostCopies.load(); }
+
 int copyDeviceToHost(void* dst, const void* src, size_t bytes) {
+  countDeviceToHostCopy();
   int rc = finishStreamOf(src);
   return rc != 0 ? rc : cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost);
 }
@@ -110,6 +116,7 @@ int copyDeviceToDeviceAsync(void* dst, const void* src, size_t bytes, void* stre
 
 int copy2DToHost(void* dst, size_t dstPitch, const void* src, size_t srcPitch, size_t widthBytes,
                  size_t rows, void* stream) {
+  countDeviceToHostCopy();
   auto s = static_cast<cudaStream_t>(stream);
   cudaError_t rc =
       cudaMemcpy2DAsync(dst, dstPitch, src, srcPitch, widthBytes, rows, cudaMemcpyDeviceToHost, s);

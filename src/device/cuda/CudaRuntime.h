@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace codecflow::cuda {
@@ -24,6 +25,10 @@ int release(void* pointer);
 // so far on codecflow's stream of the device (and on the legacy stream).
 int copyHostToDevice(void* dst, const void* src, size_t bytes);
 int copyDeviceToHost(void* dst, const void* src, size_t bytes);
+// Device -> host copies made in this process (the copy helpers here, and
+// the frame sink's download), for tests that check a path makes none.
+void countDeviceToHostCopy();
+int64_t deviceToHostCopies();
 // Waits for everything queued on the current GPU, every stream (tests and
 // tools only: codecflow's own code never waits for the whole device).
 int synchronize();
