@@ -9,10 +9,15 @@
 # AUTO. CODECFLOW_CUDA_IGNORE_TORCH=ON builds for the toolkit's major
 # anyway (a driver of that major must then be installed).
 option(CODECFLOW_CUDA_IGNORE_TORCH "Build CUDA whatever CUDA major torch was built for" OFF)
+set(CODECFLOW_TORCH_PYTHON "" CACHE FILEPATH
+    "The Python whose torch the CUDA major must match (default: Python_EXECUTABLE)")
 
 function(codecflow_check_torch_cuda)
   set(toolkit_major "${CUDAToolkit_VERSION_MAJOR}")
-  set(python "${Python_EXECUTABLE}")
+  set(python "${CODECFLOW_TORCH_PYTHON}")
+  if(NOT python)
+    set(python "${Python_EXECUTABLE}")
+  endif()
   if(NOT python)
     find_program(python NAMES python3 python)
   endif()
@@ -40,7 +45,7 @@ function(codecflow_check_torch_cuda)
     message(STATUS "codecflow: CUDA ${CUDAToolkit_VERSION} matches torch's CUDA ${torch_cuda}")
     return()
   endif()
-  set(what "the CUDA toolkit found (${CUDAToolkit_VERSION}, nvcc ${CMAKE_CUDA_COMPILER}) is "
+  string(CONCAT what "the CUDA toolkit found (${CUDAToolkit_VERSION}, nvcc ${CMAKE_CUDA_COMPILER}) is "
            "CUDA ${toolkit_major} but torch (${python}) was built for CUDA ${torch_cuda}: "
            "a module built so fails where torch works. Point CMAKE_CUDA_COMPILER (and "
            "CUDAToolkit_ROOT) at a CUDA ${torch_major} toolkit, e.g. "
