@@ -18,17 +18,19 @@ from codecflow import _core
 GPU_KIT = os.environ.get("CODECFLOW_GPU_KIT")
 if GPU_KIT:
     # generate.clip() finds the kit's clips fresh (their sidecars are
-    # carried) and never runs the CLI.
+    # carried) and never runs the CLI. (For the whole session: a GPU run
+    # collects only the GPU suites.)
     os.environ["CODECFLOW_MEDIA_DIR"] = str(Path(GPU_KIT) / "media")
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "media"))
-import generate
+import generate  # noqa: E402
 
 HAS_GPU = torch.cuda.is_available() and _core.has_cuda()
 needs_gpu = pytest.mark.skipif(
     not torch.cuda.is_available() or not codecflow._core.has_cuda(),
     reason="needs an NVIDIA GPU visible to torch and a codecflow build with CUDA",
 )
+
 
 def assert_close_to_cpu(
     gpu: torch.Tensor, cpu: torch.Tensor, scale: float = 1.0, index: int = 0

@@ -11,11 +11,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 import torch
 
 from _cuda_checks import GPU_KIT, assert_close_to_cpu, behind_queued_work, generate, needs_gpu
 from codecflow.decoders import VideoDecoder
-import pytest
 
 
 @needs_gpu
@@ -62,9 +62,9 @@ def test_av1_decodes_on_nvdec() -> None:
 
 @needs_gpu
 def test_stream_nvdec_may_refuse_reports_ffmpegs_reason() -> None:
-    # H.264 4:4:4 and 10-bit HEVC at odd profiles: NVDEC takes some and not
-    # others depending on the GPU; when it refuses, the reason is FFmpeg's,
-    # not a guess, and the frames are the CPU's.
+    # H.264 4:4:4 and HEVC Main 10: whether NVDEC takes them depends on the
+    # GPU; when it refuses, the reason is FFmpeg's, not a guess, and the
+    # frames are the CPU's.
     for name in ("yuv444p", "yuv420p10"):
         path = generate.clip(name)
         gpu = VideoDecoder(path, device="cuda:0")
