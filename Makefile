@@ -125,8 +125,8 @@ gpu-test:
 	export LD_LIBRARY_PATH=$$LIBDIR$${LD_LIBRARY_PATH:+:$$LD_LIBRARY_PATH}; \
 	if [ -d $$KIT/media ]; then export CODECFLOW_GPU_KIT=$$KIT CODECFLOW_MEDIA_DIR=$$KIT/media; \
 	else export CODECFLOW_MEDIA_DIR=$${CODECFLOW_MEDIA_DIR:-$$PWD/tests/media/cache}; fi; \
-	$$PY -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 'torch sees no GPU')"; \
 	$(GPU_BUILD_DIR)/codecflow_tests --gtest_filter='YuvRgb*:Cuda*:HwFallback*:DeviceBackendTest.Hardware*'; \
+	$$PY -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 'torch sees no GPU')"; \
 	PYTHONPATH=python $$PY -m pytest tests/python/test_cuda*.py -q -rs -p no:cacheprovider $(PYTEST_ARGS)
 
 # Benchmarks against the peer libraries (never part of `make test`); see
