@@ -91,33 +91,43 @@ wheel-check: deps
 	tools/wheel_check.sh
 
 # ---- GPU machines ------------------------------------------------------------
+# `make gpu-kit` (here, with the full ffmpeg CLI) writes build/gpu-kit: the
+# clips and CLI references the GPU suites need, and GoogleTest's sources
+# (tools/gpu/make_kit.py). Copy it to the GPU machine with the source tree.
+#
 # `make gpu-test` builds with CUDA (required) against the FFmpeg that
 # PKG_CONFIG_PATH points at (tools/gpu/build_ffmpeg.sh makes one) and runs the
-# CUDA tests. It installs nothing: PYTHON (default python3) must already have
-# torch (with CUDA), numpy, pybind11 and pytest; cmake and ninja come from
-# that interpreter's bin/ or PATH; GoogleTest is used when installed. Test
-# media are read from CODECFLOW_MEDIA_DIR or tests/media/cache (generate them
-# where the ffmpeg CLI has the encoders, and copy them over).
+# CUDA tests: the C++ ones (GoogleTest installed, or built from the kit's
+# sources; configuring fails without either) and the Python GPU suites. It
+# installs nothing: PYTHON (default python3) must have torch (with CUDA),
+# numpy and pytest; pybind11 comes from its package or from torch; cmake and
+# ninja from that interpreter's bin/ or PATH. Media come from CODECFLOW_GPU_KIT
+# (default build/gpu-kit when it exists), else CODECFLOW_MEDIA_DIR or
+# tests/media/cache. See tools/gpu/README.md.
 GPU_BUILD_DIR ?= build/gpu
-.PHONY: gpu-test
+GPU_KIT ?= $(if $(CODECFLOW_GPU_KIT),$(CODECFLOW_GPU_KIT),$(CURDIR)/build/gpu-kit)
+.PHONY: gpu-kit gpu-test
+gpu-kit: deps
+	$(PY) tools/gpu/make_kit.py $(GPU_KIT)
+
 gpu-test:
 	@set -e; PY=$${PYTHON:-python3}; BIN=$$(dirname $$(command -v $$PY)); \
 	CMAKE=$$([ -x $$BIN/cmake ] && echo $$BIN/cmake || echo cmake); \
-	CTEST=$$([ -x $$BIN/ctest ] && echo $$BIN/ctest || echo ctest); \
 	GEN=$$([ -x $$BIN/ninja ] && echo "-G Ninja -DCMAKE_MAKE_PROGRAM=$$BIN/ninja" || true); \
-	GTEST=$$([ -d /usr/include/gtest ] || [ -d /usr/local/include/gtest ] && echo ON || echo OFF); \
+	KIT=$(GPU_KIT); GTEST_SRC=$$([ -f $$KIT/googletest/CMakeLists.txt ] && echo $$KIT/googletest || true); \
+	PYBIND=$$($$PY -c "import pybind11; print('-Dpybind11_DIR=' + pybind11.get_cmake_dir())" 2>/dev/null || true); \
 	LIBDIR=$$(pkg-config --variable=libdir libavcodec); \
-	echo "gpu-test: FFmpeg $$(pkg-config --modversion libavcodec) from $$LIBDIR, C++ tests $$GTEST"; \
+	echo "gpu-test: FFmpeg $$(pkg-config --modversion libavcodec) from $$LIBDIR, kit $$([ -d $$KIT/media ] && echo $$KIT || echo none)"; \
 	$$CMAKE -S . -B $(GPU_BUILD_DIR) $$GEN -DCMAKE_BUILD_TYPE=Release -DCODECFLOW_CUDA=ON \
-	  -DCODECFLOW_BUILD_TESTS=$$GTEST -DPython_EXECUTABLE=$$(command -v $$PY) \
-	  -DCMAKE_BUILD_RPATH=$$LIBDIR \
-	  -Dpybind11_DIR=$$($$PY -c "import pybind11; print(pybind11.get_cmake_dir())"); \
+	  -DCODECFLOW_BUILD_TESTS=ON -DCODECFLOW_GTEST_SOURCE=$$GTEST_SRC \
+	  -DPython_EXECUTABLE=$$(command -v $$PY) -DCMAKE_BUILD_RPATH=$$LIBDIR $$PYBIND; \
 	$$CMAKE --build $(GPU_BUILD_DIR) -j $(JOBS); \
 	export LD_LIBRARY_PATH=$$LIBDIR$${LD_LIBRARY_PATH:+:$$LD_LIBRARY_PATH}; \
-	export CODECFLOW_MEDIA_DIR=$${CODECFLOW_MEDIA_DIR:-$$PWD/tests/media/cache}; \
-	if [ "$$GTEST" = ON ]; then $$CTEST --test-dir $(GPU_BUILD_DIR) --output-on-failure -R 'YuvRgb|Cuda|DeviceBackend'; fi; \
+	if [ -d $$KIT/media ]; then export CODECFLOW_GPU_KIT=$$KIT CODECFLOW_MEDIA_DIR=$$KIT/media; \
+	else export CODECFLOW_MEDIA_DIR=$${CODECFLOW_MEDIA_DIR:-$$PWD/tests/media/cache}; fi; \
+	$(GPU_BUILD_DIR)/codecflow_tests --gtest_filter='YuvRgb*:Cuda*:HwFallback*:DeviceBackendTest.Hardware*'; \
 	$$PY -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 'torch sees no GPU')"; \
-	PYTHONPATH=python $$PY -m pytest tests/python/test_cuda.py -q -rs $(PYTEST_ARGS)
+	PYTHONPATH=python $$PY -m pytest tests/python/test_cuda*.py -q -rs -p no:cacheprovider $(PYTEST_ARGS)
 
 # Benchmarks against the peer libraries (never part of `make test`); see
 # docs/performance.md. bench/setup_peers.sh makes .peers/venv (torch pinned,

@@ -25,6 +25,7 @@ constexpr size_t kMaxLineLength = 400;
 struct ThreadLog {
   std::deque<std::string> lines;
   std::string partial;  // a line FFmpeg has not ended with '\n' yet
+  uint64_t kept = 0;    // lines ever kept (ffmpegLogMark)
   int scopeDepth = 0;
 };
 
@@ -65,6 +66,7 @@ void keep(void* object, int level, const char* format, va_list args) {
   }
   if (level <= AV_LOG_ERROR && (log.lines.empty() || log.lines.back() != log.partial)) {
     log.lines.push_back(std::move(log.partial));
+    ++log.kept;
     if (log.lines.size() > kKeptLines) {
       log.lines.pop_front();
     }
@@ -153,6 +155,21 @@ std::string takeFFmpegLog() {
     }
   }
   log.lines.clear();
+  return joined;
+}
+
+uint64_t ffmpegLogMark() { return threadLog().kept; }
+
+std::string ffmpegLogSince(uint64_t mark) {
+  const ThreadLog& log = threadLog();
+  uint64_t newer = log.kept > mark ? log.kept - mark : 0;
+  size_t first = newer < log.lines.size() ? log.lines.size() - static_cast<size_t>(newer) : 0;
+  std::string joined;
+  for (size_t i = first; i < log.lines.size(); ++i) {
+    if (!log.lines[i].empty()) {
+      joined += (joined.empty() ? "" : "; ") + log.lines[i];
+    }
+  }
   return joined;
 }
 

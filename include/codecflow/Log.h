@@ -16,6 +16,7 @@
 // logged since the previous failure on the thread.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace codecflow {
@@ -35,6 +36,13 @@ const char* x265LogLevel();
 // The error lines FFmpeg logged on this thread since the last take or the
 // start of the outermost FFmpegLogScope, joined by "; ", and forgets them.
 std::string takeFFmpegLog();
+
+// A mark of this thread's log now, and the error lines logged on this thread
+// after `mark` (the last few kept, joined by "; "), leaving them in place:
+// for a callback that wants FFmpeg's reason for something that did not fail
+// the call (a hwaccel refusing a stream, then decoding in software).
+uint64_t ffmpegLogMark();
+std::string ffmpegLogSince(uint64_t mark);
 
 class FFmpegLogScope {
  public:

@@ -27,6 +27,11 @@ class CodecOpener {
   // Why the codec has no hardware decoder here, when hardware() is false
   // although a hardware device was asked for.
   virtual std::string unavailableReason() const { return {}; }
+  // Why the hardware decoder of a hardware() opener decodes in software
+  // (FFmpeg's reason: a missing libnvcuvid, a profile, bit depth or size the
+  // hardware lacks, no decode surfaces left), or "" while it has not
+  // refused. Safe from any thread.
+  virtual std::string hardwareRefusal() const { return {}; }
 };
 
 }  // namespace codecflow

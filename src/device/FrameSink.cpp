@@ -43,9 +43,11 @@ class RoutedSink final : public FrameSink {
       if (type != AV_HWDEVICE_TYPE_NONE) {
         fallback_ = {true, false, "no fallback: decoded by the hardware decoder of " + decodeName_};
       } else {
-        std::string why = opener_->hardware()
-                              ? " (profile, bit depth or size unsupported)"
-                              : " (" + opener_->unavailableReason() + ")";
+        std::string refusal = opener_->hardwareRefusal();
+        std::string why =
+            opener_->hardware()
+                ? " (" + (refusal.empty() ? std::string("FFmpeg gave no reason") : refusal) + ")"
+                : " (" + opener_->unavailableReason() + ")";
         fallback_ = {true, true,
                      decodeName_ + "'s hardware decoder cannot decode this " + codecName_ +
                          " stream" + why + "; it was decoded on the CPU"};

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from codecflow import Frame, FrameBatch
+from codecflow import Frame, FrameBatch, _core
 from codecflow.decoders import (
     CpuFallbackStatus,
     SimpleVideoDecoder,
@@ -213,6 +213,10 @@ def test_bad_options(clip):
             VideoDecoder(clip, **kwargs)
 
 
+@pytest.mark.skipif(
+    torch.cuda.is_available() and _core.has_cuda(),
+    reason="CUDA is present here: test_cuda.py decodes on it",
+)
 def test_cuda_without_cuda_is_runtime_error(clip):
     for device in ("cuda", "cuda:0", torch.device("cuda")):
         with pytest.raises(RuntimeError, match="CUDA"):

@@ -13,6 +13,7 @@ import pytest
 import torch
 from _encoding import generate, probe_frames, probe_streams, psnr
 
+from codecflow import _core
 from codecflow.decoders import VideoDecoder
 from codecflow.encoders import Encoder, VideoEncoder
 
@@ -308,6 +309,10 @@ def test_unwritable_path(tmp_path):
         encoder.to_file(tmp_path / "dir.mp4")
 
 
+@pytest.mark.skipif(
+    torch.cuda.is_available() and _core.has_cuda(),
+    reason="CUDA is present here: test_cuda.py encodes from it",
+)
 def test_cuda_device_names_what_is_missing():
     with pytest.raises(RuntimeError, match="CUDA|cuda"):
         Encoder().add_video(height=16, width=16, frame_rate=30, device="cuda")

@@ -1,5 +1,9 @@
 #include "device/cuda/CudaBackend.h"
 
+#include <map>
+#include <mutex>
+#include <string>
+
 #include "codecflow/Cuda.h"
 #include "codecflow/Error.h"
 #include "device/HwAccel.h"
@@ -18,15 +22,54 @@ void CudaBackend::checkDevice(int index) const {
   }
 }
 
-std::shared_ptr<CodecOpener> CudaBackend::decoderOpener(int index, const AVStream* stream) {
-  // Not always FFmpeg's default decoder (libdav1d has no hwaccel for AV1).
-  const AVCodec* decoder = hwDecoder(stream->codecpar->codec_id, AV_HWDEVICE_TYPE_CUDA);
-  if (decoder == nullptr) {
-    return makeSoftwareCodecOpener("FFmpeg has no NVDEC decoder for it");
+namespace {
+
+// What probeHwDecoder said for a stream (a device and everything that shapes
+// the decoder), so that each VideoDecoder of the same stream does not make
+// and drop an NVDEC decoder to ask again.
+std::string rememberedRefusal(int index, const AVCodec* decoder, const AVStream* stream,
+                              AVBufferRef* device) {
+  static std::mutex mutex;
+  static std::map<std::string, std::string> known;
+  const AVCodecParameters* p = stream->codecpar;
+  std::string key = std::to_string(index) + "/" + decoder->name + "/" + std::to_string(p->width) +
+                    "x" + std::to_string(p->height) + "/" + std::to_string(p->format) + "/" +
+                    std::to_string(p->profile) + "/";
+  if (p->extradata != nullptr) {
+    key.append(reinterpret_cast<const char*>(p->extradata), p->extradata_size);
   }
-  // Fails here, naming the cause, when FFmpeg cannot open the device.
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = known.find(key);
+    if (it != known.end()) {
+      return it->second;
+    }
+  }
+  std::string refusal = probeHwDecoder(decoder, stream, device);
+  std::lock_guard<std::mutex> lock(mutex);
+  if (known.size() >= 256) {
+    known.clear();
+  }
+  known.emplace(std::move(key), refusal);
+  return refusal;
+}
+
+}  // namespace
+
+std::shared_ptr<CodecOpener> CudaBackend::decoderOpener(int index, const AVStream* stream) {
+  // Not always FFmpeg's default decoder (libdav1d has no hwaccel for AV1),
+  // and back to the software one when the decoder with the hwaccel has no
+  // software path and NVDEC refuses the stream (FFmpeg's native av1).
+  // Opening the device fails here, naming the cause, when FFmpeg cannot.
+  DecoderChoice choice = chooseDecoder(
+      stream->codecpar->codec_id, AV_HWDEVICE_TYPE_CUDA, "NVDEC", [&](const AVCodec* decoder) {
+        return rememberedRefusal(index, decoder, stream, NvdecCache::instance().device(index));
+      });
+  if (!choice.hardware) {
+    return makeSoftwareCodecOpener(choice.reason, choice.decoder);
+  }
   AVBufferRef* device = NvdecCache::instance().device(index);
-  return makeHwCodecOpener(index, device, &NvdecCache::instance(), decoder);
+  return makeHwCodecOpener(index, device, &NvdecCache::instance(), choice.decoder);
 }
 
 std::unique_ptr<FrameSink> CudaBackend::makeSink(const SinkSpec& spec) {
