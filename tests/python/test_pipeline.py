@@ -277,3 +277,46 @@ def test_encoded_bytes_equal_at_one_and_many_threads(layout):
     # are the same frames), and close to the input.
     decoded = VideoDecoder(outputs[1]).get_frames_in_range(0, len(frames)).data
     assert decoded.shape == frames.shape
+
+
+# -- DataLoader workers -----------------------------------------------------------------
+
+
+class _ThreadsInWorker(torch.utils.data.Dataset):
+    """Item i: (the worker's limit, its native threads with a 720p decoder
+    asking for two FFmpeg threads open after a batch, whether the batch
+    equals the reference)."""
+
+    def __len__(self) -> int:
+        return 1
+
+    def __getitem__(self, i: int):
+        decoder = VideoDecoder(generate.clip("h264_720p"), num_ffmpeg_threads=2)
+        batch = decoder.get_frames_in_range(0, len(decoder)).data
+        reference = torch.from_numpy(generate.reference_frames("h264_720p")).permute(0, 3, 1, 2)
+        return codecflow.get_num_threads(), _native_threads(), torch.equal(batch, reference)
+
+
+def _limit(n):
+    return lambda _worker: codecflow.set_num_threads(n)
+
+
+def _in_worker(init=None):
+    loader = torch.utils.data.DataLoader(
+        _ThreadsInWorker(), batch_size=None, num_workers=1, multiprocessing_context="fork",
+        worker_init_fn=init,
+    )  # fmt: skip
+    return next(iter(loader))
+
+
+def test_dataloader_workers_start_nothing_unless_asked():
+    limit, threads, same = _in_worker()
+    assert limit == 1 and same
+    limit_one, threads_one, same = _in_worker(_limit(1))
+    assert limit_one == 1 and same and threads_one == threads
+    # Asked for in the worker: the conversion thread beside the decoder.
+    limit_two, threads_two, same = _in_worker(_limit(2))
+    assert limit_two == 2 and same and threads_two == threads + 1
+    # Asked for in the parent before the workers forked.
+    codecflow.set_num_threads(2)
+    assert list(_in_worker()[:2]) == [2, threads + 1]
