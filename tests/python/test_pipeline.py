@@ -320,3 +320,42 @@ def test_dataloader_workers_start_nothing_unless_asked():
     # Asked for in the parent before the workers forked.
     codecflow.set_num_threads(2)
     assert list(_in_worker()[:2]) == [2, threads + 1]
+
+
+def _most_threads_while(work) -> int:
+    """The most native threads seen while `work` runs (it releases the GIL)."""
+    most = _native_threads()
+    done = threading.Event()
+
+    def watch():
+        nonlocal most
+        while not done.is_set():
+            most = max(most, _native_threads())
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        work()
+    finally:
+        done.set()
+        watcher.join()
+    return most
+
+
+def test_the_encoders_slice_threads_follow_the_limit():
+    frames = torch.from_numpy(generate.reference_frames("h264_720p")).permute(0, 3, 1, 2)
+    frames = torch.cat([frames] * 4)
+
+    def encode():
+        VideoEncoder(frames, frame_rate=30).to_tensor(
+            format="mp4", codec="libx264", preset="ultrafast", extra_options={"threads": 1}
+        )
+
+    encode()
+    seen = {}
+    for limit in (1, 3):
+        codecflow.set_num_threads(limit)
+        gc.collect()
+        seen[limit] = _most_threads_while(encode) - _native_threads()
+    # swscale's slice threads: the calling thread and limit - 1 more.
+    assert seen[3] == seen[1] + 2
