@@ -50,7 +50,8 @@ class CpuFrameSink final : public FrameSink {
     }
     batch_.reset();
     Tensor batch = pipeline_.allocate(count);
-    bool pipelined = usePipeline(count);
+    bool allowed = pipelineAllowed();
+    bool pipelined = allowed && count >= 2;  // one frame: nothing to overlap
     converter_.setThreads(sliceThreads(pipelined));
     if (pipelined) {
       if (!stage_) {
@@ -59,7 +60,7 @@ class CpuFrameSink final : public FrameSink {
             kPipelineDepth);
       }
       batch_ = std::make_shared<Tensor>(batch);
-    } else {
+    } else if (!allowed) {
       stage_.reset();  // a lowered limit ends the thread
     }
     return batch;
@@ -92,9 +93,8 @@ class CpuFrameSink final : public FrameSink {
   // a limit set with codecflow.set_num_threads (Note [Thread limit]).
   bool threadsAsked() const { return numThreads_ != 1 || threadLimitSet(); }
 
-  bool usePipeline(int64_t count) const {
-    return mayPipeline_ && count >= 2 && pixels_ >= kPipelinePixels && threadsAsked() &&
-           threadLimit() >= 2;
+  bool pipelineAllowed() const {
+    return mayPipeline_ && pixels_ >= kPipelinePixels && threadsAsked() && threadLimit() >= 2;
   }
 
   // swscale's slice threads (the calling thread among them): the threads
