@@ -4,14 +4,24 @@ Both decode every frame of a 1080p H.264 clip to RGB24 with the same number
 of decoding threads: the CLI with
 ``ffmpeg -threads N -i CLIP -pix_fmt rgb24 -f null -`` (the limit: no Python,
 no tensors), codecflow through ``VideoDecoder.get_frames_in_range`` in
-batches. Prints frames per second for both and their ratio.
+batches with ``num_ffmpeg_threads=N``. Each thread count of ``--threads``
+(default: 1 and the cores) is one row; the CLI and codecflow take turns, so
+the machine's load touches both, and the ratio comes from the same run.
+Prints frames per second for both, their ratio and the load average.
 
-    PYTHONPATH=python python bench/decode.py [--threads N] [--runs R] [--seconds S]
+codecflow's own threads (the conversion thread beside the decoder, swscale's
+slice threads) follow ``codecflow.set_num_threads``: ``--limit`` sets it
+(default: the cores, set explicitly, since with ``num_ffmpeg_threads=1``
+codecflow starts no thread of its own unless a limit was set); ``--limit 1``
+gives the sequential path.
+
+    PYTHONPATH=python python bench/decode.py [--threads 1,2] [--runs R] [--seconds S]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import pathlib
 import statistics
 import subprocess
@@ -89,29 +99,46 @@ def time_codecflow(path: pathlib.Path, threads: int, batch: int = 16) -> tuple[f
     return time.perf_counter() - start, count
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--seconds", type=int, default=10)
-    args = parser.parse_args()
-    path = make_clip(args.seconds)
-    frames = len(VideoDecoder(path, seek_mode="approximate"))
+def load() -> str:
+    """The 1, 5 and 15 minute load averages, as uptime prints them."""
+    return "load %.2f %.2f %.2f" % os.getloadavg()
+
+
+def row(path: pathlib.Path, frames: int, threads: int, runs: int) -> dict:
     cli, ours = [], []
-    for _ in range(args.runs):
-        cli.append(time_cli(path, args.threads))
-        elapsed, count = time_codecflow(path, args.threads)
+    for _ in range(runs):
+        cli.append(time_cli(path, threads))
+        elapsed, count = time_codecflow(path, threads)
         assert count == frames, (count, frames)
         ours.append(elapsed)
     cli_fps = frames / statistics.median(cli)
     our_fps = frames / statistics.median(ours)
+    return {"threads": threads, "cli_fps": cli_fps, "codecflow_fps": our_fps,
+            "ratio": our_fps / cli_fps, "load": load()}  # fmt: skip
+
+
+def main() -> None:
+    cores = len(os.sched_getaffinity(0))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", default=f"1,{cores}",
+                        help="decoding thread counts, one row each (comma-separated)")
+    parser.add_argument("--limit", type=int, default=cores,
+                        help="codecflow.set_num_threads (1: the sequential path)")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=10)
+    args = parser.parse_args()
+    codecflow.set_num_threads(args.limit)
+    path = make_clip(args.seconds)
+    frames = len(VideoDecoder(path, seek_mode="approximate"))
     print(
-        f"clip: {path.name}, {frames} frames 1920x1080, {args.threads} decoding threads, "
-        f"median of {args.runs} runs, codecflow {codecflow.__version__}"
+        f"clip: {path.name}, {frames} frames 1920x1080, median of {args.runs} runs, "
+        f"codecflow {codecflow.__version__} (set_num_threads({args.limit})), {cores} cores"
     )
-    print(f"ffmpeg CLI (-pix_fmt rgb24 -f null): {cli_fps:8.1f} fps")
-    print(f"codecflow (get_frames_in_range):     {our_fps:8.1f} fps")
-    print(f"ratio codecflow / CLI: {our_fps / cli_fps:.3f}")
+    print(f"{'threads':>7} {'CLI fps':>8} {'codecflow fps':>13} {'ratio':>6}  load (1/5/15 min)")
+    for threads in (int(t) for t in args.threads.split(",")):
+        r = row(path, frames, threads, args.runs)
+        print(f"{threads:>7} {r['cli_fps']:8.1f} {r['codecflow_fps']:13.1f} "
+              f"{r['ratio']:6.3f}  {r['load']}", flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -17,6 +17,12 @@ speed relative to the CLI.
 
     python bench/encode.py                      # 300 frames, ultrafast and medium
     python bench/encode.py --frames 60 --repeats 1
+    python bench/encode.py --presets ultrafast  # the "ultrafast encode vs the CLI" row
+
+The RGB -> YUV conversion in front of the encoder runs on swscale's slice
+threads, as many as ``codecflow.set_num_threads`` allows (``--limit``;
+default: every core, as the CLI's scale filter uses). Each row also prints
+the load average at its end.
 """
 
 from __future__ import annotations
@@ -131,13 +137,16 @@ def main() -> None:
     parser.add_argument("--crf", type=int, default=23)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--peers-python", default="/work/peers-venv/bin/python")
+    parser.add_argument("--peers-python", default="/work/main/.peers/venv/bin/python")
+    parser.add_argument("--limit", type=int, default=None,
+                        help="codecflow.set_num_threads (default: every core)")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args()
 
     sys.path.insert(0, str(_ROOT / "python"))
     import codecflow
 
+    codecflow.set_num_threads(args.limit)
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "frames.rgb"
@@ -177,6 +186,8 @@ def main() -> None:
                     f"{preset:<10} {name:<12} {seconds:8.2f} {args.frames / seconds:8.1f} "
                     f"{ratio:6.2f}x {out.stat().st_size:10d}"
                 )
+            row["load"] = "%.2f %.2f %.2f" % os.getloadavg()
+            print(f"{preset:<10} load average (1/5/15 min): {row['load']}")
             results.append(row)
     if args.json:
         Path(args.json).write_text(json.dumps({"args": vars(args), "results": results}, indent=2))

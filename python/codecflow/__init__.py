@@ -113,8 +113,12 @@ def set_num_threads(n: Optional[int]) -> None:
     batch, the pool of :func:`codecflow.decoders.decode_clips`); FFmpeg's
     own codec threads stay set per decoder by ``num_ffmpeg_threads``. With
     ``n=1`` codecflow starts no thread of its own. The default (``None``)
-    is the number of cores this process may run on. Work already running
-    keeps its threads; later calls follow the new cap.
+    is the number of cores this process may run on, except in a DataLoader
+    worker, where it is 1 (as torch does for its own threads) unless set
+    there or in the parent before the workers started; and a decoder with
+    ``num_ffmpeg_threads=1`` starts threads of its own only when a cap was
+    set. Work already running keeps its threads; later calls follow the new
+    cap.
 
     Args:
         n: 1 to 4096, or None for the default.

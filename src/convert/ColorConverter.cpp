@@ -1,5 +1,7 @@
 #include "convert/ColorConverter.h"
 
+#include <new>
+
 #include "codecflow/Error.h"
 #include "convert/ConverterContexts.h"
 
@@ -33,7 +35,7 @@ void ColorConverter::convert(const AVFrame* frame, AVPixelFormat dstFormat, int 
   auto srcFormat = static_cast<AVPixelFormat>(frame->format);
   Key key{frame->width,      frame->height, frame->format, frame->colorspace,
           frame->color_range, dstWidth,     dstHeight,     dstFormat,
-          scaleFlags};
+          scaleFlags,       threads_};
   if (!context_ || !(key == key_)) {
     context_ = openScaler({frame->width, frame->height, srcFormat, dstWidth, dstHeight, dstFormat,
                            scaleFlags, threads_});
@@ -63,6 +65,13 @@ void ColorConverter::convert(const AVFrame* frame, AVPixelFormat dstFormat, int 
     }
     key_ = key;
   }
+  // swscale's SIMD loops may write past the end of a row whose width is not
+  // a multiple of their vector size, into the next row: harmless one row
+  // after the other, a race between slices. Such widths stay on one thread.
+  if (threads_ > 1 && dstWidth % 32 == 0) {
+    convertInSlices(frame, dstFormat, dstWidth, dstHeight, dst, dstLinesize);
+    return;
+  }
   uint8_t* dstPlanes[4] = {dst, nullptr, nullptr, nullptr};
   int dstStrides[4] = {dstLinesize, 0, 0, 0};
   int rows = sws_scale(context_.get(), frame->data, frame->linesize, 0, frame->height, dstPlanes,
@@ -70,6 +79,52 @@ void ColorConverter::convert(const AVFrame* frame, AVPixelFormat dstFormat, int 
   if (rows != dstHeight) {
     fail(ErrorKind::Runtime, "colour conversion produced " + std::to_string(rows) +
                                  " rows instead of " + std::to_string(dstHeight));
+  }
+}
+
+void ColorConverter::convertInSlices(const AVFrame* frame, AVPixelFormat dstFormat, int dstWidth,
+                                     int dstHeight, uint8_t* dst, int dstLinesize) {
+  // sws_scale() runs on one thread whatever the context's thread count;
+  // sws_scale_frame() slices. It wants reference-counted frames: the
+  // destination is wrapped, not copied (its buffer frees nothing).
+  if (!target_) {
+    target_ = allocFrame();
+  }
+  av_frame_unref(target_.get());
+  target_->format = dstFormat;
+  target_->width = dstWidth;
+  target_->height = dstHeight;
+  target_->data[0] = dst;
+  target_->linesize[0] = dstLinesize;
+  target_->buf[0] = av_buffer_create(
+      dst, dstLinesize * dstHeight, [](void*, uint8_t*) {}, nullptr, 0);
+  if (target_->buf[0] == nullptr) {
+    throw std::bad_alloc();
+  }
+  UniqueAVFrame source;
+  const AVFrame* input = frame;
+  if (frame->buf[0] == nullptr) {
+    // A frame that owns no buffers (a test's): a reference to it would copy.
+    source = allocFrame();
+    av_frame_copy_props(source.get(), frame);
+    source->format = frame->format;
+    source->width = frame->width;
+    source->height = frame->height;
+    for (int p = 0; p < 4; ++p) {
+      source->data[p] = frame->data[p];
+      source->linesize[p] = frame->linesize[p];
+    }
+    source->buf[0] = av_buffer_create(frame->data[0], 1, [](void*, uint8_t*) {}, nullptr,
+                                      AV_BUFFER_FLAG_READONLY);
+    if (source->buf[0] == nullptr) {
+      throw std::bad_alloc();
+    }
+    input = source.get();
+  }
+  int rc = sws_scale_frame(context_.get(), target_.get(), input);
+  av_frame_unref(target_.get());
+  if (rc < 0) {
+    failFFmpeg(ErrorKind::Runtime, "colour conversion failed", rc);
   }
 }
 

@@ -18,8 +18,14 @@ namespace codecflow {
 class ColorConverter {
  public:
   // `threads` > 1 converts horizontal slices in parallel (swscale's own
-  // slice threads, as the CLI's scale filter uses); 0 picks the core count.
-  explicit ColorConverter(int threads = 1) : threads_(threads) {}
+  // slice threads through sws_scale_frame, as the CLI's scale filter uses;
+  // the calling thread converts one slice itself). The bytes are the same
+  // at any count.
+  explicit ColorConverter(int threads = 1) : threads_(threads > 0 ? threads : 1) {}
+
+  // Changes the slice thread count for the next conversion.
+  void setThreads(int threads) { threads_ = threads > 0 ? threads : 1; }
+  int threads() const { return threads_; }
 
   // Writes `frame` as `dstFormat` (AV_PIX_FMT_RGB24 or AV_PIX_FMT_RGB48LE
   // here) of the given size into `dst`, rows `dstLinesize` bytes apart.
@@ -30,12 +36,16 @@ class ColorConverter {
  private:
   struct Key {
     int srcWidth = 0, srcHeight = 0, srcFormat = -1, colorSpace = -1, colorRange = -1;
-    int dstWidth = 0, dstHeight = 0, dstFormat = -1, flags = 0;
+    int dstWidth = 0, dstHeight = 0, dstFormat = -1, flags = 0, threads = 1;
     bool operator==(const Key&) const = default;
   };
+  void convertInSlices(const AVFrame* frame, AVPixelFormat dstFormat, int dstWidth, int dstHeight,
+                       uint8_t* dst, int dstLinesize);
+
   Key key_;
   int threads_;
   UniqueSwsContext context_;
+  UniqueAVFrame target_;  // the destination wrapped for sws_scale_frame
 };
 
 }  // namespace codecflow

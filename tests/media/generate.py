@@ -199,6 +199,19 @@ _add(
     [*_video_src(size="650x370"), *_X264],
 )  # fmt: skip
 _add(
+    "h264_720p", "mp4", "video",
+    "H.264 yuv420p 1280x720 30 fps 0.4 s, 2 B-frames, GOPs of 6 (frames large enough for "
+    "swscale's slice threads)",
+    [*_video_src(size="1280x720", duration=0.4), *_X264, *_args("-bf 2 -g 6")],
+)  # fmt: skip
+_add(
+    "hevc_720p10", "mp4", "video",
+    "HEVC Main 10 yuv420p10le 1280x720 30 fps 0.3 s",
+    [*_video_src(size="1280x720", duration=0.3),
+     *_args("-c:v libx265 -preset ultrafast -x265-params log-level=error -tag:v hvc1"
+            " -pix_fmt yuv420p10le")],
+)  # fmt: skip
+_add(
     "yuv444p", "mp4", "video",
     "H.264 High 4:4:4 (yuv444p) 320x240 30 fps 1 s",
     [*_video_src(), *_args("-c:v libx264 -preset veryfast -pix_fmt yuv444p")],

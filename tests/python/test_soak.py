@@ -85,6 +85,7 @@ def _soak(cycle: Callable[[int], None], cycles: int, *, warmup: int = 5) -> None
 def clips(media):
     return {
         "video": Path(media.clip("rot0")),
+        "faststart": Path(media.clip("h264_faststart")),
         "audio_video": Path(media.clip("h264_audio")),
         "flac": Path(media.clip("flac")),
         "mp3": Path(media.clip("mp3")),
@@ -144,6 +145,40 @@ def test_video_decoder_threads_and_transforms_soak(clips):
         _video_cycle(decoder, i)
 
     _soak(cycle, 60)
+
+
+class _ReadFails(io.BytesIO):
+    """A file-like source that fails once reading passes `limit` bytes."""
+
+    def __init__(self, data: bytes, limit: int):
+        super().__init__(data)
+        self._limit = limit
+
+    def read(self, size: int = -1) -> bytes:
+        if self.tell() >= self._limit:
+            raise OSError("the source went away")
+        return super().read(size)
+
+
+def test_pipelined_decoders_and_encoders_soak(clips):
+    # A limit set: the conversion thread beside each decoder, swscale's
+    # slice threads in each encoder; batches that fail halfway as well.
+    codecflow.set_num_threads(3)
+    data = clips["faststart"].read_bytes()  # the index first, the frames after it
+    try:
+
+        def cycle(i: int) -> None:
+            decoder = VideoDecoder(str(clips["video"]), dimension_order="NHWC")
+            _video_cycle(decoder, i)
+            decoder.get_frames_in_range(0, 10)
+            failing = VideoDecoder(_ReadFails(data, len(data) * 2 // 3), seek_mode="approximate")
+            with pytest.raises(OSError):
+                failing.get_frames_in_range(0, len(failing))
+            VideoEncoder(_FRAMES, frame_rate=30).to_tensor(format="mp4", codec="libx264")
+
+        _soak(cycle, 40)
+    finally:
+        codecflow.set_num_threads(None)
 
 
 @pytest.mark.parametrize("clip", ["flac", "mp3", "audio_video"])

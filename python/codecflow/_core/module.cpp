@@ -36,4 +36,5 @@ PYBIND11_MODULE(_core, m) {
       },
       py::arg("n"));
   m.def("get_num_threads", &threadLimit);
+  m.def("thread_limit_set", &threadLimitSet);
 }

@@ -18,6 +18,7 @@ from codecflow._errors import InvalidArgumentError, InvalidTypeError, OutOfRange
 from codecflow._fork import ReopensCore
 from codecflow._frame import Frame, FrameBatch
 from codecflow._source import SourceLike, make_source
+from codecflow._worker_threads import limit_in_dataloader_worker
 from codecflow._index_cache import FrameIndex
 from codecflow.decoders import _extras
 from codecflow.decoders._cuda import core_device_kwargs, update_cpu_fallback
@@ -101,6 +102,7 @@ class VideoDecoder(ReopensCore):
     ):
         check_choice("dimension_order", dimension_order, _DIMENSION_ORDERS)
         check_choice("seek_mode", seek_mode, _SEEK_MODES)
+        limit_in_dataloader_worker()
         # Types only: the core checks the ranges (Note [One owner per check]).
         num_ffmpeg_threads = check_int("num_ffmpeg_threads", num_ffmpeg_threads)
         stream_index = check_optional_int("stream_index", stream_index)
@@ -187,6 +189,7 @@ class VideoDecoder(ReopensCore):
         return self._index
 
     def _open_core(self) -> "_core.VideoDecoder":
+        limit_in_dataloader_worker()  # reopened in a forked worker
         return _core.VideoDecoder(
             make_source(self._source), custom_frames=self._frame_index(), **self._open_args
         )

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cstring>
 
+#include "codecflow/Threads.h"
 #include "convert/ColorConverter.h"
+#include "convert/ConversionThread.h"
 #include "convert/ConverterContexts.h"
 #include "convert/FramePipeline.h"
 #include "codecflow/Error.h"
@@ -18,25 +20,104 @@ namespace codecflow {
 
 namespace {
 
+// Frames at least this large (in pixels) convert beside decoding; smaller
+// ones cost too little to be worth the hand-over.
+constexpr int64_t kPipelinePixels = 128 * 96;
+// Frames at least this large split their conversion into swscale slices
+// when threads are left over.
+constexpr int64_t kSlicePixels = 1280 * 720;
+// Frames waiting for the conversion thread (Note [Conversion pipeline]).
+constexpr int kPipelineDepth = 2;
+
 class CpuFrameSink final : public FrameSink {
  public:
-  explicit CpuFrameSink(const SinkSpec& spec)
-      : converter_(spec.numThreads),
+  // `mayPipeline`: convert on a thread beside decoding when the thread
+  // limit allows (a sink whose caller reads the slot right after write(),
+  // as the CUDA sink does, passes false).
+  CpuFrameSink(const SinkSpec& spec, bool mayPipeline)
+      : numThreads_(spec.numThreads),
+        pixels_(static_cast<int64_t>(spec.width) * spec.height),
+        mayPipeline_(mayPipeline),
+        converter_(sliceThreads(false)),
         pipeline_(spec.width, spec.height, spec.rotation, spec.transforms, spec.floatOutput) {}
 
   int outputHeight() const override { return pipeline_.outputHeight(); }
   int outputWidth() const override { return pipeline_.outputWidth(); }
-  Tensor allocate(int64_t count) override { return pipeline_.allocate(count); }
+
+  Tensor allocate(int64_t count) override {
+    if (stage_) {
+      stage_->discard();  // frames of a batch given up on
+    }
+    batch_.reset();
+    Tensor batch = pipeline_.allocate(count);
+    bool allowed = pipelineAllowed();
+    bool pipelined = allowed && count >= 2;  // one frame: nothing to overlap
+    converter_.setThreads(sliceThreads(pipelined));
+    if (pipelined) {
+      if (!stage_) {
+        stage_ = std::make_unique<ConversionThread>(
+            [this](const AVFrame* frame, uint8_t* slot) { pipeline_.write(frame, converter_, slot); },
+            kPipelineDepth);
+      }
+      batch_ = std::make_shared<Tensor>(batch);
+    } else if (!allowed) {
+      stage_.reset();  // a lowered limit ends the thread
+    }
+    return batch;
+  }
+
   void write(const AVFrame* frame, uint8_t* slot) override {
+    if (batch_) {
+      stage_->submit(frame, slot, batch_);
+      return;
+    }
     pipeline_.write(frame, converter_, slot);
   }
+
   void copySlot(uint8_t* dst, const uint8_t* src, int64_t bytes) override {
+    if (batch_) {
+      stage_->wait();  // `src` may still be waiting for its frame
+    }
     std::memcpy(dst, src, static_cast<size_t>(bytes));
   }
 
+  void finish() override {
+    if (batch_) {
+      std::shared_ptr<Tensor> batch = std::move(batch_);
+      stage_->wait();
+    }
+  }
+
  private:
+  // Whether the user asked for threads: num_ffmpeg_threads other than 1, or
+  // a limit set with codecflow.set_num_threads (Note [Thread limit]).
+  bool threadsAsked() const { return numThreads_ != 1 || threadLimitSet(); }
+
+  bool pipelineAllowed() const {
+    return mayPipeline_ && pixels_ >= kPipelinePixels && threadsAsked() && threadLimit() >= 2;
+  }
+
+  // swscale's slice threads (the calling thread among them): the threads
+  // the limit leaves once the conversion thread is counted, for large
+  // frames, and no more than num_ffmpeg_threads when that is set.
+  int sliceThreads(bool pipelined) const {
+    if (!threadsAsked() || pixels_ < kSlicePixels) {
+      return 1;
+    }
+    int spare = threadLimit() - (pipelined ? 1 : 0);
+    if (numThreads_ > 1) {
+      spare = std::min(spare, numThreads_);
+    }
+    return std::max(spare, 1);
+  }
+
+  int numThreads_;
+  int64_t pixels_;
+  bool mayPipeline_;
   ColorConverter converter_;
   FramePipeline pipeline_;
+  std::shared_ptr<Tensor> batch_;  // the batch being written through stage_
+  std::unique_ptr<ConversionThread> stage_;  // last: joined before the rest goes
 };
 
 class CpuEncoderInput final : public EncoderInput {
@@ -59,9 +140,10 @@ class CpuEncoderInput final : public EncoderInput {
 
 UniqueSwsContext CpuEncoderInput::makeScaler(AVPixelFormat srcFormat) const {
   // What the ffmpeg CLI's scale filter uses: bicubic, and slice threads on
-  // every core.
-  UniqueSwsContext scaler =
-      openScaler({width_, height_, srcFormat, width_, height_, format_, SWS_BICUBIC, 0});
+  // every core codecflow may use (Note [Thread limit]; the bytes are the
+  // same at any count).
+  UniqueSwsContext scaler = openScaler(
+      {width_, height_, srcFormat, width_, height_, format_, SWS_BICUBIC, threadLimit()});
   if (!scaler) {
     fail(ErrorKind::Unsupported,
          std::string("cannot convert RGB to ") + av_get_pix_fmt_name(format_));
@@ -138,7 +220,7 @@ void CpuEncoderInput::convert(const Tensor& frames, FrameLayout layout, int64_t 
 }  // namespace
 
 std::unique_ptr<FrameSink> makeCpuFrameSink(const SinkSpec& spec) {
-  return std::make_unique<CpuFrameSink>(spec);
+  return std::make_unique<CpuFrameSink>(spec, false);
 }
 
 std::unique_ptr<EncoderInput> makeCpuEncoderInput(const AVCodecContext* context) {
@@ -152,7 +234,7 @@ std::shared_ptr<CodecOpener> CpuBackend::decoderOpener(int, const AVStream*) {
 }
 
 std::unique_ptr<FrameSink> CpuBackend::makeSink(const SinkSpec& spec) {
-  return makeCpuFrameSink(spec);
+  return std::make_unique<CpuFrameSink>(spec, true);
 }
 
 std::unique_ptr<EncoderInput> CpuBackend::encoderInput(int, AVCodecContext* context) {
