@@ -252,6 +252,12 @@ const std::string& VideoDecoder::savedIndexProblem() const { return impl_->saved
 DecodedFrames VideoDecoder::keyFrames() {
   std::vector<int64_t> indices = keyFrameIndices();
   std::lock_guard<std::mutex> lock(impl_->mutex);
+  // Key frames only is a mode of the decoder's own context: one context.
+  impl_->keyFramesOnly = true;
+  struct Reset {
+    bool& flag;
+    ~Reset() { flag = false; }
+  } reset{impl_->keyFramesOnly};
   return impl_->decoder->withKeyFramesOnly([&] { return impl_->framesAtIndices(indices); });
 }
 
