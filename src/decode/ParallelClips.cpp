@@ -1,4 +1,4 @@
-#include "decode/ParallelClips.h"
+#include "codecflow/Clips.h"
 
 #include <algorithm>
 #include <string>

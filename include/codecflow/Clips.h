@@ -1,4 +1,5 @@
-// [extra] Many videos in one call (codecflow.decoders.decode_clips): each
+// [extra] Many videos in one call (codecflow.decoders.decode_clips; the
+// threads are src/decode/ParallelClips.cpp's): each
 // request opens its own decoder and decodes its frames, the requests spread
 // over a few threads that end with the call.
 #pragma once
