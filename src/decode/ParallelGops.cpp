@@ -30,10 +30,10 @@ bool VideoDecoder::Impl::canDecodeInParallel() const {
 std::vector<std::vector<size_t>> VideoDecoder::Impl::splitByGop(
     const std::vector<int64_t>& targets, const std::vector<size_t>& order) const {
   std::vector<std::vector<size_t>> gops;
-  bool parallel = canDecodeInParallel();
-  // Approximate mode knows no frames but the demuxer's own index (MP4's
-  // sample table, Matroska's cues), which may be empty: then one group.
-  AVStream* st = parallel && !exact ? demuxer.stream(stream) : nullptr;
+  // Approximate mode knows no GOPs: the demuxer's own index says where key
+  // frames are but not which frames before a key frame's pts need the GOP
+  // before it (open GOPs), so one context rolls forward through them.
+  bool parallel = exact && canDecodeInParallel();
   int64_t previousGop = 0;
   for (size_t k = 0; k < order.size(); ++k) {
     size_t slot = order[k];
@@ -41,10 +41,8 @@ std::vector<std::vector<size_t>> VideoDecoder::Impl::splitByGop(
       continue;  // a duplicate: copied once its first is decoded
     }
     int64_t gop = 0;
-    if (parallel && exact) {
+    if (parallel) {
       gop = index.seekPointBefore(targets[slot]);
-    } else if (st != nullptr) {
-      gop = av_index_search_timestamp(st, targets[slot], AVSEEK_FLAG_BACKWARD);
     }
     if (gops.empty() || gop != previousGop) {
       gops.emplace_back();

@@ -130,8 +130,8 @@ struct VideoDecoder::Impl {
   double frameDurationSeconds(const VideoStreamDecoder& dec, const AVFrame* frame) const;
 
   // Note [GOP-parallel batches]
-  // A batch whose targets fall in several GOPs (key-frame intervals of the
-  // index; of the demuxer's own index in approximate mode) decodes distinct
+  // An exact-mode batch whose targets fall in several GOPs (the seek points
+  // of the index) decodes distinct
   // GOPs at once, on the decoder's context and up to threadLimit() - 1 extra
   // ones, each an opening of its own of the same path or bytes, opened on
   // first use and kept (at most kMaxLanes). A GOP is decoded by one context,
@@ -139,7 +139,7 @@ struct VideoDecoder::Impl {
   // the batch: the frames a context reaches do not depend on where it was
   // before (moveTo seeks or rolls forward as on one context), so the batch
   // is what one context would return. Sequential when threadLimit() is 1,
-  // for a single GOP, a file-like source (one stream position), a CUDA
+  // in approximate mode (no index), for a single GOP, a file-like source (one stream position), a CUDA
   // device, and key-frames-only decoding. The threads end with the call; an
   // error of any GOP reaches the caller once all have stopped.
   static constexpr size_t kMaxLanes = 15;
