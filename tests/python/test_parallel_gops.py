@@ -174,3 +174,33 @@ def test_a_failing_gop_raises_and_the_decoder_stays_usable(media, limit):
     codecflow.set_num_threads(4)
     _same(decoder.get_frames_at(good), plain.get_frames_at(good))
     assert os.path.exists(path)
+
+
+def _rss_kb() -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def test_repeated_parallel_batches_keep_threads_and_memory_bounded(media, limit):
+    from codecflow.decoders import decode_clips
+
+    path = str(media.clip("h264_bframes"))
+    data = media.clip("h264_open_gop").read_bytes()
+    codecflow.set_num_threads(4)
+
+    def cycle() -> None:
+        decoder = VideoDecoder(path)
+        decoder.get_frames_at([55, 3, 40, 20, 3])
+        VideoDecoder(data).get_frames_at([50, 1, 33])
+        decode_clips([(path, [5, 50]), (data, [40, 2])] * 2)
+
+    for _ in range(3):
+        cycle()
+    threads, rss = _threads(), _rss_kb()
+    for _ in range(15):
+        cycle()
+    assert _threads_settled(threads) <= threads
+    assert _rss_kb() - rss < 16 * 1024, "memory grew by more than 16 MB over 15 cycles"
