@@ -23,7 +23,7 @@ VideoDecoder::Impl::OwnedLane::OwnedLane(const Impl& impl)
 
 bool VideoDecoder::Impl::canDecodeInParallel() const {
   Device decodeOn = options.decodeDevice.value_or(options.device);
-  return !keyFramesOnly && options.device.isCpu() && decodeOn.isCpu() &&
+  return !keyFramesOnly && !cutShort && options.device.isCpu() && decodeOn.isCpu() &&
          demuxer.source().opensIndependently() && threadLimit() >= 2;
 }
 

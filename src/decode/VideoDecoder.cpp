@@ -25,6 +25,7 @@ VideoDecoder::Impl::Impl(Source source, VideoDecoderOptions opts)
   if (options.transformsFor) {
     options.transforms = options.transformsFor(metadata.height, metadata.width);
   }
+  cutShort = fileCutShort(demuxer.format(), stream);
   if (options.customFrames) {
     std::vector<FrameEntry> frames;
     frames.reserve(options.customFrames->size());
@@ -33,8 +34,7 @@ VideoDecoder::Impl::Impl(Source source, VideoDecoderOptions opts)
     }
     index = FrameIndex::fromFrames(std::move(frames));
     exact = true;
-  } else if (options.seekMode == SeekMode::Exact ||
-             fileCutShort(demuxer.format(), stream)) {
+  } else if (options.seekMode == SeekMode::Exact || cutShort) {
     // A file cut short is counted even in approximate mode: its header
     // promises frames that are not there (Note [A file cut short]).
     index = FrameIndex::loadOrScan(demuxer, stream, timeBase, options.savedIndex,

@@ -139,7 +139,9 @@ struct VideoDecoder::Impl {
   // the batch: the frames a context reaches do not depend on where it was
   // before (moveTo seeks or rolls forward as on one context), so the batch
   // is what one context would return. Sequential when threadLimit() is 1,
-  // in approximate mode (no index), for a single GOP, a file-like source (one stream position), a CUDA
+  // in approximate mode (no index), for a single GOP, a file cut short (its
+  // last frame is partly concealed from what the context decoded before),
+  // a file-like source (one stream position), a CUDA
   // device, and key-frames-only decoding. The threads end with the call; an
   // error of any GOP reaches the caller once all have stopped.
   static constexpr size_t kMaxLanes = 15;
@@ -169,6 +171,8 @@ struct VideoDecoder::Impl {
   std::unique_ptr<VideoStreamDecoder> decoder;
   std::vector<std::unique_ptr<OwnedLane>> lanes;
   bool keyFramesOnly = false;
+  // The file ends inside a frame (Note [A file cut short]).
+  bool cutShort = false;
   std::mutex mutex;
 };
 
