@@ -55,6 +55,9 @@ class Source {
 
   Kind kind() const { return kind_; }
   const std::string& path() const { return path_; }
+  // Whether several openings read independently (a path, bytes in memory):
+  // a file-like object has one stream position, which openings share.
+  bool opensIndependently() const { return kind_ == Kind::Path || memoryOwner_ != nullptr; }
   // The stream to read a new opening from, positioned at its start: a fresh
   // reader over the same bytes for memory sources, so that several openings
   // never disturb each other; the one shared stream otherwise.

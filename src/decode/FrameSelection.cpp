@@ -7,6 +7,7 @@
 #include "decode/VideoDecoderImpl.h"
 #include "codecflow/Error.h"
 #include "codecflow/Log.h"
+#include "decode/Parallel.h"
 #include "ffmpeg/Compat.h"
 
 namespace codecflow {
@@ -89,40 +90,40 @@ DecodedFrames VideoDecoder::Impl::framesShownAt(const std::vector<double>& times
   return decodeTargets(targets, exact, indices);
 }
 
-void VideoDecoder::Impl::moveTo(int64_t target, bool exactPts, int64_t indexForErrors) {
-  bool canRollForward = decoder->current() != nullptr && decoder->currentPts() <= target;
+void VideoDecoder::Impl::moveTo(VideoStreamDecoder& dec, int64_t target, bool exactPts, int64_t indexForErrors) {
+  bool canRollForward = dec.current() != nullptr && dec.currentPts() <= target;
   if (canRollForward && exact) {
     // A key frame between here and the target: seeking there is cheaper
     // than decoding everything in between.
-    canRollForward = index.seekPointBefore(target) <= index.seekPointBefore(decoder->currentPts());
+    canRollForward = index.seekPointBefore(target) <= index.seekPointBefore(dec.currentPts());
   }
   bool canRetryFromDts = false;
   if (!canRollForward) {
-    canRetryFromDts = seekBefore(target);
+    canRetryFromDts = seekBefore(dec, target);
   }
   // Frames before an exact target are only decoded to be dropped.
-  decoder->skipUnreferencedBefore(exactPts ? target : INT64_MIN);
+  dec.skipUnreferencedBefore(exactPts ? target : INT64_MIN);
   for (int attempt = 0;; ++attempt) {
     int64_t next = 0;
     // An exact target is reached once it is the current frame: peeking at
     // the frame after it would decode one more frame (several with frame
     // threads) only to learn what the index already says.
-    while (!(exactPts && decoder->current() != nullptr && decoder->currentPts() == target) &&
-           decoder->peekPts(next) && next <= target) {
-      decoder->advance();
+    while (!(exactPts && dec.current() != nullptr && dec.currentPts() == target) &&
+           dec.peekPts(next) && next <= target) {
+      dec.advance();
     }
-    bool landed = decoder->current() != nullptr &&
-                  (exactPts ? decoder->currentPts() == target : decoder->currentPts() <= target);
+    bool landed = dec.current() != nullptr &&
+                  (exactPts ? dec.currentPts() == target : dec.currentPts() <= target);
     if (landed) {
-      if (!exactPts && !decoder->peekPts(next)) {
-        failIfPastLastFrame(target, indexForErrors);
+      if (!exactPts && !dec.peekPts(next)) {
+        failIfPastLastFrame(dec, target, indexForErrors);
       }
       return;
     }
-    if (decoder->current() == nullptr && !exactPts && attempt > 0 &&
-        decoder->peekPts(next)) {
+    if (dec.current() == nullptr && !exactPts && attempt > 0 &&
+        dec.peekPts(next)) {
       // Before the first frame: the first frame is what is shown.
-      decoder->advance();
+      dec.advance();
       return;
     }
     if (attempt >= 2) {
@@ -137,19 +138,19 @@ void VideoDecoder::Impl::moveTo(int64_t target, bool exactPts, int64_t indexForE
     // Past that (a mislabelled key frame), start from the beginning.
     if (canRetryFromDts) {
       canRetryFromDts = false;
-      decoder->seek(index.seekPoints()[index.seekPointBefore(target)].seekTimestamp());
+      dec.seek(index.seekPoints()[index.seekPointBefore(target)].seekTimestamp());
     } else {
-      decoder->seek(INT64_MIN);
+      dec.seek(INT64_MIN);
     }
   }
 }
 
-void VideoDecoder::Impl::failIfPastLastFrame(int64_t target, int64_t indexForErrors) const {
-  int64_t duration = compat::frameDuration(decoder->current());
+void VideoDecoder::Impl::failIfPastLastFrame(const VideoStreamDecoder& dec, int64_t target, int64_t indexForErrors) const {
+  int64_t duration = compat::frameDuration(dec.current());
   if (duration <= 0 && metadata.averageFpsFromHeader && *metadata.averageFpsFromHeader > 0) {
     duration = toTimestamp(1.0 / *metadata.averageFpsFromHeader);
   }
-  int64_t end = decoder->currentPts() + std::max<int64_t>(duration, 1);
+  int64_t end = dec.currentPts() + std::max<int64_t>(duration, 1);
   if (target < end) {
     return;
   }
@@ -163,17 +164,17 @@ void VideoDecoder::Impl::failIfPastLastFrame(int64_t target, int64_t indexForErr
            "seek_mode='exact' counts the frames)");
 }
 
-bool VideoDecoder::Impl::seekBefore(int64_t target) {
+bool VideoDecoder::Impl::seekBefore(VideoStreamDecoder& dec, int64_t target) {
   int64_t position = index.seekPointBefore(target);
   if (position >= 0) {
     const SeekPoint& point = index.seekPoints()[position];
-    decoder->seek(point.pts);
+    dec.seek(point.pts);
     return point.seekTimestamp() != point.pts;
   }
   if (exact) {
-    decoder->seek(INT64_MIN);
+    dec.seek(INT64_MIN);
   } else {
-    decoder->seek(target);
+    dec.seek(target);
   }
   return false;
 }
@@ -192,28 +193,43 @@ DecodedFrames VideoDecoder::Impl::decodeTargets(const std::vector<int64_t>& targ
                    [&](size_t a, size_t b) { return targets[a] < targets[b]; });
   int64_t slotBytes = n > 0 ? result.data.nbytes() / static_cast<int64_t>(n) : 0;
   auto* base = static_cast<uint8_t*>(result.data.data());
-  for (size_t k = 0; k < n; ++k) {
+  auto decodeInto = [&](DecodeLane& lane, size_t slot) {
+    moveTo(*lane.decoder, targets[slot], exactPts, indicesForErrors[slot]);
+    const AVFrame* frame = lane.decoder->current();
+    lane.sink->write(frame, base + slot * slotBytes);
+    result.ptsSeconds[slot] = toSeconds(lane.decoder->currentPts(), timeBase);
+    result.durationSeconds[slot] = frameDurationSeconds(*lane.decoder, frame);
+  };
+  std::vector<std::vector<size_t>> gops = splitByGop(targets, order);
+  if (gops.size() >= 2 && parallelWorkers(gops.size()) >= 2) {
+    // Note [GOP-parallel batches]
+    decodeGopsInParallel(gops, decodeInto);
+  } else {
+    DecodeLane self{decoder.get(), sink.get()};
+    for (const std::vector<size_t>& gop : gops) {
+      for (size_t slot : gop) {
+        decodeInto(self, slot);
+      }
+    }
+  }
+  for (size_t k = 1; k < n; ++k) {
     size_t slot = order[k];
-    if (k > 0 && targets[order[k - 1]] == targets[slot]) {
-      size_t first = order[k - 1];
+    size_t first = order[k - 1];
+    if (targets[first] == targets[slot]) {
+      // Walking in order, `first` holds the frame already (copied or decoded).
       sink->copySlot(base + slot * slotBytes, base + first * slotBytes, slotBytes);
       result.ptsSeconds[slot] = result.ptsSeconds[first];
       result.durationSeconds[slot] = result.durationSeconds[first];
-      continue;
     }
-    moveTo(targets[slot], exactPts, indicesForErrors[slot]);
-    const AVFrame* frame = decoder->current();
-    sink->write(frame, base + slot * slotBytes);
-    result.ptsSeconds[slot] = toSeconds(decoder->currentPts(), timeBase);
-    result.durationSeconds[slot] = frameDurationSeconds(frame);
   }
   sink->finish();
   return result;
 }
 
-double VideoDecoder::Impl::frameDurationSeconds(const AVFrame* frame) const {
+double VideoDecoder::Impl::frameDurationSeconds(const VideoStreamDecoder& dec,
+                                                const AVFrame* frame) const {
   if (exact) {
-    int64_t position = index.findPts(decoder->currentPts());
+    int64_t position = index.findPts(dec.currentPts());
     if (position >= 0) {
       return toSeconds(index.frames()[position].duration, timeBase);
     }

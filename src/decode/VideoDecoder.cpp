@@ -25,6 +25,7 @@ VideoDecoder::Impl::Impl(Source source, VideoDecoderOptions opts)
   if (options.transformsFor) {
     options.transforms = options.transformsFor(metadata.height, metadata.width);
   }
+  cutShort = fileCutShort(demuxer.format(), stream);
   if (options.customFrames) {
     std::vector<FrameEntry> frames;
     frames.reserve(options.customFrames->size());
@@ -33,8 +34,7 @@ VideoDecoder::Impl::Impl(Source source, VideoDecoderOptions opts)
     }
     index = FrameIndex::fromFrames(std::move(frames));
     exact = true;
-  } else if (options.seekMode == SeekMode::Exact ||
-             fileCutShort(demuxer.format(), stream)) {
+  } else if (options.seekMode == SeekMode::Exact || cutShort) {
     // A file cut short is counted even in approximate mode: its header
     // promises frames that are not there (Note [A file cut short]).
     index = FrameIndex::loadOrScan(demuxer, stream, timeBase, options.savedIndex,
@@ -252,6 +252,12 @@ const std::string& VideoDecoder::savedIndexProblem() const { return impl_->saved
 DecodedFrames VideoDecoder::keyFrames() {
   std::vector<int64_t> indices = keyFrameIndices();
   std::lock_guard<std::mutex> lock(impl_->mutex);
+  // Key frames only is a mode of the decoder's own context: one context.
+  impl_->keyFramesOnly = true;
+  struct Reset {
+    bool& flag;
+    ~Reset() { flag = false; }
+  } reset{impl_->keyFramesOnly};
   return impl_->decoder->withKeyFramesOnly([&] { return impl_->framesAtIndices(indices); });
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -21,7 +22,24 @@ namespace codecflow {
 
 inline std::string describeSeconds(double value) { return std::to_string(value) + " s"; }
 
+// A decoder context and the sink that writes its frames: the decoder's own,
+// or one of the extra contexts of GOP-parallel batches.
+struct DecodeLane {
+  VideoStreamDecoder* decoder = nullptr;
+  FrameSink* sink = nullptr;
+};
+
 struct VideoDecoder::Impl {
+  // An extra context of GOP-parallel batches: its own opening of the source,
+  // codec context and sink (Note [GOP-parallel batches]).
+  struct OwnedLane {
+    explicit OwnedLane(const Impl& impl);
+    Demuxer demuxer;
+    std::unique_ptr<FrameSink> sink;
+    std::unique_ptr<VideoStreamDecoder> decoder;
+    DecodeLane view() { return {decoder.get(), sink.get()}; }
+  };
+
   Impl(Source source, VideoDecoderOptions opts);
 
   // The options, their numeric values checked before anything is opened.
@@ -88,12 +106,12 @@ struct VideoDecoder::Impl {
   // Positions the decoder on the frame shown at `target` (stream time base):
   // the last frame with pts <= target. With `exactPts`, that frame must have
   // exactly this pts.
-  void moveTo(int64_t target, bool exactPts, int64_t indexForErrors);
+  void moveTo(VideoStreamDecoder& dec, int64_t target, bool exactPts, int64_t indexForErrors);
 
   // Approximate mode trusts the header's frame count and duration; past the
   // last frame that really decodes, no frame is shown at `target`, which is
   // an error rather than the last frame again.
-  void failIfPastLastFrame(int64_t target, int64_t indexForErrors) const;
+  void failIfPastLastFrame(const VideoStreamDecoder& dec, int64_t target, int64_t indexForErrors) const;
 
   // Note [Seeking to a key frame's pts]
   // MP4 and Matroska demuxers seek by presentation time: asking for a key
@@ -102,14 +120,42 @@ struct VideoDecoder::Impl {
   // key frame's pts; a demuxer that seeks by decode time lands on this key
   // frame or (rarely) a later one, and moveTo() then retries from the
   // earlier of pts and dts. Returns whether that retry can land elsewhere.
-  bool seekBefore(int64_t target);
+  bool seekBefore(VideoStreamDecoder& dec, int64_t target);
 
   // Decodes the frames at `targets` (stream time base) into `out`, each
   // distinct target once, in increasing order so that one pass suffices.
   DecodedFrames decodeTargets(const std::vector<int64_t>& targets, bool exactPts,
                               const std::vector<int64_t>& indicesForErrors);
 
-  double frameDurationSeconds(const AVFrame* frame) const;
+  double frameDurationSeconds(const VideoStreamDecoder& dec, const AVFrame* frame) const;
+
+  // Note [GOP-parallel batches]
+  // An exact-mode batch whose targets fall in several GOPs (the seek points
+  // of the index) decodes distinct
+  // GOPs at once, on the decoder's context and up to threadLimit() - 1 extra
+  // ones, each an opening of its own of the same path or bytes, opened on
+  // first use and kept (at most kMaxLanes). A GOP is decoded by one context,
+  // its targets in increasing order, each frame written into its slot of
+  // the batch: the frames a context reaches do not depend on where it was
+  // before (moveTo seeks or rolls forward as on one context), so the batch
+  // is what one context would return. Sequential when threadLimit() is 1,
+  // in approximate mode (no index), for a single GOP, a file cut short (its
+  // last frame is partly concealed from what the context decoded before),
+  // a file-like source (one stream position), a CUDA
+  // device, and key-frames-only decoding. The threads end with the call; an
+  // error of any GOP reaches the caller once all have stopped.
+  static constexpr size_t kMaxLanes = 15;
+
+  // The slots of `order` (sorted by target) to decode, each distinct target
+  // once, grouped by GOP in increasing order; one group when the batch
+  // cannot be decoded in parallel.
+  std::vector<std::vector<size_t>> splitByGop(const std::vector<int64_t>& targets,
+                                              const std::vector<size_t>& order) const;
+
+  bool canDecodeInParallel() const;
+
+  void decodeGopsInParallel(const std::vector<std::vector<size_t>>& gops,
+                            const std::function<void(DecodeLane&, size_t)>& decodeInto);
 
   VideoDecoderOptions options;
   Demuxer demuxer;
@@ -123,6 +169,10 @@ struct VideoDecoder::Impl {
   bool floatOutput = false;
   std::unique_ptr<FrameSink> sink;
   std::unique_ptr<VideoStreamDecoder> decoder;
+  std::vector<std::unique_ptr<OwnedLane>> lanes;
+  bool keyFramesOnly = false;
+  // The file ends inside a frame (Note [A file cut short]).
+  bool cutShort = false;
   std::mutex mutex;
 };
 

@@ -33,6 +33,64 @@ TransformStep makeStep(const std::string& kind, const PyInt& height, const PyInt
 
 }  // namespace
 
+VideoDecoderOptions videoDecoderOptions(
+    const std::optional<PyInt>& streamIndex, const PyInt& numThreads, bool exact,
+    std::optional<std::vector<std::tuple<PyInt, PyInt, bool>>> custom,
+    std::vector<TransformStep> transforms, const std::string& outputDType,
+    const PyInt& cudaDevice, const std::string& cudaBackend,
+    std::map<std::string, std::string> ffmpegOptions, const std::optional<py::bytes>& savedIndex,
+    bool rescanBadSavedIndex, const std::optional<py::function>& transformsFor) {
+  VideoDecoderOptions options;
+  options.streamIndex = toCore(streamIndex, kVideoStreamIndexRange);
+  options.numThreads = toCore(numThreads, kNumThreadsRange);
+  options.seekMode = exact ? SeekMode::Exact : SeekMode::Approximate;
+  if (custom) {
+    std::vector<CustomFrame> frames;
+    for (const auto& [pts, duration, key] : *custom) {
+      frames.push_back({narrowInt<int64_t>(pts, "pts of custom_frame_mappings"),
+                        narrowInt<int64_t>(duration, "duration of custom_frame_mappings"),
+                        key});
+    }
+    options.customFrames = std::move(frames);
+  }
+  options.transforms = std::move(transforms);
+  if (transformsFor) {
+    // Called and finally released by the core without the GIL:
+    // both take it back.
+    std::shared_ptr<py::function> fn(new py::function(*transformsFor),
+                                     [](py::function* f) {
+                                       py::gil_scoped_acquire gil;
+                                       delete f;
+                                     });
+    options.transformsFor = [fn](int height, int width) {
+      py::gil_scoped_acquire gil;
+      return (*fn)(height, width).cast<std::vector<TransformStep>>();
+    };
+  }
+  if (outputDType == "uint8") {
+    options.outputDType = OutputDType::UInt8;
+  } else if (outputDType == "float32") {
+    options.outputDType = OutputDType::Float32;
+  } else if (outputDType == "auto") {
+    options.outputDType = OutputDType::Auto;
+  } else {
+    fail(ErrorKind::InvalidArgument, "unknown output dtype '" + outputDType +
+                                         "'; known: uint8, float32, auto");
+  }
+  int device = narrowInt<int>(cudaDevice, "cuda device index");
+  if (device >= 0) {
+    options.device = Device::cuda(device);
+  }
+  // "nvdec" and "ffmpeg" both decode through FFmpeg's CUDA hwaccel.
+  (void)cudaBackend;
+  options.ffmpegOptions = std::move(ffmpegOptions);
+  if (savedIndex) {
+    options.savedIndex = *savedIndex;
+  }
+  options.rescanBadSavedIndex = rescanBadSavedIndex;
+  return options;
+}
+
 void bindVideoDecoder(py::module_& m) {
   py::class_<TransformStep>(m, "TransformStep")
       .def(py::init(&makeStep), py::arg("kind"), py::arg("height"), py::arg("width"),
@@ -64,54 +122,10 @@ void bindVideoDecoder(py::module_& m) {
                        std::map<std::string, std::string> ffmpegOptions,
                        const std::optional<py::bytes>& savedIndex, bool rescanBadSavedIndex,
                        const std::optional<py::function>& transformsFor) {
-             VideoDecoderOptions options;
-             options.streamIndex = toCore(streamIndex, kVideoStreamIndexRange);
-             options.numThreads = toCore(numThreads, kNumThreadsRange);
-             options.seekMode = exact ? SeekMode::Exact : SeekMode::Approximate;
-             if (custom) {
-               std::vector<CustomFrame> frames;
-               for (const auto& [pts, duration, key] : *custom) {
-                 frames.push_back({narrowInt<int64_t>(pts, "pts of custom_frame_mappings"),
-                                   narrowInt<int64_t>(duration, "duration of custom_frame_mappings"),
-                                   key});
-               }
-               options.customFrames = std::move(frames);
-             }
-             options.transforms = std::move(transforms);
-             if (transformsFor) {
-               // Called and finally released by the core without the GIL:
-               // both take it back.
-               std::shared_ptr<py::function> fn(new py::function(*transformsFor),
-                                                [](py::function* f) {
-                                                  py::gil_scoped_acquire gil;
-                                                  delete f;
-                                                });
-               options.transformsFor = [fn](int height, int width) {
-                 py::gil_scoped_acquire gil;
-                 return (*fn)(height, width).cast<std::vector<TransformStep>>();
-               };
-             }
-             if (outputDType == "uint8") {
-               options.outputDType = OutputDType::UInt8;
-             } else if (outputDType == "float32") {
-               options.outputDType = OutputDType::Float32;
-             } else if (outputDType == "auto") {
-               options.outputDType = OutputDType::Auto;
-             } else {
-               fail(ErrorKind::InvalidArgument, "unknown output dtype '" + outputDType +
-                                                    "'; known: uint8, float32, auto");
-             }
-             int device = narrowInt<int>(cudaDevice, "cuda device index");
-             if (device >= 0) {
-               options.device = Device::cuda(device);
-             }
-             // "nvdec" and "ffmpeg" both decode through FFmpeg's CUDA hwaccel.
-             (void)cudaBackend;
-             options.ffmpegOptions = std::move(ffmpegOptions);
-             if (savedIndex) {
-               options.savedIndex = *savedIndex;
-             }
-             options.rescanBadSavedIndex = rescanBadSavedIndex;
+             VideoDecoderOptions options = videoDecoderOptions(
+                 streamIndex, numThreads, exact, std::move(custom), std::move(transforms),
+                 outputDType, cudaDevice, cudaBackend, std::move(ffmpegOptions), savedIndex,
+                 rescanBadSavedIndex, transformsFor);
              py::gil_scoped_release release;
              return std::make_unique<VideoDecoder>(source, std::move(options));
            }),

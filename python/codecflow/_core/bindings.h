@@ -5,6 +5,9 @@
 #include <pybind11/pybind11.h>
 
 #include <climits>
+#include <map>
+#include <tuple>
+#include <vector>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -12,6 +15,7 @@
 
 #include "codecflow/Error.h"
 #include "codecflow/Tensor.h"
+#include "codecflow/VideoDecoder.h"
 
 namespace codecflow::python {
 
@@ -149,6 +153,18 @@ void bindAudio(py::module_& m);
 void bindCuda(py::module_& m);
 void bindEncoder(py::module_& m);
 void bindFfmpegInfo(py::module_& m);
+void bindClips(py::module_& m);
+
+// The core options of a video decoder from the arguments of
+// _core.VideoDecoder (bind_video_decoder.cpp), shared with decode_clips'
+// requests. Needs the GIL.
+VideoDecoderOptions videoDecoderOptions(
+    const std::optional<PyInt>& streamIndex, const PyInt& numThreads, bool exact,
+    std::optional<std::vector<std::tuple<PyInt, PyInt, bool>>> custom,
+    std::vector<TransformStep> transforms, const std::string& outputDType,
+    const PyInt& cudaDevice, const std::string& cudaBackend,
+    std::map<std::string, std::string> ffmpegOptions, const std::optional<py::bytes>& savedIndex,
+    bool rescanBadSavedIndex, const std::optional<py::function>& transformsFor);
 
 // `tensor` for Python without a copy: a DLPack capsule ("dltensor") for CPU
 // memory; for CUDA memory an object with __dlpack__(stream=) and

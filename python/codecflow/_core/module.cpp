@@ -19,6 +19,7 @@ PYBIND11_MODULE(_core, m) {
   python::bindCuda(m);
   python::bindEncoder(m);
   python::bindFfmpegInfo(m);
+  python::bindClips(m);
   m.def(
       "set_ffmpeg_log_level",
       [](const python::PyInt& level) { setFFmpegLogLevel(python::narrowInt<int>(level, "FFmpeg log level")); },

@@ -2,6 +2,7 @@
 
 from codecflow._device import CpuFallbackStatus
 from codecflow.decoders._audio_decoder import AudioDecoder
+from codecflow.decoders._clips import Clip, ClipDataset, decode_clips
 from codecflow.decoders._cuda import (
     get_nvdec_cache_capacity,
     set_cuda_backend,
@@ -35,4 +36,7 @@ __all__ = [
     "set_cuda_backend",
     "get_nvdec_cache_capacity",
     "set_nvdec_cache_capacity",
+    "decode_clips",
+    "Clip",
+    "ClipDataset",
 ]
