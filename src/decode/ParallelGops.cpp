@@ -12,7 +12,7 @@ VideoDecoder::Impl::OwnedLane::OwnedLane(const Impl& impl)
     : demuxer(impl.demuxer.source(), routeFfmpegOptions(impl.options.ffmpegOptions).format) {
   const AVStream* st = demuxer.stream(impl.stream);
   sink = makeFrameSink(impl.options, impl.floatOutput, st, st->codecpar->width,
-                       st->codecpar->height, impl.metadata.rotation);
+                       st->codecpar->height, impl.metadata.rotation, /*mayPipeline=*/false);
   decoder = std::make_unique<VideoStreamDecoder>(
       demuxer, impl.stream, static_cast<int>(impl.options.numThreads), sink->codecOpener(),
       routeFfmpegOptions(impl.options.ffmpegOptions).codec);

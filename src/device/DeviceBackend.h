@@ -51,6 +51,11 @@ struct SinkSpec {
   std::optional<double> rotation;
   std::vector<TransformStep> transforms;
   int numThreads = 1;
+  // Whether the sink may start threads of its own (a conversion thread
+  // beside decoding, Note [Conversion pipeline], and swscale's slices);
+  // false for the extra decoding contexts of a GOP-parallel batch, whose
+  // workers already use the thread limit.
+  bool mayPipeline = true;
 };
 
 // Turns frame `i` of a frames tensor on the backend's device into `frame`

@@ -76,7 +76,7 @@ class RoutedSink final : public FrameSink {
 
 std::unique_ptr<FrameSink> makeFrameSink(const VideoDecoderOptions& options, bool floatOutput,
                                          const AVStream* stream, int width, int height,
-                                         std::optional<double> rotation) {
+                                         std::optional<double> rotation, bool mayPipeline) {
   Device decodeOn = options.decodeDevice.value_or(options.device);
   DeviceBackend& output = deviceBackend(options.device.kind);
   DeviceBackend& decode = deviceBackend(decodeOn.kind);
@@ -92,6 +92,7 @@ std::unique_ptr<FrameSink> makeFrameSink(const VideoDecoderOptions& options, boo
   spec.rotation = rotation;
   spec.transforms = options.transforms;
   spec.numThreads = static_cast<int>(options.numThreads);
+  spec.mayPipeline = mayPipeline;
   std::unique_ptr<FrameSink> sink = output.makeSink(spec);
   std::shared_ptr<CodecOpener> opener = decode.decoderOpener(decodeOn.index, stream);
   return std::make_unique<RoutedSink>(std::move(sink), std::move(opener),

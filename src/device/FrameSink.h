@@ -65,6 +65,7 @@ class FrameSink {
 // device index that does not exist.
 std::unique_ptr<FrameSink> makeFrameSink(const VideoDecoderOptions& options, bool floatOutput,
                                          const AVStream* stream, int width, int height,
-                                         std::optional<double> rotation);
+                                         std::optional<double> rotation,
+                                         bool mayPipeline = true);
 
 }  // namespace codecflow

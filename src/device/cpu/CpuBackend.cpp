@@ -37,7 +37,8 @@ class CpuFrameSink final : public FrameSink {
   CpuFrameSink(const SinkSpec& spec, bool mayPipeline)
       : numThreads_(spec.numThreads),
         pixels_(static_cast<int64_t>(spec.width) * spec.height),
-        mayPipeline_(mayPipeline),
+        mayPipeline_(mayPipeline && spec.mayPipeline),
+        ownThreads_(spec.mayPipeline),
         converter_(sliceThreads(false)),
         pipeline_(spec.width, spec.height, spec.rotation, spec.transforms, spec.floatOutput) {}
 
@@ -100,8 +101,10 @@ class CpuFrameSink final : public FrameSink {
   // swscale's slice threads (the calling thread among them): the threads
   // the limit leaves once the conversion thread is counted, for large
   // frames, and no more than num_ffmpeg_threads when that is set.
+  // None for the extra contexts of a GOP-parallel batch (SinkSpec::
+  // mayPipeline false), whose workers already use the limit.
   int sliceThreads(bool pipelined) const {
-    if (!threadsAsked() || pixels_ < kSlicePixels) {
+    if (!ownThreads_ || !threadsAsked() || pixels_ < kSlicePixels) {
       return 1;
     }
     int spare = threadLimit() - (pipelined ? 1 : 0);
@@ -114,6 +117,7 @@ class CpuFrameSink final : public FrameSink {
   int numThreads_;
   int64_t pixels_;
   bool mayPipeline_;
+  bool ownThreads_;
   ColorConverter converter_;
   FramePipeline pipeline_;
   std::shared_ptr<Tensor> batch_;  // the batch being written through stage_
