@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from typing import Callable
 
 
@@ -39,3 +40,23 @@ def main_thread_spins(decode: Callable[[], object], *, enough: int) -> int:
     finally:
         sys.setswitchinterval(previous)
     return spins
+
+
+def native_threads() -> int:
+    """The threads of this process, as the kernel counts them."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("Threads:"):
+                return int(line.split()[1])
+    raise AssertionError("no thread count")
+
+
+def threads_settled(baseline: int) -> int:
+    """The thread count once threads that were joined are gone (the OS
+    reaps them a moment after join returns)."""
+    deadline = time.monotonic() + 2.0
+    count = native_threads()
+    while count > baseline and time.monotonic() < deadline:
+        time.sleep(0.02)
+        count = native_threads()
+    return count

@@ -17,28 +17,10 @@ from codecflow.decoders import Clip, ClipDataset, VideoDecoder, decode_clips
 from codecflow.errors import InvalidArgumentError, MediaNotFoundError, OutOfRangeError
 from codecflow.transforms import Resize
 
-from _threads import main_thread_spins
+from _threads import main_thread_spins, native_threads, threads_settled
 
 NAMES = ["h264_bframes", "vp9", "rot90", "mkv_audio_video", "hevc", "h264_open_gop"]
 
-
-def _threads() -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("Threads:"):
-                return int(line.split()[1])
-    raise AssertionError("no thread count")
-
-
-def _threads_settled(baseline: int) -> int:
-    """The thread count once threads that were joined are gone (the OS
-    reaps them a moment after join returns)."""
-    deadline = time.monotonic() + 2.0
-    count = _threads()
-    while count > baseline and time.monotonic() < deadline:
-        time.sleep(0.02)
-        count = _threads()
-    return count
 
 
 def _same(a, b):
@@ -73,17 +55,17 @@ def test_the_gil_is_released_while_decoding(media):
 def test_an_error_names_the_item_and_leaves_no_thread(media, tmp_path):
     good = str(media.clip("h264_bframes"))
     decode_clips([(good, [0])] * 4)  # warm-up
-    baseline = _threads()
+    baseline = native_threads()
     missing = str(tmp_path / "missing.mp4")
     with pytest.raises(MediaNotFoundError, match=r"decode_clips item 2 \('.*missing\.mp4'\)"):
         decode_clips([(good, [0, 5]), (good, [1]), (missing, [0]), (good, [2])])
     with pytest.raises(OutOfRangeError, match=r"decode_clips item 1 \('.*h264_bframes\.mp4'\)"):
         decode_clips([(good, [0]), (good, [1000])])
-    assert _threads_settled(baseline) == baseline
+    assert threads_settled(baseline) == baseline
     # The first failing item is reported, whichever thread finished first.
     with pytest.raises(OutOfRangeError, match="decode_clips item 0 "):
         decode_clips([(good, [-1])] + [(good, [0])] * 5 + [(missing, [0])])
-    assert _threads_settled(baseline) == baseline
+    assert threads_settled(baseline) == baseline
 
 
 def test_bad_items_are_refused_naming_them(media):
@@ -133,13 +115,13 @@ def test_threads_follow_the_limit_and_end_with_the_call(media):
         results = {}
         for n in (1, 4):
             codecflow.set_num_threads(n)
-            baseline = _threads()
+            baseline = native_threads()
             peak = [baseline]
             done = threading.Event()
 
             def watch():
                 while not done.is_set():
-                    peak[0] = max(peak[0], _threads())
+                    peak[0] = max(peak[0], native_threads())
 
             watcher = threading.Thread(target=watch)
             watcher.start()
@@ -148,7 +130,7 @@ def test_threads_follow_the_limit_and_end_with_the_call(media):
             done.set()
             watcher.join()
             results[n] = (got, peak[0] - baseline)
-            assert _threads_settled(baseline) == baseline
+            assert threads_settled(baseline) == baseline
         assert results[1][1] <= 1  # the watcher only
         assert results[4][1] >= 2  # the watcher and at least one worker
         for a, b in zip(results[1][0], results[4][0]):

@@ -20,6 +20,8 @@ from codecflow.decoders import VideoDecoder
 from codecflow.errors import InvalidMediaError
 from codecflow.samplers import clips_at_random_indices
 
+from _threads import native_threads, threads_settled
+
 CLIPS = ["h264_bframes", "h264_open_gop", "vfr", "mkv_audio_video", "rot90", "ffv1"]
 
 
@@ -88,24 +90,6 @@ def test_bytes_source_and_samplers_decode_in_parallel_alike(media, limit):
     _same(results[0], results[1])
 
 
-def _threads() -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("Threads:"):
-                return int(line.split()[1])
-    raise AssertionError("no thread count")
-
-
-def _threads_settled(baseline: int) -> int:
-    """The thread count once threads that were joined are gone (the OS
-    reaps them a moment after join returns)."""
-    deadline = time.monotonic() + 2.0
-    count = _threads()
-    while count > baseline and time.monotonic() < deadline:
-        time.sleep(0.02)
-        count = _threads()
-    return count
-
 
 def test_workers_are_started_only_above_one_thread_and_end_with_the_call(media, limit):
     path = str(media.clip("h264_bframes"))
@@ -117,7 +101,7 @@ def test_workers_are_started_only_above_one_thread_and_end_with_the_call(media, 
         # A first batch: the threads that live with the decoder (FFmpeg's,
         # a conversion thread beside decoding) are in the baseline.
         decoder.get_frames_at(wanted)
-        baseline = _threads()
+        baseline = native_threads()
         peak = baseline
         stop = threading.Event()
 
@@ -131,13 +115,13 @@ def test_workers_are_started_only_above_one_thread_and_end_with_the_call(media, 
         worker.start()
         deadline = time.monotonic() + 30
         while worker.is_alive() and time.monotonic() < deadline:
-            peak = max(peak, _threads())
+            peak = max(peak, native_threads())
             if n > 1 and peak >= baseline + 2:
                 stop.set()
         worker.join()
         seen[n] = peak - baseline
         # Joined before the call returned: back at the baseline at once.
-        assert _threads_settled(baseline) == baseline
+        assert threads_settled(baseline) == baseline
     assert seen[1] <= 1  # the decode thread of this test only
     assert seen[4] >= 2  # that thread and at least one GOP worker
 
@@ -201,10 +185,10 @@ def test_repeated_parallel_batches_keep_threads_and_memory_bounded(media, limit)
 
     for _ in range(3):
         cycle()
-    threads, rss = _threads(), _rss_kb()
+    threads, rss = native_threads(), _rss_kb()
     for _ in range(15):
         cycle()
-    assert _threads_settled(threads) <= threads
+    assert threads_settled(threads) <= threads
     assert _rss_kb() - rss < 16 * 1024, "memory grew by more than 16 MB over 15 cycles"
 
 
