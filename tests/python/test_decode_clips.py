@@ -6,7 +6,6 @@ DataLoader dataset."""
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 import torch
