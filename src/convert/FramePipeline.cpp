@@ -124,6 +124,15 @@ FramePipeline::Image FramePipeline::resize(const Image& in, int width, int heigh
 
 FramePipeline::Image FramePipeline::crop(const Image& in, const TransformStep& step,
                                          std::vector<uint8_t>& out) const {
+  // The window was checked against the stream's frame size; a frame of
+  // another size (the stream changed size mid-way) may not hold it.
+  if (step.top + step.height > in.height || step.left + step.width > in.width) {
+    fail(ErrorKind::InvalidData,
+         "frame size changed mid-stream: a " + std::to_string(in.width) + "x" +
+             std::to_string(in.height) + " frame does not hold the crop window (" +
+             std::to_string(step.height) + ", " + std::to_string(step.width) + ") at (" +
+             std::to_string(step.top) + ", " + std::to_string(step.left) + ")");
+  }
   int bpp = highBitDepth_ ? 6 : 3;
   out.resize(static_cast<size_t>(step.width) * step.height * bpp);
   for (int y = 0; y < step.height; ++y) {
