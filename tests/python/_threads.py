@@ -60,3 +60,17 @@ def threads_settled(baseline: int) -> int:
         time.sleep(0.02)
         count = native_threads()
     return count
+
+
+def threads_steady(timeout: float = 2.0) -> int:
+    """The thread count once it stops falling: threads joined a moment ago
+    are reaped by the OS a little later (later still under sanitizers)."""
+    deadline = time.monotonic() + timeout
+    count = native_threads()
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        now = native_threads()
+        if now == count:
+            return count
+        count = now
+    return count
