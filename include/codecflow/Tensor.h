@@ -85,11 +85,14 @@ std::vector<int64_t> contiguousStrides(const std::vector<int64_t>& shape);
 // Freed CPU tensors of 1 MiB and more are kept for reuse by the next tensor
 // of the same size, up to a limit in bytes (Note [Reusing frame batches] in
 // src/tensor/BlockCache.h). By default the limit follows what the process just used:
-// twice the size of the last block freed, at most kDefaultFrameCacheCap.
-// setFrameCacheLimit fixes it (0 keeps nothing), useDefaultFrameCacheLimit
-// goes back to the default; lowering the limit frees what no longer fits.
+// twice the size of the largest of the last blocks freed, at most
+// defaultFrameCacheCap(): an eighth of the machine's memory, clamped to
+// [kDefaultFrameCacheCapMin, kDefaultFrameCacheCapMax]. setFrameCacheLimit
+// fixes it (0 keeps nothing), useDefaultFrameCacheLimit goes back to the default; lowering the limit frees what no longer fits.
 // frameCacheLimit is the limit in force now.
-inline constexpr size_t kDefaultFrameCacheCap = size_t{256} << 20;
+inline constexpr size_t kDefaultFrameCacheCapMin = size_t{256} << 20;
+inline constexpr size_t kDefaultFrameCacheCapMax = size_t{2} << 30;
+size_t defaultFrameCacheCap();
 inline constexpr IntRange kFrameCacheLimitRange{"nbytes", 0, INT64_MAX};
 size_t frameCacheLimit();
 void setFrameCacheLimit(int64_t bytes);

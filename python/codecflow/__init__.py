@@ -80,8 +80,9 @@ def set_frame_cache_limit(nbytes: Optional[int]) -> None:
     the same size is written into it. The kernel may take kept pages back
     whenever it needs memory. By default the limit follows what the process
     just used: twice the largest of the last few blocks freed (about two
-    batches), at most 256 MiB, so that little stays behind once a loop is
-    over. The limit is per process (per DataLoader worker).
+    batches), at most an eighth of the machine's memory (256 MiB to
+    2 GiB), so that no more stays behind once a loop is over than the loop
+    itself used. The limit is per process (per DataLoader worker).
 
     Args:
         nbytes: the most bytes kept at once, from 0 (keeps nothing) to

@@ -25,6 +25,16 @@ void BlockCache::releasePages(void* block, size_t size) {
 #endif
 }
 
+size_t defaultFrameCacheCap() {
+  long pages = sysconf(_SC_PHYS_PAGES);
+  long pageSize = sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || pageSize <= 0) {
+    return kDefaultFrameCacheCapMin;
+  }
+  size_t eighth = static_cast<size_t>(pages) / 8 * static_cast<size_t>(pageSize);
+  return std::clamp(eighth, kDefaultFrameCacheCapMin, kDefaultFrameCacheCapMax);
+}
+
 size_t frameCacheLimit() { return BlockCache::instance().limit(); }
 
 void setFrameCacheLimit(int64_t bytes) {

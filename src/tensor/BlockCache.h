@@ -24,9 +24,13 @@ namespace codecflow {
 // freed evicted first, up to a bound, and handed to the next tensor of the
 // same size, so a loop over batches touches the same memory again. The
 // default bound follows what the process just used, about two batches:
-// twice the last block freed, at most 256 MiB, so that after the last batch
-// of a loop (and in every DataLoader worker) little stays behind; it may be
-// set instead. A kept block is marked
+// twice the largest of the last few blocks freed, so that after the last
+// batch of a loop (and in every DataLoader worker) no more stays behind than
+// the loop itself used, and never more than an eighth of the machine's
+// memory (256 MiB to 2 GiB): a 100-frame 1080p batch (622 MB) is kept, as it
+// must be for a loop over such batches to run at the CLI's speed (a bound of
+// 256 MiB left the 1080p whole-file benchmark row at 0.70 of the CLI). It
+// may be set instead. A kept block is marked
 // MADV_FREE: under memory pressure the kernel takes its pages back without
 // swapping them, and until it does, writing into them again faults nothing
 // (the same 622 MB: 60 ms). Memory that is kept therefore never holds back
@@ -65,7 +69,7 @@ class BlockCache {
         // a batch of frames and a smaller one of samples keeps both.
         recent_[recentNext_++ % recent_.size()] = size;
         size_t largest = *std::max_element(recent_.begin(), recent_.end());
-        limit_ = std::min(kDefaultFrameCacheCap, 2 * largest);
+        limit_ = std::min(cap_, 2 * largest);
       }
       bound = limit_;
     }
@@ -93,7 +97,7 @@ class BlockCache {
   void setLimit(int64_t limit) {
     changeThenEvict([&] {
       fixed_ = limit >= 0;
-      limit_ = fixed_ ? static_cast<size_t>(limit) : std::min(limit_, kDefaultFrameCacheCap);
+      limit_ = fixed_ ? static_cast<size_t>(limit) : std::min(limit_, cap_);
     });
   }
 
@@ -134,6 +138,7 @@ class BlockCache {
   static void releasePages(void* block, size_t size);
 
   std::mutex mutex_;
+  const size_t cap_ = defaultFrameCacheCap();
   std::deque<Block> blocks_;  // oldest first
   size_t cached_ = 0;
   // The default bound before anything was freed: nothing is kept yet, and

@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstring>
 
 #include "codecflow/Error.h"
@@ -118,4 +121,33 @@ TEST_F(FrameCacheTest, BlockLargerThanTheLimitIsNotKept) {
   setFrameCacheLimit(size_t{2} << 20);
   { Tensor t = Tensor::empty({3 << 20}, DType::UInt8); }
   EXPECT_EQ(frameCacheBytes(), 0u);
+}
+
+TEST_F(FrameCacheTest, DefaultCapIsAnEighthOfMemoryWithinItsBounds) {
+  size_t memory = static_cast<size_t>(sysconf(_SC_PHYS_PAGES)) *
+                  static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  EXPECT_EQ(defaultFrameCacheCap(),
+            std::clamp(memory / 8, kDefaultFrameCacheCapMin, kDefaultFrameCacheCapMax));
+}
+
+// A loop over 100-frame 1080p batches (622 MB each) reuses its memory under the
+// default limit wherever the machine allows it: a bound below one such batch
+// made every batch fault in fresh pages.
+TEST_F(FrameCacheTest, DefaultLimitKeepsABatchLargerThanTheMinimumCap) {
+  useDefaultFrameCacheLimit();
+  const int64_t rows = static_cast<int64_t>(kDefaultFrameCacheCapMin / (1 << 20)) + 64;  // 320 MiB
+  if (defaultFrameCacheCap() < 2 * static_cast<size_t>(rows << 20)) {
+    FAIL() << "this machine's memory (cap " << defaultFrameCacheCap()
+                 << " bytes) is too small for the test";
+  }
+  void* first = nullptr;
+  {
+    Tensor t = Tensor::empty({rows, 1 << 20}, DType::UInt8);
+    std::memset(t.data(), 1, static_cast<size_t>(t.nbytes()));
+    first = t.data();
+  }
+  EXPECT_GE(frameCacheLimit(), static_cast<size_t>(rows) << 21);
+  EXPECT_GE(frameCacheBytes(), static_cast<size_t>(rows) << 20);
+  Tensor again = Tensor::empty({rows, 1 << 20}, DType::UInt8);
+  EXPECT_EQ(again.data(), first);
 }
