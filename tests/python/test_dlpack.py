@@ -64,9 +64,17 @@ def frame_cache():
     codecflow.set_frame_cache_limit(None)
 
 
-def test_frame_cache_limit_defaults_to_two_recent_blocks_at_most_256_mib(frame_cache):
+def _default_frame_cache_cap() -> int:
+    """An eighth of the machine's memory, never under 256 MiB nor over 2 GiB."""
+    memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    return min(max(memory // 8, 256 << 20), 2 << 30)
+
+
+def test_frame_cache_limit_defaults_to_two_recent_blocks_at_most_an_eighth_of_memory(
+        frame_cache):
     codecflow.set_frame_cache_limit(None)
     mib = 1 << 20
+    cap = _default_frame_cache_cap()
     # Earlier tests' larger blocks leave the record of recent sizes: four
     # 1 MiB blocks replace it, and the cache is emptied again.
     for _ in range(4):
@@ -81,16 +89,34 @@ def test_frame_cache_limit_defaults_to_two_recent_blocks_at_most_256_mib(frame_c
     assert _core.frame_cache_bytes() <= limit
     kept = _core.frame_cache_bytes()
     assert 3 * mib <= kept <= limit
-    # A block larger than 256 MiB is never kept, and the limit stays 256 MiB.
-    _core._empty_uint8([300, mib])
-    assert codecflow.get_frame_cache_limit() == 256 * mib
+    # A block larger than the cap is never kept, and the limit stays the cap
+    # (its pages are never touched: the allocation costs no memory).
+    _core._empty_uint8([cap // mib + 1, mib])
+    assert codecflow.get_frame_cache_limit() == cap
     assert _core.frame_cache_bytes() == kept
     # After a loop of 64 MiB batches, about two of them stay behind.
     for _ in range(6):
         _core._empty_uint8([64, mib])
-        assert _core.frame_cache_bytes() <= 256 * mib
+        assert _core.frame_cache_bytes() <= 128 * mib + 8192
     assert 128 * mib < codecflow.get_frame_cache_limit() <= 128 * mib + 4096
     assert _core.frame_cache_bytes() <= codecflow.get_frame_cache_limit()
+
+
+def test_default_frame_cache_keeps_a_100_frame_1080p_batch(frame_cache):
+    # 100 frames of 1920x1080 RGB are 622 MB: with a bound below that, every
+    # batch of a loop faulted in fresh pages (0.70 of the CLI's speed on the
+    # 1080p whole-file benchmark row).
+    if _default_frame_cache_cap() < 2 * 100 * 1080 * 1920 * 3:
+        pytest.fail("this machine has too little memory for the test: "
+                    f"cap {_default_frame_cache_cap()} bytes")
+    codecflow.set_frame_cache_limit(None)
+    shape = [100, 1080, 1920 * 3]
+    first = _core._empty_uint8(shape)
+    pointer = torch.from_dlpack(first).data_ptr()
+    del first
+    assert _core.frame_cache_bytes() >= 100 * 1080 * 1920 * 3
+    again = torch.from_dlpack(_core._empty_uint8(shape))
+    assert again.data_ptr() == pointer
 
 
 def test_a_freed_batch_is_reused_by_the_next_batch_and_stays_exact(media, frame_cache):
