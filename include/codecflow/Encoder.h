@@ -29,6 +29,8 @@
 #include <utility>
 #include <vector>
 
+#include "codecflow/AudioDecoder.h"
+#include "codecflow/Error.h"
 #include "codecflow/Tensor.h"
 
 namespace codecflow {
@@ -92,6 +94,14 @@ inline constexpr float kMp3MaxSampleMagnitude = 1000.0f;
 
 // The most channels an audio stream may have, in and out.
 inline constexpr int kMaxAudioChannels = 8;
+
+// The output of an audio stream (AudioStreamOptions::outNumChannels and
+// outSampleRate), checked by addAudio: InvalidArgument outside them (above
+// kMaxAudioChannels with TorchCodec's message). Sample rates, in and out,
+// are those the decoders resample to (kSampleRateRange).
+inline constexpr IntRange kOutNumChannelsRange{"out_num_channels", 1, kMaxAudioChannels};
+inline constexpr IntRange kOutSampleRateRange{"out_sample_rate", kSampleRateRange.min,
+                                              kSampleRateRange.max};
 
 struct VideoStreamOptions {
   int height = 0;

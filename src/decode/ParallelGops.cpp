@@ -57,6 +57,9 @@ void VideoDecoder::Impl::decodeGopsInParallel(
     const std::vector<std::vector<size_t>>& gops,
     const std::function<void(DecodeLane&, size_t)>& decodeInto) {
   int workers = std::min<int>(parallelWorkers(gops.size()), static_cast<int>(kMaxLanes) + 1);
+  // The workers are the limit: the decoder's own context writes its GOPs
+  // on its worker's thread, without a conversion thread or slices beside it.
+  sink->writeOnCallingThread();
   if (lanes.size() < static_cast<size_t>(workers - 1)) {
     lanes.resize(static_cast<size_t>(workers - 1));
   }

@@ -134,7 +134,10 @@ struct VideoDecoder::Impl {
   // of the index) decodes distinct
   // GOPs at once, on the decoder's context and up to threadLimit() - 1 extra
   // ones, each an opening of its own of the same path or bytes, opened on
-  // first use and kept (at most kMaxLanes). A GOP is decoded by one context,
+  // first use and kept (at most kMaxLanes). Their workers are all the
+  // threads the call uses: no context converts on a thread beside it or in
+  // swscale slices meanwhile (FrameSink::writeOnCallingThread, SinkSpec::
+  // mayPipeline). A GOP is decoded by one context,
   // its targets in increasing order, each frame written into its slot of
   // the batch: the frames a context reaches do not depend on where it was
   // before (moveTo seeks or rolls forward as on one context), so the batch

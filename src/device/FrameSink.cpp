@@ -34,6 +34,7 @@ class RoutedSink final : public FrameSink {
     sink_->copySlot(dst, src, bytes);
   }
   void finish() override { sink_->finish(); }
+  void writeOnCallingThread() override { sink_->writeOnCallingThread(); }
   std::shared_ptr<CodecOpener> codecOpener() override { return opener_; }
   CpuFallback cpuFallback() const override { return fallback_; }
 

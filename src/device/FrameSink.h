@@ -41,6 +41,12 @@ class FrameSink {
   virtual void copySlot(uint8_t* dst, const uint8_t* src, int64_t bytes) = 0;
   // Called when every slot of a batch was written, before it is returned.
   virtual void finish() {}
+  // Called after allocate(), before any write, when several decoding
+  // contexts write the batch at once (Note [GOP-parallel batches]): their
+  // workers use the thread limit already, so until the next allocate() the
+  // sink writes on the calling thread and keeps no thread of its own, as a
+  // sink made with SinkSpec::mayPipeline false does.
+  virtual void writeOnCallingThread() {}
   // Whether write() takes hardware frames of this device type as they are
   // (others are downloaded to software frames first).
   virtual bool takesHardwareFrames(AVHWDeviceType type) const {

@@ -260,6 +260,13 @@ int Encoder::addAudio(AudioStreamOptions options) {
                std::to_string(kMaxAudioChannels) + " channels per stream are supported");
     }
   }
+  checkRange(kSampleRateRange, options.sampleRate);
+  if (options.outNumChannels) {
+    checkRange(kOutNumChannelsRange, *options.outNumChannels);
+  }
+  if (options.outSampleRate) {
+    checkRange(kOutSampleRateRange, *options.outSampleRate);
+  }
   return impl_->addConfig(std::move(options));
 }
 

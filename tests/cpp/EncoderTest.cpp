@@ -4,7 +4,9 @@
 
 #include <cmath>
 #include <cstring>
+#include <cstdint>
 #include <filesystem>
+#include <optional>
 
 #include "EncoderTesting.h"
 #include "codecflow/Encoder.h"
@@ -148,6 +150,74 @@ TEST(EncoderTest, AudioIsRechunkedToTheCodecFrameSize) {
   for (int i = 0; i < 7; ++i) encoder.addSamples(stream, samples);
   encoder.close();
   EXPECT_GT(sink->takeBytes().numel(), 100);
+}
+
+// The output's channels and rate are checked when the stream is added,
+// each error naming the option and its value.
+TEST(EncoderTest, AudioOutputChannelsAndRateHaveRanges) {
+  struct Case {
+    std::optional<int> channels;
+    std::optional<int> rate;
+    const char* message;
+  };
+  const Case cases[] = {
+      {0, std::nullopt, "invalid out_num_channels=0: must be an integer in [1, 8]"},
+      {-1, std::nullopt, "invalid out_num_channels=-1: must be an integer in [1, 8]"},
+      {INT32_MIN, std::nullopt,
+       "invalid out_num_channels=-2147483648: must be an integer in [1, 8]"},
+      {9, std::nullopt,
+       "Trying to encode 9 channels, but at most 8 channels per stream are supported"},
+      {INT32_MAX, std::nullopt,
+       "Trying to encode 2147483647 channels, but at most 8 channels per stream are supported"},
+      {std::nullopt, 0, "invalid out_sample_rate=0: must be an integer in [1, 768000]"},
+      {std::nullopt, -44100, "invalid out_sample_rate=-44100: must be an integer in [1, 768000]"},
+      {std::nullopt, 768001, "invalid out_sample_rate=768001: must be an integer in [1, 768000]"},
+      {std::nullopt, INT32_MAX,
+       "invalid out_sample_rate=2147483647: must be an integer in [1, 768000]"},
+  };
+  for (const Case& c : cases) {
+    Encoder encoder;
+    AudioStreamOptions options;
+    options.sampleRate = 16000;
+    options.numChannels = 1;
+    options.outNumChannels = c.channels;
+    options.outSampleRate = c.rate;
+    try {
+      encoder.addAudio(options);
+      ADD_FAILURE() << "accepted: " << c.message;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::InvalidArgument) << e.what();
+      EXPECT_STREQ(e.what(), c.message);
+    }
+  }
+  // The input's rate has the same range.
+  {
+    Encoder encoder;
+    AudioStreamOptions options;
+    options.sampleRate = 768001;
+    options.numChannels = 1;
+    try {
+      encoder.addAudio(options);
+      ADD_FAILURE() << "accepted a rate of 768001";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::InvalidArgument) << e.what();
+      EXPECT_STREQ(e.what(), "invalid sample_rate=768001: must be an integer in [1, 768000]");
+    }
+  }
+  // The ends of the ranges are accepted.
+  Encoder encoder;
+  AudioStreamOptions options;
+  options.sampleRate = 16000;
+  options.numChannels = 1;
+  options.outNumChannels = 8;
+  options.outSampleRate = 768000;
+  EXPECT_EQ(encoder.addAudio(options), 0);
+  options.outNumChannels = 1;
+  options.outSampleRate = 1;
+  EXPECT_EQ(encoder.addAudio(options), 1);
+  options.sampleRate = 768000;
+  options.outSampleRate = std::nullopt;
+  EXPECT_EQ(encoder.addAudio(options), 2);
 }
 
 // Streams are numbered in the order they are added, video or audio, and

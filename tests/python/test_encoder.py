@@ -254,6 +254,7 @@ def test_bad_add_video(kwargs, message):
     "kwargs, message",
     [
         (dict(sample_rate=0, num_channels=1), "sample_rate"),
+        (dict(sample_rate=768001, num_channels=1), r"^invalid sample_rate=768001: .*\[1, 768000\]$"),
         (dict(sample_rate=16000, num_channels=0), "num_channels"),
         (dict(sample_rate=16000, num_channels=1, bit_rate=1.5), "bit_rate"),
         (dict(sample_rate=16000, num_channels=9), "Trying to encode 9 channels"),
@@ -271,9 +272,22 @@ def test_bad_add_audio(kwargs, message):
 def test_output_channels_and_rate_are_positive_ints(name):
     from codecflow.errors import InvalidArgumentError
 
-    for bad in (0, -3, np.int64(0)):
-        with pytest.raises(InvalidArgumentError, match=rf"^{name} \({int(bad)}\) must be >= 1$"):
+    # The core checks the values; Python only that they are ints.
+    top = 8 if name == "out_num_channels" else 768000
+    for bad in (0, -3, np.int64(0), -(2**31), top + 1, 2**31 - 1, 2**40):
+        with pytest.raises(InvalidArgumentError) as info:
             Encoder().add_audio(sample_rate=16000, num_channels=1, **{name: bad})
+        assert type(info.value) is InvalidArgumentError
+        if name == "out_num_channels" and 8 < bad < 2**31:
+            # TorchCodec's message for too many channels.
+            assert str(info.value) == (
+                f"Trying to encode {int(bad)} channels, but at most 8 channels per stream "
+                "are supported"
+            )
+        else:
+            # Within C's int: the stream's range; beyond it: C's.
+            bounds = f"1, {top}" if -(2**31) <= bad < 2**31 else "-2147483648, 2147483647"
+            assert str(info.value) == f"invalid {name}={int(bad)}: must be an integer in [{bounds}]"
     for bad in (True, 2.0, "2"):
         with pytest.raises(InvalidArgumentError, match=rf"^{name} must be an int, got "):
             Encoder().add_audio(sample_rate=16000, num_channels=1, **{name: bad})
@@ -281,6 +295,22 @@ def test_output_channels_and_rate_are_positive_ints(name):
     value = 1 if name == "out_num_channels" else 8000
     for good in (np.int64(value), torch.tensor(value)):
         Encoder().add_audio(sample_rate=16000, num_channels=1, **{name: good})
+
+
+@pytest.mark.parametrize(
+    "option, bad",
+    [("num_channels", 0), ("num_channels", -2), ("num_channels", 2**40),
+     ("sample_rate", 0), ("sample_rate", -8000), ("sample_rate", 10**7)],
+)  # fmt: skip
+def test_audio_encoder_output_is_checked_by_the_core_alike(tmp_path, option, bad):
+    from codecflow.encoders import AudioEncoder
+    from codecflow.errors import InvalidArgumentError
+
+    encoder = AudioEncoder(torch.zeros(1, 100), sample_rate=16000)
+    with pytest.raises(InvalidArgumentError, match=rf"^invalid out_{option}={bad}: ") as info:
+        encoder.to_file(tmp_path / "out.wav", **{option: bad})
+    assert type(info.value) is InvalidArgumentError
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize(

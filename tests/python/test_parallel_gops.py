@@ -126,6 +126,50 @@ def test_workers_are_started_only_above_one_thread_and_end_with_the_call(media, 
     assert seen[4] >= 2  # that thread and at least one GOP worker
 
 
+@pytest.mark.parametrize("name", ["h264_bframes", "h264_720p"])
+@pytest.mark.parametrize("n", [2, 3])
+def test_a_parallel_batch_uses_no_more_threads_than_the_limit(media, limit, name, n):
+    # The calling thread is one of the limit: the workers started beside it
+    # are all of codecflow's threads, the decoder's own context converting
+    # its frames on its worker's thread (no conversion thread, and for the
+    # 1280x720 frames no swscale slices, beside it).
+    path = str(media.clip(name))
+    codecflow.set_num_threads(n)
+    decoder = VideoDecoder(path)
+    keys = [i for i, k in enumerate(decoder._decoder.index_key_frames()) if k]
+    assert len(keys) >= 2, "a clip of one GOP decodes sequentially"
+    # Every frame, last first: each GOP takes a while to decode.
+    wanted = list(range(len(decoder)))[::-1]
+    expected = min(n, len(keys)) - 1
+    baseline = native_threads()
+    peak = baseline
+
+    def decode(done: threading.Event) -> None:
+        try:
+            decoder.get_frames_at(wanted)
+        finally:
+            done.set()
+
+    for _ in range(40):
+        done = threading.Event()
+        worker = threading.Thread(target=decode, args=(done,))
+        worker.start()
+        while not done.is_set():
+            peak = max(peak, native_threads())
+        worker.join()
+        # Nothing stays behind (a conversion thread or swscale's slice
+        # threads would), and each batch starts from the baseline: threads
+        # joined a moment ago are counted until the OS reaps them.
+        assert threads_settled(baseline) == baseline
+        if peak - baseline >= 1 + expected:
+            break
+    # The test's own thread, and the workers (at least one seen: the batch
+    # was decoded in parallel).
+    assert 2 <= peak - baseline <= 1 + expected
+    del decoder
+    assert threads_settled(baseline) == baseline
+
+
 def test_file_like_sources_stay_sequential(media, limit):
     path = media.clip("h264_bframes")
     codecflow.set_num_threads(4)

@@ -108,8 +108,8 @@ void bindEncoder(py::module_& m) {
             options.sampleRate = narrowInt<int>(sampleRate, "sample_rate");
             options.numChannels = narrowInt<int>(numChannels, "num_channels");
             options.bitRate = narrowInt<int64_t>(bitRate, "bit_rate");
-            options.outNumChannels = narrowInt<int>(outNumChannels, "num_channels");
-            options.outSampleRate = narrowInt<int>(outSampleRate, "sample_rate");
+            options.outNumChannels = narrowInt<int>(outNumChannels, "out_num_channels");
+            options.outSampleRate = narrowInt<int>(outSampleRate, "out_sample_rate");
             options.codec = codec;
             return self.addAudio(std::move(options));
           },

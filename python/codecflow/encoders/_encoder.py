@@ -427,23 +427,23 @@ class Encoder:
                 supports); None lets FFmpeg choose. A negative one raises
                 ValueError (also a RuntimeError) when the encoder is opened.
             out_num_channels, out_sample_rate: of the encoded output (default:
-                the input's); converted with swresample.
+                the input's); converted with swresample. Channels in and out
+                are 1 to 8, rates 1 to 768000 Hz.
             codec: **[extra]** an encoder name such as "pcm_f32le" (float WAV)
                 or "libopus"; None picks the container's default (wav: 16-bit
                 PCM, mp3: libmp3lame, flac, m4a/aac: aac, ogg: libvorbis, opus:
                 libopus).
 
         Raises:
-            ValueError: for values that are not positive ints.
+            ValueError: for values that are not ints, or outside their ranges.
         """
         self._check_not_open("add_audio")
         sample_rate = check_int("sample_rate", sample_rate)
         num_channels = check_int("num_channels", num_channels)
         bit_rate = check_optional_int("bit_rate", bit_rate)
-        if out_num_channels is not None:
-            out_num_channels = check_int("out_num_channels", out_num_channels, minimum=1)
-        if out_sample_rate is not None:
-            out_sample_rate = check_int("out_sample_rate", out_sample_rate, minimum=1)
+        # Their values are the core's to check (InvalidArgumentError naming them).
+        out_num_channels = check_optional_int("out_num_channels", out_num_channels)
+        out_sample_rate = check_optional_int("out_sample_rate", out_sample_rate)
         check_str("codec", codec, allow_none=True)
         index = self._core.add_audio(
             sample_rate=sample_rate,

@@ -89,6 +89,12 @@ class CpuFrameSink final : public FrameSink {
     }
   }
 
+  void writeOnCallingThread() override {
+    batch_.reset();  // nothing of this batch was queued yet
+    stage_.reset();  // the conversion thread ends: the batch's workers use the limit
+    converter_.setThreads(1);
+  }
+
  private:
   // Whether the user asked for threads: num_ffmpeg_threads other than 1, or
   // a limit set with codecflow.set_num_threads (Note [Thread limit]).
@@ -102,7 +108,9 @@ class CpuFrameSink final : public FrameSink {
   // the limit leaves once the conversion thread is counted, for large
   // frames, and no more than num_ffmpeg_threads when that is set.
   // None for the extra contexts of a GOP-parallel batch (SinkSpec::
-  // mayPipeline false), whose workers already use the limit.
+  // mayPipeline false), nor for the decoder's own sink while it writes its
+  // share of such a batch (writeOnCallingThread): the batch's workers
+  // already use the limit.
   int sliceThreads(bool pipelined) const {
     if (!ownThreads_ || !threadsAsked() || pixels_ < kSlicePixels) {
       return 1;
