@@ -269,22 +269,26 @@ CODECFLOW_HOST_DEVICE RawTaps swsRawTaps(int height, int y) {
 // initFilter's first reduction: leading taps whose magnitudes add up to at
 // most 0.002 (2^54 = 1 here) are dropped while the row's first source row
 // stays before the next row's (rows are reduced from the last one up).
+constexpr double kReduceCutoff = 0.002 * static_cast<double>(int64_t{1} << 54);
+
+CODECFLOW_HOST_DEVICE bool keepsFirstTap(const RawTaps& t) {
+  int64_t c = t.coeff[0] < 0 ? -t.coeff[0] : t.coeff[0];
+  return static_cast<double>(c) > kReduceCutoff;
+}
+
 // How many of a row's taps go; `nextFirst` is the next row's first source
 // row after its own reduction (`unguarded`: no next row to keep before).
 CODECFLOW_HOST_DEVICE int swsDropped(const RawTaps& t, int64_t nextFirst, bool unguarded) {
-  const double cutoff = 0.002 * static_cast<double>(int64_t{1} << 54);
   int64_t sum = 0;
   int dropped = 0;
-  for (int j = 0; j < t.size; ++j) {
+  while (dropped < t.size) {
     int64_t c = t.coeff[dropped];
     sum += c < 0 ? -c : c;
-    if (static_cast<double>(sum) > cutoff || (!unguarded && t.first + dropped >= nextFirst)) {
+    if (static_cast<double>(sum) > kReduceCutoff ||
+        (!unguarded && t.first + dropped >= nextFirst)) {
       break;
     }
     ++dropped;
-    if (dropped == t.size) {
-      break;
-    }
   }
   return dropped;
 }
@@ -293,22 +297,26 @@ CODECFLOW_HOST_DEVICE ChromaTaps swsChromaTaps(int height, int y) {
   ChromaTaps t;
   int rows = (height + 1) >> 1;
   RawTaps raw = swsRawTaps(height, y);
-  // The next rows' reductions, a few rows ahead: a row whose first tap
-  // is kept (nearly every row) ends the chain; the farthest is taken as
-  // unguarded.
-  int64_t nextFirst = 0;
-  bool last = y + 1 >= height;
-  if (!last) {
-    constexpr int kAhead = 3;
-    int end = y + kAhead < height - 1 ? y + kAhead : height - 1;
-    bool unguarded = true;
-    for (int row = end; row > y; --row) {
-      RawTaps next = swsRawTaps(height, row);
-      nextFirst = next.first + swsDropped(next, nextFirst, unguarded);
-      unguarded = false;
+  int drop = 0;
+  if (!keepsFirstTap(raw)) {
+    // The reduction of the rows below decides this one's: followed down to
+    // the first row that keeps its first tap (the next one or the one
+    // after, nearly always) and resolved back up.
+    constexpr int kAhead = 8;
+    RawTaps chain[kAhead];
+    int n = 0;
+    for (int row = y + 1; row < height && n < kAhead; ++row) {
+      chain[n++] = swsRawTaps(height, row);
+      if (keepsFirstTap(chain[n - 1])) {
+        break;
+      }
     }
+    int64_t nextFirst = 0;
+    for (int k = n - 1; k >= 0; --k) {
+      nextFirst = chain[k].first + swsDropped(chain[k], nextFirst, k == n - 1);
+    }
+    drop = swsDropped(raw, nextFirst, n == 0);
   }
-  int drop = swsDropped(raw, nextFirst, last);
   int64_t xx = raw.first + drop;
   int size = raw.size;
   int64_t coeff[5] = {0, 0, 0, 0, 0};
