@@ -298,6 +298,27 @@ TEST(YuvRgbTest, P010MatchesSwscaleForEveryMatrixAndRange) {
   }
 }
 
+// swscale's SIMD converter leaves the last 1 to 7 pixels of rows 16 k + 1
+// .. 16 k + 7 pixels wide unwritten when rows are packed tight (the CPU
+// path's RGB rows are): ColorConverter converts every column, equal to the
+// kernels' reference, at such widths and at the even ones beside them.
+TEST(YuvRgbTest, CpuPathConvertsEveryColumn) {
+  for (auto [w, h] : {std::pair{100, 64}, {854, 48}, {33, 16}, {6, 4}, {2, 2}, {104, 8}}) {
+    SCOPED_TRACE(std::to_string(w) + "x" + std::to_string(h));
+    UniqueAVFrame frame = makeFrame(false, kSpaces[3], w, h, 9);
+    UniqueAVFrame planar = toPlanar(frame.get());
+    std::vector<uint8_t> cpu(static_cast<size_t>(w) * h * 3 + 256, 0xAB);
+    ColorConverter converter;
+    converter.convert(planar.get(), AV_PIX_FMT_RGB24, w, h, cpu.data(), w * 3);
+    cpu.resize(static_cast<size_t>(w) * h * 3);
+    std::vector<uint8_t> got(cpu.size());
+    yuvToRgbReference(planesOf(frame.get()), coefficientsOf(frame.get()),
+                      {got.data(), w * 3, false});
+    auto [count, worst] = mismatches(got, cpu);
+    EXPECT_EQ(count, 0u) << "largest difference " << worst;
+  }
+}
+
 // Every (Y, U, V) triple once: a 4096 x 4096 frame whose 2x2 blocks hold
 // each (U, V) pair 64 times, each with a 16 x 16 square of every luma
 // value; and the same frame one row shorter, which swscale converts on
