@@ -216,6 +216,32 @@ CODECFLOW_HOST_DEVICE void swsTablePixel(const SwsFixedPoint& f, int y, int u, i
   }
 }
 
+// swscale's full-chroma output (yuv2rgb_write_full: 4:4:4 input) of one
+// pixel from 15-bit samples: 22 fraction bits, rounded, clipped to 30 bits,
+// in swscale's 32-bit arithmetic (a sum past 2^31, bright luma with
+// extreme chroma, wraps negative and clips to 0 there too).
+CODECFLOW_HOST_DEVICE void swsFullPixel(const SwsFixedPoint& f, int y15, int u15, int v15,
+                                        int rgb[3]) {
+  int yy = (y15 * 4 - f.yOffset * 64) * f.yCoeff + (1 << 21);
+  int u = u15 * 4 - (128 << 9);
+  int v = v15 * 4 - (128 << 9);
+  auto wrap = [](uint32_t x) { return static_cast<int>(x); };
+  int values[3] = {
+      wrap(static_cast<uint32_t>(yy) + static_cast<uint32_t>(v) * static_cast<uint32_t>(f.vr)),
+      wrap(static_cast<uint32_t>(yy) + static_cast<uint32_t>(v) * static_cast<uint32_t>(f.vg) +
+           static_cast<uint32_t>(u) * static_cast<uint32_t>(f.ug)),
+      wrap(static_cast<uint32_t>(yy) + static_cast<uint32_t>(u) * static_cast<uint32_t>(f.ub)),
+  };
+  bool clip = ((values[0] | values[1] | values[2]) & 0xC0000000) != 0;
+  for (int i = 0; i < 3; ++i) {
+    int x = values[i];
+    if (clip) {
+      x = x < 0 ? 0 : (x > (1 << 30) - 1 ? (1 << 30) - 1 : x);
+    }
+    rgb[i] = x >> 22;
+  }
+}
+
 // The taps of swscale's vertical chroma filter (4:2:0 -> RGB, SWS_BICUBIC)
 // for luma row `y` of a picture `height` rows high: `count` weights of
 // consecutive chroma rows from `first`, in 1/4096, summing to 4096. The
@@ -426,15 +452,33 @@ CODECFLOW_HOST_DEVICE void swsPixel420(const YuvPlanes& in, const SwsFixedPoint&
   swsTablePixel(f, luma, su >> 19, sv >> 19, rgb);
 }
 
+// 4:4:4 to uint8 RGB, pixel (x, y): swscale's full-chroma path on 15-bit
+// samples (8-bit ones times 128, 16-bit words halved).
+CODECFLOW_HOST_DEVICE void swsPixel444(const YuvPlanes& in, const SwsFixedPoint& f, int x, int y,
+                                       int rgb[3]) {
+  const void* planes[3] = {in.y, in.uv, in.v};
+  int64_t pitches[3] = {in.yPitch, in.uvPitch, in.vPitch};
+  int s[3];
+  for (int i = 0; i < 3; ++i) {
+    const uint8_t* row = static_cast<const uint8_t*>(planes[i]) + y * pitches[i];
+    s[i] = in.sixteenBit ? reinterpret_cast<const uint16_t*>(row)[x] >> 1 : row[x] << 7;
+  }
+  swsFullPixel(f, s[0], s[1], s[2], rgb);
+}
+
 // The colour of the pixel at (x, y), on the 0..255 scale and unrounded
 // (8-bit 4:2:0 to uint8: swscale's integers): uint8 output (`forFloat`
 // false) follows swscale's 8-bit RGB path, float output keeps every bit
 // (see Note [YUV to RGB arithmetic]).
 CODECFLOW_HOST_DEVICE void samplePixel(const YuvPlanes& in, const YuvToRgb& c, bool forFloat,
                                        int x, int y, float& r, float& g, float& b) {
-  if (!forFloat && !in.chroma444) {
+  if (!forFloat) {
     int rgb[3];
-    swsPixel420(in, c.fixed, x, y, rgb);
+    if (in.chroma444) {
+      swsPixel444(in, c.fixed, x, y, rgb);
+    } else {
+      swsPixel420(in, c.fixed, x, y, rgb);
+    }
     r = static_cast<float>(rgb[0]);
     g = static_cast<float>(rgb[1]);
     b = static_cast<float>(rgb[2]);
