@@ -26,16 +26,21 @@
 //    whose limited-range luma is offset by 17.53 rather than 16 (the
 //    tables start at index 326 where 16 / 255 x 219 would need 327.53).
 //    Horizontally each pixel pair shares one chroma sample.
-// Everything else works in float on the 8-bit scale (v / 2^(bits - 8)):
+//  - not matched: odd widths of 8-bit frames with odd heights and of
+//    deeper frames (swscale then interpolates chroma horizontally too, on
+//    its full-chroma path), and 8-bit frames 7 rows high or deeper ones 7
+//    or 8 rows high (a two-tap chroma filter of its own).
+// 4:4:4 with uint8 output repeats swscale's full-chroma path (the one it
+// takes for chroma at full resolution): 15-bit samples, 22 fraction bits,
+// rounded, in its 32-bit arithmetic. Bit for bit too, 8- and 16-bit.
+// Float output works in float on the 8-bit scale (v / 2^(bits - 8)):
 // limited range maps Y 16..235 and chroma 16..240 (centred on 128) to
 // 0..255, full range uses Y as is and centres chroma on 128, rounding half
-// up and clamping to 0..255 at the end. Float output of deeper 4:2:0 keeps
-// every bit, filters chroma with the same taps and subtracts 17.375 from
-// limited-range luma, the offset closest to swscale's rgb48 (the CPU
-// path's source of float frames) on average. 4:4:4 video (8- or 16-bit
-// planes) takes each pixel's own chroma sample and the offset 16, as
-// swscale's 4:4:4 path (full chroma resolution) does; deep 4:4:4 keeps its
-// whole luma (within 1 level of swscale on 10-bit frames).
+// up and clamping to 0..255 at the end. Deeper 4:2:0 (and odd 8-bit
+// heights) filters chroma with the same taps; deeper 4:2:0 keeps every bit
+// and subtracts 17.375 from limited-range luma, the offset closest to
+// swscale's rgb48 (the CPU path's source of float frames) on average. 4:4:4
+// takes each pixel's own chroma sample and the offset 16.
 #pragma once
 
 #include <cstdint>

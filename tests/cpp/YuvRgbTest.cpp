@@ -298,6 +298,57 @@ TEST(YuvRgbTest, P010MatchesSwscaleForEveryMatrixAndRange) {
   }
 }
 
+// 4:4:4 (NVDEC's yuv444p and yuv444p16, the CPU path's yuv444p and
+// yuv444p10le) through swscale's full-chroma path: bit for bit, odd sizes
+// included.
+TEST(YuvRgbTest, Yuv444MatchesSwscaleForEveryMatrixAndRange) {
+  std::mt19937 rng(11);
+  for (bool deep : {false, true}) {
+    for (auto [w, h] : {std::pair{320, 240}, {101, 65}, {64, 7}}) {
+      for (const Space& c : kSpaces) {
+        SCOPED_TRACE(std::string(deep ? "yuv444p16 " : "yuv444p ") + nameOf(c) + " " +
+                     std::to_string(w) + "x" + std::to_string(h));
+        UniqueAVFrame planar = allocFrame();
+        UniqueAVFrame nvdec = allocFrame();
+        planar->format = deep ? AV_PIX_FMT_YUV444P10LE : AV_PIX_FMT_YUV444P;
+        nvdec->format = deep ? AV_PIX_FMT_YUV444P16LE : AV_PIX_FMT_YUV444P;
+        for (AVFrame* f : {planar.get(), nvdec.get()}) {
+          f->width = w;
+          f->height = h;
+          f->colorspace = c.space;
+          f->color_range = c.range;
+          ASSERT_EQ(av_frame_get_buffer(f, 0), 0);
+        }
+        for (int plane = 0; plane < 3; ++plane) {
+          for (int y = 0; y < h; ++y) {
+            uint8_t* a = planar->data[plane] + static_cast<ptrdiff_t>(y) * planar->linesize[plane];
+            uint8_t* b = nvdec->data[plane] + static_cast<ptrdiff_t>(y) * nvdec->linesize[plane];
+            for (int x = 0; x < w; ++x) {
+              if (deep) {
+                auto v = static_cast<uint16_t>(rng() % 1024);
+                reinterpret_cast<uint16_t*>(a)[x] = v;
+                reinterpret_cast<uint16_t*>(b)[x] = static_cast<uint16_t>(v << 6);
+              } else {
+                a[x] = b[x] = static_cast<uint8_t>(rng());
+              }
+            }
+          }
+        }
+        std::vector<uint8_t> expected(static_cast<size_t>(w) * h * 3 + 256);
+        ColorConverter converter;
+        converter.convert(planar.get(), AV_PIX_FMT_RGB24, w, h, expected.data(), w * 3);
+        expected.resize(static_cast<size_t>(w) * h * 3);
+        color::YuvPlanes p;
+        ASSERT_TRUE(framePlanes(nvdec.get(), nvdec->format, p));
+        std::vector<uint8_t> got(expected.size());
+        yuvToRgbReference(p, coefficientsOf(nvdec.get()), {got.data(), w * 3, false});
+        auto [count, worst] = mismatches(got, expected);
+        EXPECT_EQ(count, 0u) << "largest difference " << worst;
+      }
+    }
+  }
+}
+
 // swscale's SIMD converter leaves the last 1 to 7 pixels of rows 16 k + 1
 // .. 16 k + 7 pixels wide unwritten when rows are packed tight (the CPU
 // path's RGB rows are): ColorConverter converts every column, equal to the
