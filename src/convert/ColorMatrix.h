@@ -25,22 +25,23 @@
 //    rounded to 8 bits, and the three are looked up in swscale's tables,
 //    whose limited-range luma is offset by 17.53 rather than 16 (the
 //    tables start at index 326 where 16 / 255 x 219 would need 327.53).
-//    Horizontally each pixel pair shares one chroma sample.
-//  - not matched: odd widths of 8-bit frames with odd heights and of
-//    deeper frames (swscale then interpolates chroma horizontally too, on
-//    its full-chroma path), and 8-bit frames 7 rows high or deeper ones 7
-//    or 8 rows high (a two-tap chroma filter of its own).
-// 4:4:4 with uint8 output repeats swscale's full-chroma path (the one it
-// takes for chroma at full resolution): 15-bit samples, 22 fraction bits,
-// rounded, in its 32-bit arithmetic. Bit for bit too, 8- and 16-bit.
+//    Horizontally each pixel pair shares one chroma sample; at odd widths
+//    swscale interpolates it instead (its full-chroma path, below), with
+//    the same filter's 14-bit taps.
+//  - not matched: 8-bit frames 7 rows high, deeper ones 7 or 8 rows high
+//    (a two-tap chroma filter of swscale's own).
+// 4:4:4 (and odd-width 4:2:0 on the scaled path) with uint8 output repeats
+// swscale's full-chroma path: 15-bit samples, 22 fraction bits, rounded, in
+// its 32-bit arithmetic. Bit for bit too, 8- and 16-bit.
 // Float output works in float on the 8-bit scale (v / 2^(bits - 8)):
 // limited range maps Y 16..235 and chroma 16..240 (centred on 128) to
 // 0..255, full range uses Y as is and centres chroma on 128, rounding half
 // up and clamping to 0..255 at the end. Deeper 4:2:0 (and odd 8-bit
 // heights) filters chroma with the same taps; deeper 4:2:0 keeps every bit
 // and subtracts 17.375 from limited-range luma, the offset closest to
-// swscale's rgb48 (the CPU path's source of float frames) on average. 4:4:4
-// takes each pixel's own chroma sample and the offset 16.
+// swscale's rgb48 (the CPU path's source of float frames) on average; odd
+// widths share chroma per pixel pair there too. 4:4:4 takes each pixel's
+// own chroma sample and the offset 16.
 #pragma once
 
 #include <cstdint>
@@ -221,15 +222,13 @@ CODECFLOW_HOST_DEVICE void swsTablePixel(const SwsFixedPoint& f, int y, int u, i
   }
 }
 
-// swscale's full-chroma output (yuv2rgb_write_full: 4:4:4 input) of one
-// pixel from 15-bit samples: 22 fraction bits, rounded, clipped to 30 bits,
-// in swscale's 32-bit arithmetic (a sum past 2^31, bright luma with
-// extreme chroma, wraps negative and clips to 0 there too).
-CODECFLOW_HOST_DEVICE void swsFullPixel(const SwsFixedPoint& f, int y15, int u15, int v15,
-                                        int rgb[3]) {
-  int yy = (y15 * 4 - f.yOffset * 64) * f.yCoeff + (1 << 21);
-  int u = u15 * 4 - (128 << 9);
-  int v = v15 * 4 - (128 << 9);
+// swscale's full-chroma output (yuv2rgb_write_full) of one pixel: luma
+// and chroma with 9 fraction bits (chroma centred on 0), 22 fraction bits
+// out, rounded, clipped to 30 bits, in swscale's 32-bit arithmetic (a sum
+// past 2^31, bright luma with extreme chroma, wraps negative and clips to
+// 0 there too).
+CODECFLOW_HOST_DEVICE void swsFullPixel(const SwsFixedPoint& f, int y, int u, int v, int rgb[3]) {
+  int yy = (y - f.yOffset * 64) * f.yCoeff + (1 << 21);
   auto wrap = [](uint32_t x) { return static_cast<int>(x); };
   int values[3] = {
       wrap(static_cast<uint32_t>(yy) + static_cast<uint32_t>(v) * static_cast<uint32_t>(f.vr)),
@@ -324,7 +323,8 @@ CODECFLOW_HOST_DEVICE int swsDropped(const RawTaps& t, int64_t nextFirst, bool u
   return dropped;
 }
 
-CODECFLOW_HOST_DEVICE ChromaTaps swsChromaTaps(int height, int y) {
+// `one`: the weights' sum (4096 vertically, 16384 horizontally).
+CODECFLOW_HOST_DEVICE ChromaTaps swsFilterTaps(int height, int y, int one) {
   ChromaTaps t;
   int rows = (height + 1) >> 1;
   RawTaps raw = swsRawTaps(height, y);
@@ -370,7 +370,7 @@ CODECFLOW_HOST_DEVICE ChromaTaps swsChromaTaps(int height, int y) {
   for (int j = 0; j < t.count; ++j) {
     sum += merged[j];
   }
-  sum = (sum + 2048) / 4096;
+  sum = (sum + one / 2) / one;
   sum = sum == 0 ? 1 : sum;
   int64_t error = 0;
   for (int j = 0; j < t.count; ++j) {
@@ -380,6 +380,10 @@ CODECFLOW_HOST_DEVICE ChromaTaps swsChromaTaps(int height, int y) {
     error = v - w * sum;
   }
   return t;
+}
+
+CODECFLOW_HOST_DEVICE ChromaTaps swsChromaTaps(int height, int y) {
+  return swsFilterTaps(height, y, 4096);
 }
 
 // One pixel: 8-bit-scale samples in, unrounded RGB (0..255 scale) out.
@@ -437,8 +441,37 @@ CODECFLOW_HOST_DEVICE void swsPixel420(const YuvPlanes& in, const SwsFixedPoint&
     swsSimdPixel(f, yRow[x], c[0], c[1], rgb);
     return;
   }
-  int luma = in.sixteenBit ? (reinterpret_cast<const uint16_t*>(yRow)[x] + 128) >> 8 : yRow[x];
   ChromaTaps t = swsChromaTaps(in.height, y);
+  if (in.width % 2 == 1) {
+    // swscale's full-chroma path: chroma filtered horizontally to every
+    // pixel (14-bit taps, 15-bit results), then vertically.
+    ChromaTaps h = swsFilterTaps(in.width, x, 1 << 14);
+    int su = (1 << 9) - (128 << 19), sv = su;
+    for (int j = 0; j < t.count; ++j) {
+      const uint8_t* row = uv + (t.first + j) * in.uvPitch;
+      int hu = 0, hv = 0;
+      for (int k = 0; k < h.count; ++k) {
+        int column = 2 * (h.first + k);
+        int cu = in.sixteenBit ? reinterpret_cast<const uint16_t*>(row)[column] : row[column];
+        int cv = in.sixteenBit ? reinterpret_cast<const uint16_t*>(row)[column + 1]
+                               : row[column + 1];
+        hu += h.weights[k] * cu;
+        hv += h.weights[k] * cv;
+      }
+      // 8-bit samples: >> 7; 16-bit words (the sample's bits on top): >> 15.
+      int shift = in.sixteenBit ? 15 : 7;
+      hu = hu >> shift;
+      hv = hv >> shift;
+      hu = hu > 32767 ? 32767 : hu;
+      hv = hv > 32767 ? 32767 : hv;
+      su += t.weights[j] * hu;
+      sv += t.weights[j] * hv;
+    }
+    int luma15 = in.sixteenBit ? reinterpret_cast<const uint16_t*>(yRow)[x] >> 1 : yRow[x] << 7;
+    swsFullPixel(f, luma15 * 4, su >> 10, sv >> 10, rgb);
+    return;
+  }
+  int luma = in.sixteenBit ? (reinterpret_cast<const uint16_t*>(yRow)[x] + 128) >> 8 : yRow[x];
   int su = 1 << 18, sv = 1 << 18;
   for (int j = 0; j < t.count; ++j) {
     const uint8_t* row = uv + (t.first + j) * in.uvPitch;
@@ -468,7 +501,7 @@ CODECFLOW_HOST_DEVICE void swsPixel444(const YuvPlanes& in, const SwsFixedPoint&
     const uint8_t* row = static_cast<const uint8_t*>(planes[i]) + y * pitches[i];
     s[i] = in.sixteenBit ? reinterpret_cast<const uint16_t*>(row)[x] >> 1 : row[x] << 7;
   }
-  swsFullPixel(f, s[0], s[1], s[2], rgb);
+  swsFullPixel(f, s[0] * 4, s[1] * 4 - (128 << 9), s[2] * 4 - (128 << 9), rgb);
 }
 
 // The colour of the pixel at (x, y), on the 0..255 scale and unrounded
