@@ -1,9 +1,9 @@
 """Transforms, rotation and NVDEC layouts on device="cuda" as CUDA kernels.
 
-GPU tests compare the kernels' frames with the CPU path (8-bit 4:2:0 colour
-is swscale's bit for bit, so resized 8-bit frames differ by the resize
-alone: within 1 level on 99% of values, 2 everywhere; deeper and 4:4:4
-colour within 2 levels on at least 99% of values), check that crops and
+GPU tests compare the kernels' frames with the CPU path (uint8 colour of
+every layout is swscale's bit for bit, so resized frames differ by the
+resize alone: within 1 level on 99% of values, 2 everywhere; float32
+within 3.5 levels), check that crops and
 rotation are exact rearrangements of the untransformed GPU frames, and
 count device->host copies on the decode path (none). They run where torch
 sees a GPU and codecflow was built with CUDA and are skipped elsewhere.
@@ -214,9 +214,10 @@ def test_rotated_resized_batches_never_touch_the_host() -> None:
 @needs_gpu
 @pytest.mark.parametrize(
     "clip", ["color_bt601", "color_bt709", "color_bt709_full", "odd_size", "color_fcc",
-             "color_smpte240m"]
+             "color_smpte240m", "yuv420p10", "color_bt2020_10bit", "hevc_yuv444p",
+             "hevc_yuv444p10"]
 )  # fmt: skip
-def test_8bit_colour_on_cuda_is_the_cpu_path_bit_for_bit(clip: str) -> None:
+def test_uint8_colour_on_cuda_is_the_cpu_path_bit_for_bit(clip: str) -> None:
     # FCC and SMPTE 240M (swscale's matrices of their own) included: none
     # of them leaves the GPU (decode_pair counts the copies).
     gpu, cpu, _ = decode_pair(clip, None, [0, 3, 7])
