@@ -475,8 +475,9 @@ TEST(TransformReferenceTest, RotationMatchesTheCpuPathPixelForPixel) {
 // docs/cuda.md.)
 TEST(TransformReferenceTest, OddCropsMatchTheCpuPath) {
   const int crops[][2] = {{1, 1}, {3, 0}, {0, 5}, {2, 3}, {7, 2}, {2, 4}};
-  for (const Source& s : {Source{"odd_size.mp4", Layout::Nv12}, Source{"gradients.mp4", Layout::Nv12},
-                          Source{"yuv420p10.mp4", Layout::P010}}) {
+  for (const Source& s :
+       {Source{"odd_size.mp4", Layout::Nv12}, Source{"gradients.mp4", Layout::Nv12},
+        Source{"yuv420p10.mp4", Layout::P010}, Source{"yuv444p.mp4", Layout::Yuv444}}) {
     UniqueAVFrame decoded = decodeFrame(s.file, 4);
     ASSERT_TRUE(decoded);
     for (const auto& c : crops) {
