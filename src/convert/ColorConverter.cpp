@@ -1,5 +1,6 @@
 #include "convert/ColorConverter.h"
 
+#include <cstring>
 #include <new>
 
 #include "codecflow/Error.h"
@@ -72,13 +73,36 @@ void ColorConverter::convert(const AVFrame* frame, AVPixelFormat dstFormat, int 
     convertInSlices(frame, dstFormat, dstWidth, dstHeight, dst, dstLinesize);
     return;
   }
-  uint8_t* dstPlanes[4] = {dst, nullptr, nullptr, nullptr};
-  int dstStrides[4] = {dstLinesize, 0, 0, 0};
+  // swscale 5.1's SIMD yuv420p -> RGB converter shortens a row to a
+  // multiple of 8 pixels when the row rounded up to 8 would not fit the
+  // stride, then converts 16 at a time: with a tight stride the last 1 to
+  // 7 pixels of widths 16 k + 1 .. 16 k + 7 are never written. Such rows go
+  // through a buffer of 16-pixel rows.
+  const AVPixFmtDescriptor* dstDesc = av_pix_fmt_desc_get(dstFormat);
+  int pixelBytes = dstDesc != nullptr ? av_get_padded_bits_per_pixel(dstDesc) / 8 : 0;
+  int roomy = ((dstWidth + 15) & ~15) * pixelBytes;
+  bool tight = pixelBytes > 0 && dstLinesize < ((dstWidth + 7) & ~7) * pixelBytes;
+  uint8_t* target = dst;
+  int targetLinesize = dstLinesize;
+  if (tight) {
+    padded_.resize(static_cast<size_t>(roomy) * dstHeight + 64);
+    target = padded_.data();
+    targetLinesize = roomy;
+  }
+  uint8_t* dstPlanes[4] = {target, nullptr, nullptr, nullptr};
+  int dstStrides[4] = {targetLinesize, 0, 0, 0};
   int rows = sws_scale(context_.get(), frame->data, frame->linesize, 0, frame->height, dstPlanes,
                        dstStrides);
   if (rows != dstHeight) {
     fail(ErrorKind::Runtime, "colour conversion produced " + std::to_string(rows) +
                                  " rows instead of " + std::to_string(dstHeight));
+  }
+  if (tight) {
+    auto rowBytes = static_cast<size_t>(dstWidth) * pixelBytes;
+    for (int y = 0; y < dstHeight; ++y) {
+      std::memcpy(dst + static_cast<ptrdiff_t>(y) * dstLinesize,
+                  padded_.data() + static_cast<ptrdiff_t>(y) * roomy, rowBytes);
+    }
   }
 }
 

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "ffmpeg/FFmpeg.h"
 
@@ -44,6 +45,7 @@ class ColorConverter {
 
   Key key_;
   int threads_;
+  std::vector<uint8_t> padded_;  // rows too tight for swscale's SIMD (see convert)
   UniqueSwsContext context_;
   UniqueAVFrame target_;  // the destination wrapped for sws_scale_frame
 };

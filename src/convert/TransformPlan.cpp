@@ -59,13 +59,7 @@ TransformPlan makeTransformPlan(int width, int height, int turns,
 
 void transformReference(const TransformPlan& plan, const color::YuvPlanes& planes,
                         const YuvToRgb& coefficients, void* out, int64_t outPitch) {
-  transform::SourceView view;
-  view.planes = planes;
-  view.coefficients = coefficients;
-  view.turns = plan.turns;
-  view.top = plan.top;
-  view.left = plan.left;
-  view.deep = plan.floatOutput;
+  transform::SourceView view = sourceView(plan, planes, coefficients);
   if (plan.resizes.empty()) {
     color::RgbImage image{out, outPitch, plan.floatOutput};
     for (int y = 0; y < plan.height; ++y) {

@@ -49,6 +49,21 @@ struct TransformPlan {
 TransformPlan makeTransformPlan(int width, int height, int turns,
                                 const std::vector<TransformStep>& steps, bool floatOutput);
 
+// What the plan's first pass reads: `planes` (the decoded frame) turned
+// and windowed as `plan` says, converted with `coefficients`. The kernels'
+// launcher and the CPU reference both start from it.
+inline transform::SourceView sourceView(const TransformPlan& plan, const color::YuvPlanes& planes,
+                                        const YuvToRgb& coefficients) {
+  transform::SourceView view;
+  view.planes = planes;
+  view.coefficients = coefficients;
+  view.turns = plan.turns;
+  view.top = plan.top;
+  view.left = plan.left;
+  view.deep = plan.floatOutput;
+  return view;
+}
+
 // Runs `plan` on one frame with the kernels' per-pixel code into `out`
 // (packed RGB, uint8 or float32 as the plan says, rows `outPitch` bytes
 // apart).

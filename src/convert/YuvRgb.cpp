@@ -1,25 +1,15 @@
 #include "convert/YuvRgb.h"
 
 extern "C" {
+#include <libavutil/frame.h>
 #include <libavutil/pixfmt.h>
+#include <libswscale/swscale.h>
 }
 
 namespace codecflow {
 
-YuvMatrix matrixForColorSpace(int avColorSpace) {
-  switch (avColorSpace) {
-    case AVCOL_SPC_BT709:
-      return YuvMatrix::Bt709;
-    case AVCOL_SPC_BT2020_NCL:
-    case AVCOL_SPC_BT2020_CL:
-      return YuvMatrix::Bt2020;
-    default:
-      return YuvMatrix::Bt601;
-  }
-}
-
-bool kernelHasMatrix(int avColorSpace) {
-  return avColorSpace != AVCOL_SPC_FCC && avColorSpace != AVCOL_SPC_SMPTE240M;
+YuvToRgb yuvToRgbFor(int avColorSpace, bool fullRange) {
+  return color::yuvToRgbFromSws(sws_getCoefficients(avColorSpace), fullRange);
 }
 
 const char* matrixName(YuvMatrix matrix) {
@@ -34,12 +24,44 @@ const char* matrixName(YuvMatrix matrix) {
   return "unknown";
 }
 
-void yuvToRgbReference(const color::YuvPlanes& in, YuvMatrix matrix, bool fullRange,
+bool framePlanes(const AVFrame* frame, int layout, color::YuvPlanes& planes) {
+  bool four44 = layout == AV_PIX_FMT_YUV444P || layout == AV_PIX_FMT_YUV444P16;
+  bool sixteen = layout == AV_PIX_FMT_P010 || layout == AV_PIX_FMT_P016 ||
+                 layout == AV_PIX_FMT_YUV444P16;
+  if (!four44 && !sixteen && layout != AV_PIX_FMT_NV12) {
+    return false;
+  }
+  auto top = static_cast<int>(frame->crop_top);
+  auto left = static_cast<int>(frame->crop_left);
+  int bytes = sixteen ? 2 : 1;
+  auto start = [&](int plane, int row, int column) {
+    return frame->data[plane] + static_cast<ptrdiff_t>(row) * frame->linesize[plane] +
+           static_cast<ptrdiff_t>(column) * bytes;
+  };
+  planes = color::YuvPlanes{};
+  planes.sixteenBit = sixteen;
+  planes.chroma444 = four44;
+  planes.width = frame->width - left;
+  planes.height = frame->height - top;
+  planes.y = start(0, top, left);
+  planes.yPitch = frame->linesize[0];
+  planes.uvPitch = frame->linesize[1];
+  if (four44) {
+    planes.uv = start(1, top, left);
+    planes.v = start(2, top, left);
+    planes.vPitch = frame->linesize[2];
+  } else {
+    // Interleaved Cb/Cr: pair (left >> 1) of row (top >> 1).
+    planes.uv = start(1, top >> 1, (left >> 1) * 2);
+  }
+  return true;
+}
+
+void yuvToRgbReference(const color::YuvPlanes& in, const YuvToRgb& coefficients,
                        const color::RgbImage& out) {
-  const YuvToRgb& c = color::kYuvToRgb[color::tableIndex(matrix, fullRange)];
   for (int y = 0; y < in.height; ++y) {
     for (int x = 0; x < in.width; ++x) {
-      color::convertPixel(in, c, out, x, y);
+      color::convertPixel(in, coefficients, out, x, y);
     }
   }
 }

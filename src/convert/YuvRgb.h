@@ -3,31 +3,38 @@
 // lets the tests check that arithmetic against swscale on any machine.
 //
 // Note [Choosing the matrix]
-// The frame's colorspace picks the matrix as swscale's
-// sws_getCoefficients does for the three we implement: BT.709 -> BT.709,
-// BT.2020 (NCL and CL) -> BT.2020, everything else (unspecified,
-// BT.470BG, SMPTE 170M, ...) -> BT.601; FCC and SMPTE 240M have matrices of
-// their own in swscale, which the kernels lack (kernelHasMatrix): those
-// frames go through swscale. The range is full
-// only when the frame says so (AVCOL_RANGE_JPEG) or its format is a
-// full-range "J" format; unspecified is limited, as in swscale.
+// The frame's colorspace picks the matrix through swscale's own
+// sws_getCoefficients, as the CPU path does: BT.709, BT.2020 (NCL and CL),
+// FCC and SMPTE 240M have their own, everything else (unspecified,
+// BT.470BG, SMPTE 170M, ...) is BT.601. The range is full only when the
+// frame says so (AVCOL_RANGE_JPEG) or its format is a full-range "J"
+// format; unspecified is limited, as in swscale.
 #pragma once
 
 #include <cstdint>
 
 #include "convert/ColorMatrix.h"
 
+struct AVFrame;
+
 namespace codecflow {
 
-// The matrix for an AVColorSpace value (see Note [Choosing the matrix]).
-YuvMatrix matrixForColorSpace(int avColorSpace);
-// Whether matrixForColorSpace's matrix is the one swscale uses for it
-// (false for FCC and SMPTE 240M, whose frames must be converted by swscale).
-bool kernelHasMatrix(int avColorSpace);
+// The coefficients for frames of an AVColorSpace value and range (see
+// Note [Choosing the matrix]).
+YuvToRgb yuvToRgbFor(int avColorSpace, bool fullRange);
 const char* matrixName(YuvMatrix matrix);
 
-// NV12 / P010 -> packed RGB, every pixel.
-void yuvToRgbReference(const color::YuvPlanes& in, YuvMatrix matrix, bool fullRange,
+// The planes of `frame` in `layout` (its sw_format for a CUDA frame, else
+// its format): NV12, P010, P016, yuv444p or yuv444p16, as the kernels read
+// them, seen through the top/left crop libavcodec leaves to hardware frames
+// (crop_top, crop_left; the right and bottom ones are already out of the
+// width and height). Each plane starts where av_frame_apply_cropping puts
+// it for the CPU path: 4:2:0 chroma at (crop_top >> 1, crop_left >> 1), so
+// that odd crops give the CPU path's pixels too. False for other layouts.
+bool framePlanes(const AVFrame* frame, int layout, color::YuvPlanes& planes);
+
+// NV12 / P010 / 4:4:4 -> packed RGB, every pixel.
+void yuvToRgbReference(const color::YuvPlanes& in, const YuvToRgb& coefficients,
                        const color::RgbImage& out);
 
 // uint8 RGB (packed or planar) -> NV12 or P010 (4:2:0, chroma from each

@@ -19,6 +19,10 @@
 #include "convert/YuvRgb.h"
 #include "device/cuda/ColorKernels.h"
 #include "device/cuda/CudaRuntime.h"
+
+extern "C" {
+#include <libavutil/pixfmt.h>
+}
 #endif
 
 using namespace codecflow;
@@ -166,21 +170,20 @@ TEST(CudaDecodeTest, KernelEqualsTheCpuReference) {
     ASSERT_EQ(cuda::allocate(&dout, w * h * 3 * 4), 0);
     ASSERT_EQ(cuda::copyHostToDevice(dy, yPlane.data(), yPlane.size()), 0);
     ASSERT_EQ(cuda::copyHostToDevice(duv, uvPlane.data(), uvPlane.size()), 0);
-    for (int m = 0; m < 3; ++m) {
+    for (int space : {AVCOL_SPC_BT470BG, AVCOL_SPC_BT709, AVCOL_SPC_BT2020_NCL, AVCOL_SPC_FCC,
+                      AVCOL_SPC_SMPTE240M}) {
       for (bool full : {false, true}) {
         for (bool isFloat : {false, true}) {
-          SCOPED_TRACE(std::to_string(sixteen) + std::to_string(m) + std::to_string(full) +
-                       std::to_string(isFloat));
-          auto matrix = static_cast<YuvMatrix>(m);
+          SCOPED_TRACE(std::to_string(sixteen) + " " + std::to_string(space) +
+                       std::to_string(full) + std::to_string(isFloat));
+          YuvToRgb coefficients = yuvToRgbFor(space, full);
           int64_t pitch = int64_t{w} * 3 * (isFloat ? 4 : 1);
           color::YuvPlanes host{yPlane.data(), planePitch, uvPlane.data(), planePitch, w, h,
                                 sixteen};
           std::vector<uint8_t> expected(pitch * h), got(pitch * h);
-          yuvToRgbReference(host, matrix, full, {expected.data(), pitch, isFloat});
+          yuvToRgbReference(host, coefficients, {expected.data(), pitch, isFloat});
           color::YuvPlanes device{dy, planePitch, duv, planePitch, w, h, sixteen};
-          ASSERT_EQ(cuda::launchYuvToRgb(device, color::kYuvToRgb[color::tableIndex(matrix, full)],
-                                         {dout, pitch, isFloat}, nullptr),
-                    0);
+          ASSERT_EQ(cuda::launchYuvToRgb(device, coefficients, {dout, pitch, isFloat}, nullptr), 0);
           ASSERT_EQ(cuda::copyDeviceToHost(got.data(), dout, got.size()), 0);
           EXPECT_EQ(got, expected);
         }

@@ -307,6 +307,10 @@ for _name, _desc, _codec, _pix, _tags in (
      "-colorspace bt709 -color_primaries bt709 -color_trc bt709 -color_range pc"),
     ("color_bt2020_10bit", "HEVC Main 10 BT.2020 (NCL) limited range", _X265, "yuv420p10le",
      "-colorspace bt2020nc -color_primaries bt2020 -color_trc smpte2084 -color_range tv"),
+    ("color_fcc", "H.264 FCC limited range", _X264, "yuv420p",
+     "-colorspace fcc -color_primaries smpte170m -color_trc smpte170m -color_range tv"),
+    ("color_smpte240m", "H.264 SMPTE 240M limited range", _X264, "yuv420p",
+     "-colorspace smpte240m -color_primaries smpte240m -color_trc smpte240m -color_range tv"),
 ):
     _matrix = _tags.split()[1].replace("smpte170m", "bt601").replace("bt2020nc", "bt2020")
     _range = "full" if _tags.endswith("pc") else "limited"

@@ -6,7 +6,6 @@
 #include "codecflow/Error.h"
 #include "convert/FramePipeline.h"
 #include "convert/YuvRgb.h"
-#include "device/HwAccel.h"
 #include "device/cpu/CpuBackend.h"
 #include "device/cuda/ColorKernels.h"
 #include "device/cuda/CudaMemory.h"
@@ -21,13 +20,32 @@ extern "C" {
 
 namespace codecflow {
 
+namespace {
+
+// The frame's matrix and range, from swscale's numbers (Note [Choosing the
+// matrix] in convert/YuvRgb.h).
+YuvToRgb coefficientsOf(const AVFrame* frame) {
+  return yuvToRgbFor(frame->colorspace, frame->color_range == AVCOL_RANGE_JPEG);
+}
+
+// A frame of another size than the stream's first.
+void checkSize(const color::YuvPlanes& planes, int width, int height) {
+  if (planes.width != width || planes.height != height) {
+    fail(ErrorKind::InvalidData, "frame size changed mid-stream from " + std::to_string(width) +
+                                     "x" + std::to_string(height) + " to " +
+                                     std::to_string(planes.width) + "x" +
+                                     std::to_string(planes.height));
+  }
+}
+
+}  // namespace
+
 CudaFrameSink::CudaFrameSink(const SinkSpec& spec)
     : device_(spec.device.index),
       direct_(spec.transforms.empty() &&
               (!spec.rotation || std::lround(*spec.rotation) % 360 == 0)),
       floatOutput_(spec.floatOutput),
       cpu_(makeCpuFrameSink(spec)),
-      downloaded_(allocFrame()),
       stream_(cuda::streamOf(device_)),
       plan_(planFor(spec)),
       scratch_(std::make_unique<cuda::TransformScratch>(stream_)) {}
@@ -78,55 +96,26 @@ void CudaFrameSink::write(const AVFrame* frame, uint8_t* slot) {
   AVPixelFormat layout = frames->sw_format;
   bool supported =
       layout == AV_PIX_FMT_NV12 || layout == AV_PIX_FMT_P010 || layout == AV_PIX_FMT_P016;
-  // The top/left crop libavcodec leaves to us (the right/bottom one is in
-  // the width and height): the kernel starts there when it falls on a
-  // chroma sample.
-  bool evenCrop = frame->crop_top % 2 == 0 && frame->crop_left % 2 == 0;
   if (!direct_ || !supported) {
     // Rotation, transforms and 4:4:4 layouts: the transform kernels.
     if (writeTransformed(frame, layout, slot)) {
       return;
     }
-  }
-  if (!supported || !kernelHasMatrix(frame->colorspace) || !evenCrop || !direct_) {
-    // The matrices the kernels lack (FCC, SMPTE 240M), odd top/left crops
-    // of 4:2:0 frames and layouts NVDEC does not produce run on the CPU
-    // sink.
-    cuda::countDeviceToHostCopy();
-    downloadFrame(frame, downloaded_.get());
-    writeThroughCpu(downloaded_.get(), slot);
-    av_frame_unref(downloaded_.get());
-    return;
-  }
-  auto top = static_cast<int>(frame->crop_top);
-  auto left = static_cast<int>(frame->crop_left);
-  int width = frame->width - left;
-  int height = frame->height - top;
-  if (width != outputWidth() || height != outputHeight()) {
-    fail(ErrorKind::InvalidData, "frame size changed mid-stream from " +
-                                     std::to_string(outputWidth()) + "x" +
-                                     std::to_string(outputHeight()) + " to " +
-                                     std::to_string(width) + "x" + std::to_string(height));
+    const char* name = av_get_pix_fmt_name(layout);
+    fail(ErrorKind::Unsupported, std::string("CUDA frames of layout ") +
+                                     (name != nullptr ? name : "unknown") +
+                                     " have no colour kernel (nv12, p010, p016, yuv444p and "
+                                     "yuv444p16 do)");
   }
   color::YuvPlanes planes;
-  planes.sixteenBit = layout != AV_PIX_FMT_NV12;
-  int sampleBytes = planes.sixteenBit ? 2 : 1;
-  planes.y = frame->data[0] + static_cast<ptrdiff_t>(top) * frame->linesize[0] + left * sampleBytes;
-  planes.yPitch = frame->linesize[0];
-  // Interleaved Cb/Cr at half resolution: left / 2 pairs of samples.
-  planes.uv =
-      frame->data[1] + static_cast<ptrdiff_t>(top / 2) * frame->linesize[1] + left * sampleBytes;
-  planes.uvPitch = frame->linesize[1];
-  planes.width = width;
-  planes.height = height;
-  bool full = frame->color_range == AVCOL_RANGE_JPEG;
-  YuvMatrix matrix = matrixForColorSpace(frame->colorspace);
+  framePlanes(frame, layout, planes);
+  int width = planes.width;
+  checkSize(planes, outputWidth(), outputHeight());
   color::RgbImage out;
   out.data = slot;
   out.pitch = static_cast<int64_t>(width) * 3 * (floatOutput_ ? 4 : 1);
   out.isFloat = floatOutput_;
-  check(cuda::launchYuvToRgb(planes, color::kYuvToRgb[color::tableIndex(matrix, full)], out,
-                             stream_),
+  check(cuda::launchYuvToRgb(planes, coefficientsOf(frame), out, stream_),
         "the colour conversion kernel");
 }
 
@@ -144,49 +133,14 @@ TransformPlan CudaFrameSink::planFor(const SinkSpec& spec) {
 }
 
 bool CudaFrameSink::writeTransformed(const AVFrame* frame, int layout, uint8_t* slot) {
-  bool four44 = layout == AV_PIX_FMT_YUV444P || layout == AV_PIX_FMT_YUV444P16;
-  bool sixteen =
-      layout == AV_PIX_FMT_P010 || layout == AV_PIX_FMT_P016 || layout == AV_PIX_FMT_YUV444P16;
-  bool known = four44 || layout == AV_PIX_FMT_NV12 || sixteen;
-  bool evenCrop = frame->crop_top % 2 == 0 && frame->crop_left % 2 == 0;
-  if (!known || !kernelHasMatrix(frame->colorspace) || (!four44 && !evenCrop)) {
+  color::YuvPlanes planes;
+  if (!framePlanes(frame, layout, planes)) {
     return false;
   }
-  auto top = static_cast<int>(frame->crop_top);
-  auto left = static_cast<int>(frame->crop_left);
-  int width = frame->width - left;
-  int height = frame->height - top;
-  if (width != plan_.frameWidth || height != plan_.frameHeight) {
-    fail(ErrorKind::InvalidData, "frame size changed mid-stream from " +
-                                     std::to_string(plan_.frameWidth) + "x" +
-                                     std::to_string(plan_.frameHeight) + " to " +
-                                     std::to_string(width) + "x" + std::to_string(height));
-  }
-  int sampleBytes = sixteen ? 2 : 1;
-  color::YuvPlanes planes;
-  planes.sixteenBit = sixteen;
-  planes.chroma444 = four44;
-  planes.width = width;
-  planes.height = height;
-  planes.y = frame->data[0] + static_cast<ptrdiff_t>(top) * frame->linesize[0] + left * sampleBytes;
-  planes.yPitch = frame->linesize[0];
-  if (four44) {
-    planes.uv =
-        frame->data[1] + static_cast<ptrdiff_t>(top) * frame->linesize[1] + left * sampleBytes;
-    planes.uvPitch = frame->linesize[1];
-    planes.v =
-        frame->data[2] + static_cast<ptrdiff_t>(top) * frame->linesize[2] + left * sampleBytes;
-    planes.vPitch = frame->linesize[2];
-  } else {
-    planes.uv = frame->data[1] + static_cast<ptrdiff_t>(top / 2) * frame->linesize[1] +
-                left * sampleBytes;
-    planes.uvPitch = frame->linesize[1];
-  }
-  bool full = frame->color_range == AVCOL_RANGE_JPEG;
-  YuvMatrix matrix = matrixForColorSpace(frame->colorspace);
+  checkSize(planes, plan_.frameWidth, plan_.frameHeight);
   int64_t pitch = static_cast<int64_t>(plan_.outputWidth()) * 3 * (floatOutput_ ? 4 : 1);
-  check(cuda::launchTransform(plan_, planes, color::kYuvToRgb[color::tableIndex(matrix, full)],
-                              slot, pitch, *scratch_, stream_),
+  check(cuda::launchTransform(plan_, planes, coefficientsOf(frame), slot, pitch, *scratch_,
+                              stream_),
         "the transform kernels");
   return true;
 }

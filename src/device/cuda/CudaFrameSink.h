@@ -3,15 +3,14 @@
 // slot of the batch.
 //
 // Note [CUDA sink and the CPU]
-// The CUDA sink delegates to a CPU sink rather than copying its logic:
-//  - software frames (a codec, profile or size NVDEC cannot decode, or
-//    decoding on the CPU asked for): the CPU sink converts, the frame is
-//    uploaded;
-//  - CUDA frames of the matrices the kernels lack (FCC, SMPTE 240M) or
-//    with an odd top/left crop of a 4:2:0 picture: the frame is
-//    downloaded, converted by the CPU sink and uploaded.
-// Rotation and transforms (resize, crop) and 4:4:4 layouts run as CUDA
-// kernels (Note [GPU transforms] in CudaFrameSink.cpp).
+// The CUDA sink delegates software frames (a codec, profile or size NVDEC
+// cannot decode, or decoding on the CPU asked for) to a CPU sink rather
+// than copying its logic: the CPU sink converts, the frame is uploaded.
+// CUDA frames never leave the GPU: every matrix swscale knows, any crop
+// libavcodec leaves (odd ones included), rotation and transforms (resize,
+// crop) and the 4:4:4 layouts run as CUDA kernels (Note [GPU transforms]
+// in CudaFrameSink.cpp); a layout without a kernel is an Unsupported
+// error.
 // Kernels and copies run on codecflow's stream of the GPU, the one FFmpeg's
 // NVDEC copies use (Note [One stream per GPU] in CudaRuntime.h); a batch is
 // returned without a host wait, and its consumer's stream waits for an
@@ -45,7 +44,7 @@ class CudaFrameSink final : public FrameSink {
 
  private:
   void writeThroughCpu(const AVFrame* frame, uint8_t* slot);
-  // GPU transforms: false when the frame's layout or matrix needs the CPU.
+  // GPU transforms: false for a layout without a kernel.
   static TransformPlan planFor(const SinkSpec& spec);
   bool writeTransformed(const AVFrame* frame, int layout, uint8_t* slot);
   void check(int rc, const char* what) const;
@@ -55,7 +54,6 @@ class CudaFrameSink final : public FrameSink {
   bool floatOutput_;
   std::unique_ptr<FrameSink> cpu_;
   Tensor staging_;
-  UniqueAVFrame downloaded_;
   void* stream_;  // codecflow's stream of the GPU
   TransformPlan plan_;
   std::unique_ptr<cuda::TransformScratch> scratch_;

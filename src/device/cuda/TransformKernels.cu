@@ -99,13 +99,7 @@ int launchTransform(const TransformPlan& plan, const color::YuvPlanes& planes,
                     TransformScratch& scratch, void* stream) {
   auto s = static_cast<cudaStream_t>(stream);
   dim3 block(32, 8);
-  transform::SourceView view;
-  view.planes = planes;
-  view.coefficients = coefficients;
-  view.turns = plan.turns;
-  view.top = plan.top;
-  view.left = plan.left;
-  view.deep = plan.floatOutput;
+  transform::SourceView view = sourceView(plan, planes, coefficients);
   if (plan.resizes.empty()) {
     if (plan.width <= 0 || plan.height <= 0) {
       return cudaSuccess;
