@@ -3,6 +3,7 @@
 
 #include <sched.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -11,6 +12,9 @@ namespace codecflow {
 namespace {
 
 std::atomic<int> gLimit{0};
+
+// Set on the threads of parallel work (ParallelWorkerScope).
+thread_local bool insideParallelWork = false;
 
 // The cores this process may run on (its affinity mask, which containers
 // and taskset narrow), else what the hardware reports.
@@ -45,5 +49,13 @@ int threadLimit() {
 bool threadLimitSet() {
   return gLimit.load(std::memory_order_relaxed) > 0;
 }
+
+int threadsForNewWork() { return insideParallelWork ? 1 : std::max(1, threadLimit()); }
+
+ParallelWorkerScope::ParallelWorkerScope() : outer_(insideParallelWork) {
+  insideParallelWork = true;
+}
+
+ParallelWorkerScope::~ParallelWorkerScope() { insideParallelWork = outer_; }
 
 }  // namespace codecflow

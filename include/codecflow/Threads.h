@@ -32,4 +32,22 @@ int threadLimit();
 // Whether a limit was set (and not reset to the default).
 bool threadLimitSet();
 
+// The threads that work started on the calling thread may use:
+// threadLimit(), or 1 on a worker of parallel work (the GOPs of one batch,
+// the items of decode_clips), whose workers use the limit already, so that
+// nested work runs on its worker alone.
+int threadsForNewWork();
+
+// Marks the calling thread as a worker of parallel work while it lives.
+class ParallelWorkerScope {
+ public:
+  ParallelWorkerScope();
+  ~ParallelWorkerScope();
+  ParallelWorkerScope(const ParallelWorkerScope&) = delete;
+  ParallelWorkerScope& operator=(const ParallelWorkerScope&) = delete;
+
+ private:
+  bool outer_;
+};
+
 }  // namespace codecflow

@@ -11,20 +11,11 @@
 
 namespace codecflow {
 
-namespace {
-
-// Set on the threads of runParallel (the caller's too, while it works):
-// work they start runs on them alone, so that the threads of nested work
-// (the GOPs of one clip of decode_clips) never multiply.
-thread_local bool insideParallelWork = false;
-
-}  // namespace
-
 int parallelWorkers(size_t tasks) {
-  if (insideParallelWork) {
-    return 1;
-  }
-  size_t limit = static_cast<size_t>(std::max(1, threadLimit()));
+  // On a worker of runParallel (the caller's thread too, while it works),
+  // 1: the threads of nested work (the GOPs of one clip of decode_clips,
+  // a conversion thread beside its decoder) never multiply.
+  size_t limit = static_cast<size_t>(threadsForNewWork());
   return static_cast<int>(std::max<size_t>(1, std::min(limit, tasks)));
 }
 
@@ -37,12 +28,7 @@ void runParallel(size_t count, int workers,
   auto work = [&](int worker) {
     // Each thread gathers FFmpeg's log lines for its own messages.
     FFmpegLogScope logScope;
-    bool outer = insideParallelWork;
-    insideParallelWork = true;
-    struct Restore {
-      bool value;
-      ~Restore() { insideParallelWork = value; }
-    } restore{outer};
+    ParallelWorkerScope scope;
     while (!failed.load(std::memory_order_relaxed)) {
       size_t i = next.fetch_add(1);
       if (i >= count) {

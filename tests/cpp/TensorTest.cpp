@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <fstream>
+#include <string>
 
 #include "codecflow/Error.h"
 #include "codecflow/Tensor.h"
@@ -80,6 +82,50 @@ TEST_F(FrameCacheTest, FreedLargeBlockIsReusedWithItsContentsWritable) {
   const auto* bytes = again.dataAs<uint8_t>();
   EXPECT_EQ(bytes[0], 9);
   EXPECT_EQ(bytes[again.nbytes() - 1], 9);
+}
+
+// The process's pages marked reclaimable and not written since (kB).
+static long lazyFreeKb() {
+  std::ifstream in("/proc/self/smaps_rollup");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("LazyFree:", 0) == 0) {
+      return std::stol(line.substr(9));
+    }
+  }
+  ADD_FAILURE() << "no LazyFree in /proc/self/smaps_rollup";
+  return -1;
+}
+
+// The block freed last waits unmarked (a loop takes it back at once); it is
+// marked once another block is freed after it.
+TEST_F(FrameCacheTest, TheLastBlockFreedIsMarkedOnlyOnceAnotherFollows) {
+  setFrameCacheLimit(size_t{64} << 20);
+  auto filled = [](int64_t mib) {
+    Tensor t = Tensor::empty({mib << 20}, DType::UInt8);
+    std::memset(t.data(), 1, static_cast<size_t>(t.nbytes()));
+    return t;
+  };
+  long before = lazyFreeKb();
+  void* first = nullptr;
+  {
+    Tensor t = filled(8);
+    first = t.data();
+  }
+  EXPECT_LT(lazyFreeKb() - before, 4 << 10) << "the last block freed was marked";
+  {
+    // Taken back as it was, and freed again: still the last one.
+    Tensor t = filled(8);
+    EXPECT_EQ(t.data(), first);
+  }
+  EXPECT_LT(lazyFreeKb() - before, 4 << 10);
+  { Tensor other = filled(6); }  // another size: the 8 MiB block waits on
+  EXPECT_GE(lazyFreeKb() - before, 7 << 10) << "the block freed before the last was not marked";
+  EXPECT_GE(frameCacheBytes(), size_t{14} << 20);
+  // A marked block comes back writable.
+  Tensor again = filled(8);
+  EXPECT_EQ(again.data(), first);
+  EXPECT_EQ(again.dataAs<uint8_t>()[again.nbytes() - 1], 1);
 }
 
 TEST_F(FrameCacheTest, SmallBlocksAreNotKept) {

@@ -171,6 +171,37 @@ def test_a_parallel_batch_uses_no_more_threads_than_the_limit(media, limit, name
     assert threads_settled(baseline) == baseline
 
 
+@pytest.mark.parametrize("n", [2, 3])
+def test_decode_clips_uses_no_more_threads_than_the_limit(media, limit, n):
+    # Each item's decoder converts on its worker's thread: no conversion
+    # thread beside it, the workers being the limit.
+    from codecflow.decoders import decode_clips
+
+    items = [(str(media.clip("h264_bframes")), list(range(0, 60, 2)))] * 6
+    codecflow.set_num_threads(n)
+    baseline = native_threads()
+    peak = baseline
+
+    def decode(done: threading.Event) -> None:
+        try:
+            decode_clips(items)
+        finally:
+            done.set()
+
+    for _ in range(20):
+        done = threading.Event()
+        worker = threading.Thread(target=decode, args=(done,))
+        worker.start()
+        while not done.is_set():
+            peak = max(peak, native_threads())
+        worker.join()
+        assert threads_settled(baseline) == baseline
+        if peak - baseline >= n:
+            break
+    # The test's own thread, and the n - 1 workers beside it.
+    assert 2 <= peak - baseline <= n
+
+
 def test_file_like_sources_stay_sequential(media, limit):
     path = media.clip("h264_bframes")
     codecflow.set_num_threads(4)

@@ -22,7 +22,7 @@ from codecflow.encoders import VideoEncoder
 from codecflow.transforms import CenterCrop, Resize
 
 import generate
-from _threads import threads_steady
+from _threads import threads_settled, threads_steady
 
 
 def _native_threads() -> int:
@@ -119,8 +119,14 @@ def test_one_ffmpeg_thread_starts_nothing_unless_a_limit_is_set():
     del decoder
     codecflow.set_num_threads(2)
     decoder = VideoDecoder(generate.clip("h264_720p"), num_ffmpeg_threads=1)
-    decoder.get_frames_in_range(0, len(decoder))
+    decoder.get_frames_in_range(0, 4)  # in the first GOP: one context
     assert _native_threads() == before + 1  # the conversion thread, living with the decoder
+    # A batch over both GOPs decodes them in parallel, its workers the limit:
+    # the conversion thread ends, and the workers with the call.
+    decoder.get_frames_in_range(0, len(decoder))
+    assert threads_settled(before) == before
+    decoder.get_frames_in_range(0, 4)
+    assert _native_threads() == before + 1
     del decoder
     gc.collect()
     assert _native_threads() == before

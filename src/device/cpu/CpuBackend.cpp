@@ -100,8 +100,10 @@ class CpuFrameSink final : public FrameSink {
   // a limit set with codecflow.set_num_threads (Note [Thread limit]).
   bool threadsAsked() const { return numThreads_ != 1 || threadLimitSet(); }
 
+  // Not on a worker of parallel work (decode_clips' items), whose workers
+  // use the limit already.
   bool pipelineAllowed() const {
-    return mayPipeline_ && pixels_ >= kPipelinePixels && threadsAsked() && threadLimit() >= 2;
+    return mayPipeline_ && pixels_ >= kPipelinePixels && threadsAsked() && threadsForNewWork() >= 2;
   }
 
   // swscale's slice threads (the calling thread among them): the threads
@@ -115,7 +117,7 @@ class CpuFrameSink final : public FrameSink {
     if (!ownThreads_ || !threadsAsked() || pixels_ < kSlicePixels) {
       return 1;
     }
-    int spare = threadLimit() - (pipelined ? 1 : 0);
+    int spare = threadsForNewWork() - (pipelined ? 1 : 0);
     if (numThreads_ > 1) {
       spare = std::min(spare, numThreads_);
     }
