@@ -127,6 +127,33 @@ def test_workers_are_started_only_above_one_thread_and_end_with_the_call(media, 
     assert seen[4] >= 2  # that thread and at least one GOP worker
 
 
+def _peak_threads(call, baseline: int, *, enough: int, rounds: int) -> int:
+    """Runs ``call`` on a thread of its own up to ``rounds`` times, sampling
+    the process's thread count while it runs, until the peak reaches
+    ``baseline + enough``; returns the peak. After each round nothing may
+    stay behind (a conversion thread or swscale's slice threads would):
+    threads joined a moment ago are counted until the OS reaps them."""
+    peak = baseline
+
+    def run(done: threading.Event) -> None:
+        try:
+            call()
+        finally:
+            done.set()
+
+    for _ in range(rounds):
+        done = threading.Event()
+        worker = threading.Thread(target=run, args=(done,))
+        worker.start()
+        while not done.is_set():
+            peak = max(peak, native_threads())
+        worker.join()
+        assert threads_settled(baseline) == baseline
+        if peak - baseline >= enough:
+            break
+    return peak
+
+
 @pytest.mark.parametrize("name", ["h264_bframes", "h264_720p"])
 @pytest.mark.parametrize("n", [2, 3])
 def test_a_parallel_batch_uses_no_more_threads_than_the_limit(media, limit, name, n):
@@ -143,27 +170,8 @@ def test_a_parallel_batch_uses_no_more_threads_than_the_limit(media, limit, name
     wanted = list(range(len(decoder)))[::-1]
     expected = min(n, len(keys)) - 1
     baseline = native_threads()
-    peak = baseline
-
-    def decode(done: threading.Event) -> None:
-        try:
-            decoder.get_frames_at(wanted)
-        finally:
-            done.set()
-
-    for _ in range(40):
-        done = threading.Event()
-        worker = threading.Thread(target=decode, args=(done,))
-        worker.start()
-        while not done.is_set():
-            peak = max(peak, native_threads())
-        worker.join()
-        # Nothing stays behind (a conversion thread or swscale's slice
-        # threads would), and each batch starts from the baseline: threads
-        # joined a moment ago are counted until the OS reaps them.
-        assert threads_settled(baseline) == baseline
-        if peak - baseline >= 1 + expected:
-            break
+    peak = _peak_threads(lambda: decoder.get_frames_at(wanted), baseline,
+                         enough=1 + expected, rounds=40)
     # The test's own thread, and the workers (at least one seen: the batch
     # was decoded in parallel).
     assert 2 <= peak - baseline <= 1 + expected
@@ -180,24 +188,7 @@ def test_decode_clips_uses_no_more_threads_than_the_limit(media, limit, n):
     items = [(str(media.clip("h264_bframes")), list(range(0, 60, 2)))] * 6
     codecflow.set_num_threads(n)
     baseline = native_threads()
-    peak = baseline
-
-    def decode(done: threading.Event) -> None:
-        try:
-            decode_clips(items)
-        finally:
-            done.set()
-
-    for _ in range(20):
-        done = threading.Event()
-        worker = threading.Thread(target=decode, args=(done,))
-        worker.start()
-        while not done.is_set():
-            peak = max(peak, native_threads())
-        worker.join()
-        assert threads_settled(baseline) == baseline
-        if peak - baseline >= n:
-            break
+    peak = _peak_threads(lambda: decode_clips(items), baseline, enough=n, rounds=20)
     # The test's own thread, and the n - 1 workers beside it.
     assert 2 <= peak - baseline <= n
 
