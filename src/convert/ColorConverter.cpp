@@ -77,11 +77,14 @@ void ColorConverter::convert(const AVFrame* frame, AVPixelFormat dstFormat, int 
   // multiple of 8 pixels when the row rounded up to 8 would not fit the
   // stride, then converts 16 at a time: with a tight stride the last 1 to
   // 7 pixels of widths 16 k + 1 .. 16 k + 7 are never written. Such rows go
-  // through a buffer of 16-pixel rows.
+  // through a buffer of 16-pixel rows; other widths (650, 1000, 648) are
+  // written whole in place.
   const AVPixFmtDescriptor* dstDesc = av_pix_fmt_desc_get(dstFormat);
   int pixelBytes = dstDesc != nullptr ? av_get_padded_bits_per_pixel(dstDesc) / 8 : 0;
   int roomy = ((dstWidth + 15) & ~15) * pixelBytes;
-  bool tight = pixelBytes > 0 && dstLinesize < ((dstWidth + 7) & ~7) * pixelBytes;
+  int tail = dstWidth % 16;
+  bool tight = pixelBytes > 0 && tail >= 1 && tail <= 7 &&
+               dstLinesize < ((dstWidth + 7) & ~7) * pixelBytes;
   uint8_t* target = dst;
   int targetLinesize = dstLinesize;
   if (tight) {

@@ -132,14 +132,14 @@ def test_left_crop_equals_cli_with_unaligned_flag(media):
     np.testing.assert_array_equal(plain[:, :, 16:], frames)
 
 
-@pytest.mark.parametrize("size", ["100x64", "854x480", "1000x200", "82x40", "648x360"])
+@pytest.mark.parametrize("size", ["100x64", "854x480", "1000x200", "82x40", "648x360", "650x370", "108x60"])
 def test_every_column_of_widths_swscale_shortens_equals_cli(tmp_path, size):
     # swscale's SIMD yuv420p -> RGB converter shortens each row to a
     # multiple of 8 pixels when the rounded-up row would not fit the stride
     # and never writes the 1 to 7 pixels past it on widths 16 k + 1 ..
     # 16 k + 7 (100, 854, 82: their last columns differed from the CLI's by
-    # up to 255); the CLI's frames have room, a batch's rows are tight. 1000
-    # and 648 are widths the converter covers whole.
+    # up to 255); the CLI's frames have room, a batch's rows are tight. 1000,
+    # 648, 650 and 108 are widths the converter covers whole in place.
     path = tmp_path / "clip.mp4"
     subprocess.run(
         ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", f"testsrc2=size={size}:rate=10:duration=0.5",
